@@ -1,0 +1,69 @@
+package metrics
+
+import "time"
+
+// Summary is the measured result of one race: what reports render, what
+// race.json stores and what compare diffs. It is computed on the
+// coordinator from merged per-task histograms and throughput buckets.
+type Summary struct {
+	Tasks []TaskSummary `json:"tasks"`
+	// Cluster holds end-of-race figures read from the target's _stats and
+	// _nodes/stats (zero values when the target did not report them).
+	Cluster ClusterFigures `json:"cluster"`
+}
+
+// TaskSummary is one task's measured figures (measurement samples only;
+// warmup samples are counted apart and excluded from every figure here).
+type TaskSummary struct {
+	Task      string `json:"task"`
+	Operation string `json:"operation"`
+	OpType    string `json:"operation-type"`
+	// ThroughputUnit is "ops/s" or "docs/s" (bulk).
+	ThroughputUnit string         `json:"throughput-unit"`
+	Throughput     ThroughputStat `json:"throughput"`
+	// Percentiles of each kind, keyed by the percentile as Rally prints it
+	// ("50", "90", "99", "99.9", "99.99", "100"), in milliseconds.
+	Latency        map[string]float64 `json:"latency-ms"`
+	ServiceTime    map[string]float64 `json:"service-time-ms"`
+	ProcessingTime map[string]float64 `json:"processing-time-ms"`
+	// Mean of each kind in milliseconds.
+	LatencyMean        float64 `json:"latency-mean-ms"`
+	ServiceTimeMean    float64 `json:"service-time-mean-ms"`
+	ProcessingTimeMean float64 `json:"processing-time-mean-ms"`
+
+	Requests       int64            `json:"requests"`
+	WarmupRequests int64            `json:"warmup-requests"`
+	Errors         int64            `json:"errors"`
+	ErrorRate      float64          `json:"error-rate"`               // 0..1
+	ErrorsByType   map[string]int64 `json:"errors-by-type,omitempty"` // "http-429", "http-503", "timeout", "connection", "bulk-item", ...
+	// Duration is the measured period of the task (first to last sample).
+	Duration time.Duration `json:"duration-ns"`
+}
+
+// ThroughputStat summarises 1-second throughput buckets.
+type ThroughputStat struct {
+	Min    float64 `json:"min"`
+	Mean   float64 `json:"mean"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
+}
+
+// ClusterFigures are Rally's cumulative cluster rows of the report.
+type ClusterFigures struct {
+	IndexingTime     time.Duration `json:"indexing-time-ns"`
+	IndexingThrottle time.Duration `json:"indexing-throttle-time-ns"`
+	MergeTime        time.Duration `json:"merge-time-ns"`
+	MergeCount       int64         `json:"merge-count"`
+	RefreshTime      time.Duration `json:"refresh-time-ns"`
+	RefreshCount     int64         `json:"refresh-count"`
+	FlushTime        time.Duration `json:"flush-time-ns"`
+	FlushCount       int64         `json:"flush-count"`
+	StoreSizeBytes   int64         `json:"store-size-bytes"`
+	DocCount         int64         `json:"doc-count"`
+	SegmentCount     int64         `json:"segment-count"`
+	// Available is false when the target answered none of the stats calls.
+	Available bool `json:"available"`
+}
+
+// Percentiles are the percentiles every report prints.
+var Percentiles = []float64{50, 90, 99, 99.9, 99.99, 100}
