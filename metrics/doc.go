@@ -5,4 +5,35 @@
 // are encoded compactly and merged on the coordinator into a Summary.
 //
 // It must not do I/O beyond encoding: transport is the caller's job.
+//
+// # Flow
+//
+// Each client owns a Recorder and calls Record once per finished request;
+// Record takes about 40 ns and allocates nothing in steady state. About once
+// a second the worker calls Flush on every recorder, may combine the deltas
+// of one task with Delta.Merge (one encode per task instead of per client:
+// encoding costs about 1.5 ms and 2.5 MB of garbage, mostly zlib state), and
+// ships them as JSON. The coordinator decodes them with DecodeDelta, which
+// validates everything, and adds them to an Aggregator, which serves Live
+// progress and, at the end, the Summary.
+//
+// # Rules worth knowing
+//
+//   - Histograms hold microseconds from 1 µs to 1 hour at 3 significant
+//     digits; shorter or negative durations count as 0, longer ones as an
+//     hour. Percentiles are reported in milliseconds, as the highest value
+//     equivalent to the rank (within 0.1% of the true value).
+//   - Warmup samples are counted (WarmupRequests, WarmupErrors) and feed the
+//     live throughput, but are in no figure of the Summary.
+//   - Failed requests are timed, weighed and counted in the throughput like
+//     successful ones (as in Rally); ErrorRate is Errors / Requests over
+//     measurement samples.
+//   - A sample's throughput second is floor((End - epoch) / 1 s) with the
+//     race-wide epoch, so the buckets of every client on every host align.
+//   - Throughput min/mean/median/max are taken over the seconds from the
+//     first to the last one with a measurement sample; empty seconds in
+//     between count as 0; with 3 or more seconds the first and the last are
+//     dropped as partial (see Aggregator.Summary).
+//   - Duration is from the earliest request start (End - ServiceTime) to
+//     the latest End of the measurement samples.
 package metrics
