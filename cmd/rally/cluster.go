@@ -1,0 +1,390 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"rally/control"
+	"rally/coordinator"
+	"rally/home"
+	"rally/inventory"
+)
+
+// upOptions are the flags of `rally up` that the coordinator needs.
+type upOptions struct {
+	Inventory         string
+	Detach            bool
+	AcceptNewHostKeys bool
+	MinHosts          int
+	Parallel          int
+	ConnectTimeout    time.Duration
+	// serve is set in the detached child: progress goes to fd 3.
+	serve bool
+}
+
+// runUp forms the cluster of an inventory, in the foreground (until
+// `rally down` or Ctrl-C, which tears down) or detached (a background
+// coordinator; this command returns once every host joined or failed).
+func runUp(ctx context.Context, o upOptions, stdout io.Writer) error {
+	inv, err := inventory.Load(o.Inventory)
+	if err != nil {
+		return err
+	}
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	client := control.NewClient(dir.Socket(inv.Cluster))
+	if st, err := client.Status(ctx); err == nil {
+		fmt.Fprintf(stdout, "cluster %s is already up (coordinator pid %d, %d hosts); nothing changed\n",
+			inv.Cluster, st.Coordinator.PID, len(st.Hosts))
+		return nil
+	}
+	if o.Detach && !o.serve {
+		return detach(ctx, o, inv, dir, stdout)
+	}
+
+	var progress io.Writer = stdout
+	logOut := io.Writer(os.Stderr)
+	if o.serve {
+		progress = os.NewFile(3, "progress")
+		logOut = os.Stderr // the parent pointed it at coordinator.log
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	co, err := coordinator.Start(ctx, coordinator.Config{
+		Inventory:         inv,
+		Home:              dir,
+		Version:           versionString(),
+		Self:              self,
+		AcceptNewHostKeys: o.AcceptNewHostKeys,
+		MinHosts:          o.MinHosts,
+		Parallel:          o.Parallel,
+		ConnectTimeout:    o.ConnectTimeout,
+		Logger:            slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: logLevel})),
+	})
+	if err != nil {
+		return err
+	}
+	events, stopEvents := co.Subscribe()
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		for ev := range events {
+			if line := progressLine(ev); line != "" {
+				fmt.Fprintln(progress, line)
+			}
+		}
+	}()
+	upErr := co.Up(ctx)
+	if upErr != nil {
+		co.Down(context.Background(), false)
+		stopEvents()
+		<-printed
+		co.Close()
+		if o.serve {
+			fmt.Fprintf(progress, "error: %v\n", upErr)
+		}
+		return upErr
+	}
+	st := co.Status()
+	fmt.Fprintf(progress, "cluster %s is up: %d of %d hosts joined; control socket %s\n",
+		inv.Cluster, countPhase(st, control.PhaseJoined), len(st.Hosts), st.Coordinator.Socket)
+	if o.serve {
+		stopEvents()
+		<-printed
+		fmt.Fprintln(progress, "ready")
+		progress.(*os.File).Close()
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	select {
+	case <-co.Done():
+	case s := <-sig:
+		fmt.Fprintf(stdout, "%s: tearing cluster %s down\n", s, inv.Cluster)
+		co.Down(context.Background(), false)
+		co.Close()
+	}
+	if !o.serve {
+		stopEvents()
+		<-printed
+	}
+	return nil
+}
+
+// detach starts this executable as a background coordinator (own session,
+// log file) and relays its progress until it is ready or fails.
+func detach(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home.Dir, stdout io.Writer) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	logPath := dir.CoordinatorLog(inv.Cluster)
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
+		return err
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(o.Inventory)
+	args := []string{"up", "-i", abs, "--detach", "--serve-detached",
+		fmt.Sprintf("--parallel=%d", o.Parallel), fmt.Sprintf("--min-hosts=%d", o.MinHosts),
+		"--log-level=" + logLevel.Level().String()}
+	if o.ConnectTimeout > 0 {
+		args = append(args, "--connect-timeout="+o.ConnectTimeout.String())
+	}
+	if o.AcceptNewHostKeys {
+		args = append(args, "--accept-new-host-keys")
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.ExtraFiles = []*os.File{pw}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		pr.Close()
+		return fmt.Errorf("start coordinator: %w", err)
+	}
+	pw.Close()
+	fmt.Fprintf(stdout, "coordinator pid %d, log %s\n", cmd.Process.Pid, logPath)
+	ready := false
+	var lastErr string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "ready":
+			ready = true
+		case strings.HasPrefix(line, "error: "):
+			lastErr = strings.TrimPrefix(line, "error: ")
+		default:
+			fmt.Fprintln(stdout, line)
+		}
+	}
+	pr.Close()
+	if ready {
+		_ = cmd.Process.Release()
+		return nil
+	}
+	_ = cmd.Wait()
+	if lastErr == "" {
+		lastErr = "coordinator exited before the cluster was up; see " + logPath
+	}
+	return errors.New(lastErr)
+}
+
+func progressLine(ev control.Event) string {
+	switch ev.Kind {
+	case "host":
+		switch ev.Phase {
+		case control.PhaseFailed, control.PhaseLost:
+			return fmt.Sprintf("%s: %s: %s", ev.Host, ev.Phase, ev.Text)
+		case control.PhaseJoined:
+			if h := ev.HostStatus; h != nil {
+				up := "upload skipped, build present"
+				if h.Uploaded {
+					up = fmt.Sprintf("uploaded %s", humanBytes(h.UploadTotal))
+				}
+				return fmt.Sprintf("%s: joined (%s, worker pid %d, tunnel 127.0.0.1:%d, %s)",
+					ev.Host, h.Platform, h.WorkerPID, h.TunnelPort, up)
+			}
+		case control.PhaseTornDown:
+			if ev.Text != "" {
+				return fmt.Sprintf("%s: torn down with errors: %s", ev.Host, ev.Text)
+			}
+			return fmt.Sprintf("%s: torn down", ev.Host)
+		}
+		return fmt.Sprintf("%s: %s", ev.Host, ev.Phase)
+	case "actor":
+		if ev.Phase == "rejected" {
+			return fmt.Sprintf("%s: rejected a connection: %s", ev.Host, ev.Text)
+		}
+	}
+	return ""
+}
+
+func countPhase(st control.Status, phase string) int {
+	n := 0
+	for _, h := range st.Hosts {
+		if h.Phase == phase {
+			n++
+		}
+	}
+	return n
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// resolveCluster picks the cluster a command is about: the flag, else the
+// inventory's, else the only one with a running coordinator or a state file.
+func resolveCluster(dir home.Dir, flag, inventoryPath string) (string, *inventory.Inventory, error) {
+	var inv *inventory.Inventory
+	if inventoryPath != "" {
+		var err error
+		if inv, err = inventory.Load(inventoryPath); err != nil {
+			return "", nil, err
+		}
+		if flag == "" {
+			flag = inv.Cluster
+		}
+	}
+	if flag != "" {
+		return flag, inv, home.CheckCluster(flag)
+	}
+	names := map[string]bool{}
+	socks, _ := filepath.Glob(filepath.Join(dir.RunDir(), "*.sock"))
+	for _, s := range socks {
+		names[strings.TrimSuffix(filepath.Base(s), ".sock")] = true
+	}
+	states, _ := filepath.Glob(filepath.Join(string(dir), "clusters", "*", "state.json"))
+	for _, s := range states {
+		names[filepath.Base(filepath.Dir(s))] = true
+	}
+	var list []string
+	for n := range names {
+		list = append(list, n)
+	}
+	sort.Strings(list)
+	switch len(list) {
+	case 0:
+		return "", nil, fmt.Errorf("%w: no cluster is up (start one with: rally up -i hosts.yaml)", control.ErrNotRunning)
+	case 1:
+		return list[0], nil, nil
+	}
+	return "", nil, usageErrorf("several clusters are known (%s): name one with --cluster", strings.Join(list, ", "))
+}
+
+// runStatus prints the coordinator's status, for people or as JSON.
+func runStatus(ctx context.Context, cluster string, asJSON bool, w io.Writer) error {
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	name, _, err := resolveCluster(dir, cluster, "")
+	if err != nil {
+		return err
+	}
+	st, err := control.NewClient(dir.Socket(name)).Status(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster %s: %w", name, err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	return writeStatus(w, st, time.Now())
+}
+
+// runDown tears a cluster down through its coordinator, or from the state
+// file and the inventory when no coordinator answers.
+func runDown(ctx context.Context, inventoryPath, cluster string, keepFiles, acceptNew, asJSON bool, w io.Writer) error {
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	name, inv, err := resolveCluster(dir, cluster, inventoryPath)
+	if err != nil {
+		if errors.Is(err, control.ErrNotRunning) {
+			fmt.Fprintln(w, "nothing to tear down: no cluster is up")
+			return nil
+		}
+		return err
+	}
+	client := control.NewClient(dir.Socket(name))
+	var rep control.DownReport
+	st, err := client.Status(ctx)
+	if err == nil {
+		rep, err = client.Down(ctx, control.DownRequest{KeepFiles: keepFiles})
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", name, err)
+		}
+		waitGone(st.Coordinator.PID, 10*time.Second)
+	} else {
+		state, serr := coordinator.ReadState(dir.StateFile(name))
+		if serr != nil {
+			return serr
+		}
+		if inv == nil && state != nil && state.Inventory != "" {
+			if inv, err = inventory.Load(state.Inventory); err != nil {
+				return fmt.Errorf("cluster %s: its coordinator is gone and its inventory does not load: %w", name, err)
+			}
+		}
+		if inv == nil {
+			if state == nil {
+				fmt.Fprintf(w, "nothing to tear down: cluster %s is not up and left no state\n", name)
+				return nil
+			}
+			return usageErrorf("cluster %s: its coordinator is gone; give the inventory with -i hosts.yaml to clean its hosts", name)
+		}
+		fmt.Fprintf(w, "cluster %s: no coordinator answers; cleaning up from %s\n", name, dir.StateFile(name))
+		rep, err = coordinator.Cleanup(ctx, coordinator.CleanupConfig{Inventory: inv, Home: dir, KeepFiles: keepFiles, AcceptNewHostKeys: acceptNew})
+		if err != nil {
+			writeDownReport(w, rep, asJSON)
+			return err
+		}
+	}
+	return writeDownReport(w, rep, asJSON)
+}
+
+func writeDownReport(w io.Writer, rep control.DownReport, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	for _, h := range rep.Hosts {
+		status := "clean"
+		if h.Error != "" {
+			status = "error: " + h.Error
+		}
+		fmt.Fprintf(w, "%s: stopped %d worker(s), removed %d file(s), fetched %d log(s): %s\n",
+			h.Name, h.WorkersStopped, h.FilesRemoved, len(h.LogsFetched), status)
+	}
+	fmt.Fprintf(w, "cluster %s is down\n", rep.Cluster)
+	return nil
+}
+
+// waitGone waits for a local process to exit.
+func waitGone(pid int, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) {
+		if err := syscall.Kill(pid, 0); err != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,262 @@
+// Package control is the local API of a running coordinator: HTTP with JSON
+// over a unix socket (mode 0600) under ~/.rally/run/. The CLI commands
+// status, down, race and tui are its clients; this package holds the wire
+// types both sides share, the client, and the listener set-up.
+//
+// It must not know how a cluster is formed: the coordinator implements the
+// handler behind these routes.
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"rally/actor"
+)
+
+// Routes of the API. All answers are JSON; errors are {"error": "..."}.
+const (
+	PathStatus = "/v1/status" // GET: Status
+	PathDown   = "/v1/down"   // POST DownRequest: DownReport (the coordinator exits after answering)
+	PathEvents = "/v1/events" // GET: a stream of Event, one JSON object per line
+)
+
+// Host phases during bring-up, in order, then joined or failed.
+const (
+	PhasePending   = "pending"
+	PhaseConnect   = "connect"
+	PhaseUpload    = "upload"
+	PhaseTunnel    = "tunnel"
+	PhaseStart     = "start"
+	PhaseJoined    = "joined"
+	PhaseFailed    = "failed"
+	PhaseLost      = "lost"
+	PhaseStopped   = "stopped"
+	PhaseTornDown  = "torn-down"
+	ClusterForming = "forming"
+	ClusterUp      = "up"
+	ClusterDown    = "tearing-down"
+)
+
+// Status is what `rally status` prints: the cluster as the coordinator
+// sees it, and the actor system's Thespian-like status.
+type Status struct {
+	Cluster     string          `json:"cluster"`
+	Phase       string          `json:"phase"`
+	Coordinator CoordinatorInfo `json:"coordinator"`
+	Hosts       []HostStatus    `json:"hosts"`
+	// Uploads counts worker binaries pushed by this coordinator.
+	Uploads int `json:"uploads"`
+	// UploadedBytes is the sum of bytes pushed.
+	UploadedBytes int64        `json:"uploaded_bytes"`
+	Actors        actor.Status `json:"actors"`
+}
+
+// CoordinatorInfo identifies the running coordinator.
+type CoordinatorInfo struct {
+	PID     int       `json:"pid"`
+	Version string    `json:"version"`
+	Build   string    `json:"build"`
+	Socket  string    `json:"socket"`
+	Started time.Time `json:"started"`
+	// Inventory is the absolute path of the hosts.yaml it was started with.
+	Inventory string `json:"inventory"`
+}
+
+// HostStatus is one inventory host as the coordinator drives it.
+type HostStatus struct {
+	Name     string   `json:"name"`
+	Address  string   `json:"address"`
+	Roles    []string `json:"roles"`
+	Phase    string   `json:"phase"`
+	Error    string   `json:"error,omitempty"`
+	Platform string   `json:"platform,omitempty"`
+	// Binary is the absolute path of the worker binary on the host.
+	Binary   string `json:"binary,omitempty"`
+	Uploaded bool   `json:"uploaded"`
+	// UploadSent and UploadTotal show upload progress in bytes.
+	UploadSent  int64 `json:"upload_sent"`
+	UploadTotal int64 `json:"upload_total"`
+	TunnelPort  int   `json:"tunnel_port,omitempty"`
+	WorkerPID   int   `json:"worker_pid,omitempty"`
+}
+
+// Event is one line of the event stream: a host's phase changed, a log
+// line, or the actor system's event.
+type Event struct {
+	Time  time.Time   `json:"time"`
+	Kind  string      `json:"kind"` // "host", "log", "actor", "cluster"
+	Host  string      `json:"host,omitempty"`
+	Phase string      `json:"phase,omitempty"`
+	Text  string      `json:"text,omitempty"`
+	HostStatus *HostStatus `json:"host_status,omitempty"`
+}
+
+// DownRequest asks the coordinator to tear the cluster down.
+type DownRequest struct {
+	KeepFiles bool `json:"keep_files"`
+}
+
+// DownReport says what teardown did on each host.
+type DownReport struct {
+	Cluster string       `json:"cluster"`
+	Hosts   []HostReport `json:"hosts"`
+}
+
+// HostReport is teardown's account of one host.
+type HostReport struct {
+	Name           string   `json:"name"`
+	WorkersStopped int      `json:"workers_stopped"`
+	FilesRemoved   int      `json:"files_removed"`
+	LogsFetched    []string `json:"logs_fetched,omitempty"`
+	Error          string   `json:"error,omitempty"`
+}
+
+// ErrNotRunning means no coordinator answers on the socket.
+var ErrNotRunning = errors.New("no coordinator is running")
+
+// Client talks to a coordinator's control socket.
+type Client struct {
+	Socket string
+	http   *http.Client
+}
+
+// NewClient returns a client for the socket at path. It does not connect.
+func NewClient(path string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+	}
+	return &Client{Socket: path, http: &http.Client{Transport: tr}}
+}
+
+// Status fetches the coordinator's status.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var st Status
+	err := c.call(ctx, http.MethodGet, PathStatus, nil, &st)
+	return st, err
+}
+
+// Down asks the coordinator to tear the cluster down and waits for its report.
+func (c *Client) Down(ctx context.Context, req DownRequest) (DownReport, error) {
+	var rep DownReport
+	err := c.call(ctx, http.MethodPost, PathDown, req, &rep)
+	return rep, err
+}
+
+// Events streams events until ctx ends or the coordinator closes the stream.
+func (c *Client) Events(ctx context.Context, fn func(Event)) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://coordinator"+PathEvents, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.wrap(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 4<<20)
+	for sc.Scan() {
+		var ev Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return fmt.Errorf("control events: bad line: %w", err)
+		}
+		fn(ev)
+	}
+	return sc.Err()
+}
+
+func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://coordinator"+path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.wrap(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("control %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return fmt.Errorf("coordinator: %s", e.Error)
+		}
+		return fmt.Errorf("coordinator: %s: HTTP %d", path, resp.StatusCode)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("control %s: decode answer: %w", path, err)
+	}
+	return nil
+}
+
+func (c *Client) wrap(err error) error {
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w (socket %s)", ErrNotRunning, c.Socket)
+	}
+	return fmt.Errorf("control socket %s: %w", c.Socket, err)
+}
+
+// Listen creates the control socket at path with mode 0600 (its directory
+// 0700). A stale socket whose coordinator is gone is replaced; a live one
+// is an error.
+func Listen(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("control socket %s: a coordinator is already running", path)
+		}
+		_ = os.Remove(path)
+	}
+	old := syscall.Umask(0o177)
+	l, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	return l, nil
+}
+
+// WriteJSON answers with v as JSON, or an error object for a non-200 code.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	if err, ok := v.(error); ok {
+		v = map[string]string{"error": err.Error()}
+	}
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,316 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"rally/control"
+	"rally/home"
+	"rally/inventory"
+	"rally/remote"
+)
+
+// createdMarker marks a workdir that rally created, so that teardown removes
+// it whole even when an earlier `down --keep-files` left it behind.
+const createdMarker = ".rally-created"
+
+// Down tears the cluster down: stops every worker (through the actor
+// system, then by signal if it lingers), fetches worker logs, removes the
+// files rally put on the hosts unless keepFiles, closes tunnels and SSH
+// connections, removes the state file and the control socket. It runs once;
+// later calls return the first report.
+func (c *Coordinator) Down(ctx context.Context, keepFiles bool) control.DownReport {
+	c.downOnce.Do(func() {
+		c.setPhase(control.ClusterDown)
+		rep := control.DownReport{Cluster: c.cfg.Inventory.Cluster, Hosts: make([]control.HostReport, len(c.hosts))}
+		var wg sync.WaitGroup
+		for i, h := range c.hosts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rep.Hosts[i] = c.downHost(ctx, h, keepFiles)
+			}()
+		}
+		wg.Wait()
+		c.sys.Close()
+		c.state.mu.Lock()
+		os.Remove(c.state.path)
+		c.state.mu.Unlock()
+		c.downRep = rep
+		c.log.Info("cluster torn down", "cluster", rep.Cluster)
+	})
+	return c.downRep
+}
+
+// Close ends the coordinator after Down: the control socket stops, every
+// goroutine it owns returns.
+func (c *Coordinator) Close() {
+	c.cancel()
+	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = c.srv.Shutdown(shut)
+	os.Remove(c.socket)
+	c.events.close()
+	c.wg.Wait()
+	select {
+	case <-c.done:
+	default:
+		close(c.done)
+	}
+}
+
+func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) control.HostReport {
+	name := string(h.inv.Name)
+	rep := control.HostReport{Name: name}
+	h.mu.Lock()
+	client, proc, l, workdir, binary := h.client, h.proc, h.listener, h.workdir, h.status.Binary
+	h.mu.Unlock()
+	if proc != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := c.sys.StopMember(sctx, name, "rally down"); err == nil {
+			rep.WorkersStopped++
+		}
+		cancel()
+		proc.Stdin.Close()
+		waited := make(chan struct{})
+		go func() { _ = proc.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if l != nil {
+		l.Close()
+	}
+	if client != nil && workdir != "" {
+		rec := HostRecord{Name: name, Workdir: workdir, Binary: binary}
+		r := cleanHost(ctx, client, rec, c.cfg.Home.WorkerLogs(c.cfg.Inventory.Cluster), keepFiles)
+		r.WorkersStopped += rep.WorkersStopped
+		rep = r
+	}
+	if client != nil {
+		client.Close()
+	}
+	c.setHostPhase(name, control.PhaseTornDown, rep.Error)
+	return rep
+}
+
+// cleanHost stops any worker process still running from the workdir's
+// binaries, fetches the worker logs into logsDir/<host>/, and removes what
+// rally put in the workdir unless keepFiles.
+func cleanHost(ctx context.Context, client *remote.Client, rec HostRecord, logsDir string, keepFiles bool) control.HostReport {
+	rep := control.HostReport{Name: rec.Name}
+	var errs []string
+	wd := rec.Workdir
+	if !safeWorkdir(wd) {
+		rep.Error = fmt.Sprintf("refusing to clean workdir %q: not an absolute path below a directory", wd)
+		return rep
+	}
+	// Every process whose executable is one of our binaries in this
+	// workdir is ours: TERM, then KILL what is left after 5 s.
+	script := fmt.Sprintf(`wd=%s; n=0
+ours() { for p in /proc/[0-9]*; do e=$(readlink "$p/exe" 2>/dev/null) || continue; case "$e" in "$wd"/bin/rally-*) echo "${p#/proc/}";; esac; done; }
+for p in $(ours); do kill -TERM "$p" 2>/dev/null && n=$((n+1)); done
+i=0; while [ -n "$(ours)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+for p in $(ours); do kill -KILL "$p" 2>/dev/null; done
+echo "$n"`, shellQuote(wd))
+	res, err := client.Run(ctx, script, nil)
+	if err != nil {
+		errs = append(errs, "stop workers: "+err.Error())
+	} else if n, err := strconv.Atoi(strings.TrimSpace(string(res.Stdout))); err == nil {
+		rep.WorkersStopped = n
+	}
+
+	fetched, err := fetchLogs(client, path.Join(wd, "logs"), filepath.Join(logsDir, rec.Name))
+	rep.LogsFetched = fetched
+	if err != nil {
+		errs = append(errs, "fetch logs: "+err.Error())
+	}
+
+	if !keepFiles {
+		n, err := removeFiles(ctx, client, rec)
+		rep.FilesRemoved = n
+		if err != nil {
+			errs = append(errs, "remove files: "+err.Error())
+		}
+	}
+	rep.Error = strings.Join(errs, "; ")
+	return rep
+}
+
+// safeWorkdir guards rm -rf: an absolute path at least two levels deep.
+func safeWorkdir(wd string) bool {
+	if !path.IsAbs(wd) || path.Clean(wd) != wd {
+		return false
+	}
+	return strings.Count(wd, "/") >= 2
+}
+
+func fetchLogs(client *remote.Client, remoteDir, localDir string) ([]string, error) {
+	fs, err := client.SFTP()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(remoteDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fetched []string
+	for _, e := range entries {
+		if !e.Mode().IsRegular() {
+			continue
+		}
+		if err := os.MkdirAll(localDir, 0o700); err != nil {
+			return fetched, err
+		}
+		src, err := fs.Open(path.Join(remoteDir, e.Name()))
+		if err != nil {
+			return fetched, err
+		}
+		dst := filepath.Join(localDir, e.Name())
+		out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err == nil {
+			_, err = io.Copy(out, src)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+		}
+		src.Close()
+		if err != nil {
+			return fetched, err
+		}
+		fetched = append(fetched, dst)
+	}
+	return fetched, nil
+}
+
+// removeFiles removes the workdir whole when rally created it, else only
+// the binary, logs and run files rally put there.
+func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord) (int, error) {
+	wd := rec.Workdir
+	script := fmt.Sprintf(`wd=%s
+if [ ! -d "$wd" ]; then echo 0; exit 0; fi
+if [ -e "$wd/%s" ]; then n=$(find "$wd" | wc -l); rm -rf -- "$wd"; echo "$n"; exit; fi
+n=$(find "$wd/bin" -maxdepth 1 -name 'rally-*' "$wd/logs" "$wd/run" 2>/dev/null | wc -l)
+rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run"; rmdir "$wd/bin" 2>/dev/null
+echo "$n"`, shellQuote(wd), createdMarker)
+	res, err := client.Run(ctx, script, nil)
+	if err != nil {
+		return 0, err
+	}
+	if res.ExitStatus != 0 {
+		return 0, fmt.Errorf("exit %d: %s", res.ExitStatus, strings.TrimSpace(string(res.Stderr)))
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
+	return n, nil
+}
+
+// CleanupConfig is what an offline teardown needs.
+type CleanupConfig struct {
+	Inventory *inventory.Inventory
+	Home      home.Dir
+	KeepFiles bool
+	// AcceptNewHostKeys as for up.
+	AcceptNewHostKeys bool
+	Parallel          int
+	ConnectTimeout    time.Duration
+}
+
+// Cleanup tears down what a state file records when no coordinator
+// answers (it crashed or was killed): it stops the coordinator process if
+// it still lives, and on every host stops leftover workers, fetches logs and
+// removes files. With no state file it still cleans every inventory host's
+// workdir of what rally puts there. It removes the state file at the end.
+func Cleanup(ctx context.Context, cfg CleanupConfig) (control.DownReport, error) {
+	cluster := cfg.Inventory.Cluster
+	rep := control.DownReport{Cluster: cluster}
+	st, err := ReadState(cfg.Home.StateFile(cluster))
+	if err != nil {
+		return rep, err
+	}
+	if st != nil && st.Coordinator.PID > 0 && st.Coordinator.PID != os.Getpid() {
+		killStaleCoordinator(st.Coordinator.PID)
+	}
+	co := &Coordinator{cfg: Config{Inventory: cfg.Inventory, AcceptNewHostKeys: cfg.AcceptNewHostKeys, ConnectTimeout: cfg.ConnectTimeout}}
+	co.cfg.defaults()
+	parallel := cfg.Parallel
+	if parallel <= 0 {
+		parallel = 16
+	}
+	rep.Hosts = make([]control.HostReport, len(cfg.Inventory.Hosts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for i, h := range cfg.Inventory.Hosts {
+		g.Go(func() error {
+			rec := HostRecord{Name: string(h.Name), Address: h.Address}
+			if st != nil {
+				for _, r := range st.Hosts {
+					if r.Name == rec.Name {
+						rec = r
+					}
+				}
+			}
+			client, err := remote.Dial(gctx, co.remoteTarget(h))
+			if err != nil {
+				rep.Hosts[i] = control.HostReport{Name: rec.Name, Error: "connect: " + err.Error()}
+				return nil
+			}
+			defer client.Close()
+			if rec.Workdir == "" {
+				wd, created, err := resolveWorkdir(gctx, client, h.Workdir)
+				if err != nil {
+					rep.Hosts[i] = control.HostReport{Name: rec.Name, Error: "workdir: " + err.Error()}
+					return nil
+				}
+				if created {
+					// Nothing was there: take back the directory we just made.
+					_, _ = client.Run(gctx, "rmdir "+shellQuote(wd), nil)
+					rep.Hosts[i] = control.HostReport{Name: rec.Name}
+					return nil
+				}
+				rec.Workdir = wd
+			}
+			rep.Hosts[i] = cleanHost(gctx, client, rec, cfg.Home.WorkerLogs(cluster), cfg.KeepFiles)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for _, h := range rep.Hosts {
+		if h.Error != "" {
+			return rep, fmt.Errorf("teardown incomplete: %s: %s", h.Name, h.Error)
+		}
+	}
+	os.Remove(cfg.Home.StateFile(cluster))
+	os.Remove(cfg.Home.Socket(cluster))
+	return rep, nil
+}
+
+// killStaleCoordinator stops a coordinator process that no longer answers
+// on its socket, but only when the PID still runs this same executable
+// (a PID can be reused by an unrelated process).
+func killStaleCoordinator(pid int) {
+	self, err := os.Executable()
+	if err != nil {
+		return
+	}
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil || strings.TrimSuffix(exe, " (deleted)") != self {
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}

@@ -1,0 +1,334 @@
+package coordinator
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"rally/control"
+	"rally/inventory"
+	"rally/payload"
+	"rally/remote"
+)
+
+// hostRun is one host's bring-up and what stays open for it.
+type hostRun struct {
+	inv inventory.Host
+
+	mu       sync.Mutex
+	status   control.HostStatus
+	client   *remote.Client
+	listener net.Listener
+	proc     *remote.Process
+	workdir  string // absolute, on the host
+}
+
+func (h *hostRun) snapshot() control.HostStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.status
+	s.Roles = append([]string(nil), s.Roles...)
+	return s
+}
+
+func (h *hostRun) phase() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.status.Phase
+}
+
+// Up forms the cluster: every host in parallel (bounded by Parallel). It
+// returns nil when at least MinHosts joined; hosts that failed keep their
+// reason in Status. On ErrTooFewHosts the caller should tear down.
+func (c *Coordinator) Up(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.Parallel)
+	for _, h := range c.hosts {
+		g.Go(func() error {
+			if err := c.bringUp(gctx, h); err != nil {
+				c.log.Error("bring-up failed", "host", h.status.Name, "err", err)
+				c.setHostPhase(h.status.Name, control.PhaseFailed, err.Error())
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	joined := 0
+	var failed []string
+	for _, h := range c.hosts {
+		s := h.snapshot()
+		if s.Phase == control.PhaseJoined {
+			joined++
+		} else {
+			failed = append(failed, fmt.Sprintf("%s: %s", s.Name, s.Error))
+		}
+	}
+	if joined < c.cfg.MinHosts {
+		return fmt.Errorf("%w: %d of %d joined, %d required:\n  %s", ErrTooFewHosts,
+			joined, len(c.hosts), c.cfg.MinHosts, strings.Join(failed, "\n  "))
+	}
+	c.setPhase(control.ClusterUp)
+	return nil
+}
+
+// remoteTarget maps an inventory host to an SSH target.
+func (c *Coordinator) remoteTarget(h inventory.Host) remote.Target {
+	t := remote.Target{
+		Name:             string(h.Name),
+		Address:          h.Address,
+		Port:             h.SSH.Port,
+		User:             h.SSH.User,
+		KnownHostsFile:   h.SSH.KnownHosts,
+		AcceptNewHostKey: c.cfg.AcceptNewHostKeys,
+		Jump:             h.SSH.Jump,
+		ConnectTimeout:   c.cfg.ConnectTimeout,
+	}
+	if h.SSH.ConnectTimeout > 0 {
+		t.ConnectTimeout = h.SSH.ConnectTimeout
+	}
+	if h.SSH.IdentityFile != "" {
+		t.IdentityFiles = []string{h.SSH.IdentityFile}
+	}
+	return t
+}
+
+func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) error {
+	name := string(h.inv.Name)
+	step := func(phase string) { c.setHostPhase(name, phase, "") }
+
+	step(control.PhaseConnect)
+	client, err := remote.Dial(ctx, c.remoteTarget(h.inv))
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	h.mu.Lock()
+	h.client = client
+	h.mu.Unlock()
+
+	plat, err := payload.DetectPlatform(ctx, client)
+	if err != nil {
+		return fmt.Errorf("detect platform: %w", err)
+	}
+	h.mu.Lock()
+	h.status.Platform = plat.String()
+	h.mu.Unlock()
+	build, err := payload.Finder{Self: c.cfg.Self, CacheDir: c.cfg.Home.BuildCache()}.Find(plat)
+	if err != nil {
+		return err
+	}
+
+	step(control.PhaseUpload)
+	workdir, created, err := resolveWorkdir(ctx, client, h.inv.Workdir)
+	if err != nil {
+		return fmt.Errorf("workdir: %w", err)
+	}
+	if created {
+		if err := markCreated(client, workdir); err != nil {
+			return fmt.Errorf("workdir: %w", err)
+		}
+	}
+	h.mu.Lock()
+	h.workdir = workdir
+	h.mu.Unlock()
+	if err := c.state.update(func(s *State) {
+		r := s.host(name)
+		r.Address, r.Workdir = h.inv.Address, workdir
+		r.CreatedWorkdir = r.CreatedWorkdir || created
+	}); err != nil {
+		return err
+	}
+	res, err := payload.Push(ctx, client, build, workdir, func(sent, total int64) {
+		h.mu.Lock()
+		h.status.UploadSent, h.status.UploadTotal = sent, total
+		h.mu.Unlock()
+	})
+	if err != nil {
+		return fmt.Errorf("upload worker: %w", err)
+	}
+	h.mu.Lock()
+	h.status.Binary, h.status.Uploaded = res.RemotePath, res.Uploaded
+	h.status.UploadSent, h.status.UploadTotal = build.Size, build.Size
+	h.mu.Unlock()
+	if res.Uploaded {
+		c.mu.Lock()
+		c.uploads++
+		c.upBytes += res.Bytes
+		c.mu.Unlock()
+	}
+	if err := c.state.update(func(s *State) { s.host(name).Binary = res.RemotePath }); err != nil {
+		return err
+	}
+
+	step(control.PhaseTunnel)
+	l, err := client.ListenRemote(net.JoinHostPort("127.0.0.1", strconv.Itoa(c.cfg.Inventory.CoordinatorPort)))
+	if err != nil {
+		// Someone holds the port on that host: let its sshd choose one.
+		c.log.Warn("tunnel port taken, falling back to a server-chosen port", "host", name, "port", c.cfg.Inventory.CoordinatorPort, "err", err)
+		l, err = client.ListenRemote("127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("tunnel: %w", err)
+		}
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	h.mu.Lock()
+	h.listener = l
+	h.status.TunnelPort = port
+	h.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		_ = c.sys.Serve(context.Background(), l, name)
+	}()
+	if err := c.state.update(func(s *State) { s.host(name).TunnelPort = port }); err != nil {
+		return err
+	}
+
+	step(control.PhaseStart)
+	token := newToken()
+	c.sys.Expect(name, token)
+	cmd := fmt.Sprintf("%s worker --name %s --tunnel 127.0.0.1:%d --workdir %s --build %s --grace %s",
+		shellQuote(res.RemotePath), shellQuote(name), port, shellQuote(workdir), build.SHA256, c.cfg.WorkerGrace)
+	proc, err := client.Start(context.Background(), cmd)
+	if err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	// The token goes through stdin, never the command line; stdin stays
+	// open: its EOF tells the worker that this coordinator is gone.
+	if _, err := io.WriteString(proc.Stdin, token+"\n"); err != nil {
+		return fmt.Errorf("start worker: send token: %w", err)
+	}
+	h.mu.Lock()
+	h.proc = proc
+	h.mu.Unlock()
+	exited := make(chan error, 1)
+	stderrTail := &tail{}
+	c.wg.Add(2)
+	go func() { defer c.wg.Done(); c.pipeLog(name, "stdout", proc.Stdout, nil) }()
+	go func() { defer c.wg.Done(); c.pipeLog(name, "stderr", proc.Stderr, stderrTail) }()
+	go func() { exited <- proc.Wait() }()
+
+	jctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
+	defer cancel()
+	joined := make(chan error, 1)
+	go func() { joined <- c.sys.WaitMembers(jctx, name) }()
+	select {
+	case err := <-joined:
+		if err != nil {
+			return fmt.Errorf("worker did not join within %s: %w", c.cfg.JoinTimeout, err)
+		}
+	case err := <-exited:
+		cancel()
+		return fmt.Errorf("worker exited before joining (%v): %s", err, stderrTail.String())
+	}
+	pid := 0
+	for _, m := range c.sys.Status().Members {
+		if m.Name == name {
+			pid = m.PID
+		}
+	}
+	h.mu.Lock()
+	h.status.WorkerPID = pid
+	h.mu.Unlock()
+	if err := c.state.update(func(s *State) { s.host(name).WorkerPID = pid }); err != nil {
+		return err
+	}
+	step(control.PhaseJoined)
+	return nil
+}
+
+// resolveWorkdir makes the workdir absolute (~ is the SSH user's home)
+// and creates it, telling whether it had to.
+func resolveWorkdir(ctx context.Context, c *remote.Client, workdir string) (string, bool, error) {
+	if workdir == "" {
+		workdir = "~/.rally"
+	}
+	fs, err := c.SFTP()
+	if err != nil {
+		return "", false, err
+	}
+	if workdir == "~" || strings.HasPrefix(workdir, "~/") {
+		home, err := fs.Getwd()
+		if err != nil {
+			return "", false, fmt.Errorf("home directory: %w", err)
+		}
+		workdir = path.Join(home, strings.TrimPrefix(workdir, "~"))
+	}
+	if !path.IsAbs(workdir) {
+		return "", false, fmt.Errorf("%q is not absolute and does not start with ~/", workdir)
+	}
+	workdir = path.Clean(workdir)
+	if _, err := fs.Stat(workdir); err == nil {
+		return workdir, false, nil
+	}
+	if err := fs.MkdirAll(workdir); err != nil {
+		return "", false, fmt.Errorf("create %s: %w", workdir, err)
+	}
+	return workdir, true, nil
+}
+
+// markCreated leaves a marker in a workdir rally made, so that teardown
+// knows it may remove the directory whole.
+func markCreated(c *remote.Client, workdir string) error {
+	fs, err := c.SFTP()
+	if err != nil {
+		return err
+	}
+	f, err := fs.Create(path.Join(workdir, createdMarker))
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// pipeLog copies a worker's output lines into the coordinator's log and
+// event stream.
+func (c *Coordinator) pipeLog(host, stream string, r io.Reader, t *tail) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if t != nil {
+			t.add(line)
+		}
+		c.log.Info("worker output", "host", host, "stream", stream, "line", line)
+		c.events.publish(control.Event{Time: time.Now(), Kind: "log", Host: host, Text: line})
+	}
+}
+
+// tail keeps the last lines of a stream for error messages.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (t *tail) add(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines = append(t.lines, s)
+	if len(t.lines) > 5 {
+		t.lines = t.lines[1:]
+	}
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == 0 {
+		return "no output"
+	}
+	return strings.Join(t.lines, " | ")
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

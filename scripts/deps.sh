@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what rally's lab and tests need on a Debian machine: OpenSSH
+# (sshd for the lab hosts, ssh-keygen), iproute2 (namespaces, veth,
+# bridges), util-linux (unshare, nsenter), tmux (terminal UI tests), and
+# the Go modules. Safe to run again.
+set -euo pipefail
+need=()
+command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v ps >/dev/null 2>&1 || need+=(procps)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: need root to install: ${need[*]}" >&2
+    exit 1
+  fi
+  echo "deps: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+mkdir -p /run/sshd 2>/dev/null || true
+cd "$(dirname "$0")/.."
+go mod download

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs rally's whole test suite on this machine: installs what it needs,
+# vets, builds the static binaries for linux/amd64 and linux/arm64, runs
+# every test (the end-to-end ones on a lab of real SSH test hosts: needs
+# root), and runs each fuzz target for a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+export CGO_ENABLED=0
+echo "== go vet"
+go vet ./...
+echo "== static builds"
+mkdir -p bin
+for arch in amd64 arm64; do
+  GOOS=linux GOARCH=$arch go build -trimpath -o "bin/rally-linux-$arch" ./cmd/rally
+done
+echo "== tests"
+go test -count=1 -timeout 12m ./...
+echo "== fuzz (a few seconds each)"
+fuzz_secs=${RALLY_FUZZ_SECONDS:-4}
+go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
+  for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+    echo "-- $pkg $f"
+    go test -run '^$' -fuzz "^$f\$" -fuzztime "${fuzz_secs}s" "$pkg"
+  done
+done
+echo "all tests passed"
