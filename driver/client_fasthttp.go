@@ -1,0 +1,231 @@
+package driver
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/valyala/fasthttp"
+)
+
+// userAgent identifies the driver to the cluster.
+const userAgent = "rally-go"
+
+// FastClient is the fasthttp Client: one HostClient with MaxConns 1, so one
+// keep-alive connection per benchmark client, and a request and response
+// reused for every call, so the request loop allocates nothing once warm.
+type FastClient struct {
+	hc      *fasthttp.HostClient
+	req     fasthttp.Request
+	resp    fasthttp.Response
+	base    string // scheme://host + path prefix
+	url     []byte // scratch: base + path
+	timeout time.Duration
+	auth    string
+	headers []Header
+	gzip    bool
+	gzw     *gzip.Writer
+	gzbuf   bytes.Buffer
+
+	// conn is the one live connection, so a cancelled context can break a
+	// request that is waiting for its response.
+	conn atomic.Pointer[net.Conn]
+	// watched is the context whose cancellation currently aborts requests;
+	// registering once per context keeps Do free of allocations.
+	watched   context.Context
+	stopWatch func() bool
+}
+
+var _ Client = (*FastClient)(nil)
+
+// NewFastClient returns a fasthttp Client for target.
+func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
+	scheme := target.Scheme
+	if opts.UseSSL {
+		scheme = "https"
+	}
+	f := &FastClient{
+		base:    scheme + "://" + target.Host + target.PathPrefix,
+		timeout: opts.Timeout,
+		auth:    opts.AuthorizationHeader(),
+		gzip:    opts.HTTPCompress,
+	}
+	if f.timeout <= 0 {
+		f.timeout = DefaultTimeout
+	}
+	for k, v := range opts.Headers {
+		f.headers = append(f.headers, Header{Name: k, Value: v})
+	}
+	var tlsConf *tls.Config
+	if scheme == "https" {
+		var err error
+		if tlsConf, err = tlsConfig(opts); err != nil {
+			return nil, err
+		}
+	}
+	dialer := &net.Dialer{Timeout: min(f.timeout, 30*time.Second), KeepAlive: 30 * time.Second}
+	f.hc = &fasthttp.HostClient{
+		Addr:      target.Host,
+		Name:      userAgent,
+		IsTLS:     scheme == "https",
+		TLSConfig: tlsConf,
+		MaxConns:  1,
+		Dial: func(addr string) (net.Conn, error) {
+			c, err := dialer.Dial("tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			f.conn.Store(&c)
+			return c, nil
+		},
+		// A reused keep-alive connection the server has closed fails before
+		// any byte of the response; that one case is retried once, every
+		// other failure is reported as it happened.
+		MaxIdemponentCallAttempts: 2,
+		RetryIfErr: func(_ *fasthttp.Request, attempts int, err error) (bool, bool) {
+			return false, attempts == 1 && (errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed))
+		},
+		MaxIdleConnDuration:           90 * time.Second,
+		ReadBufferSize:                64 << 10,
+		WriteBufferSize:               64 << 10,
+		DisableHeaderNamesNormalizing: false,
+		DisablePathNormalizing:        true,
+		SecureErrorLogMessage:         true,
+	}
+	return f, nil
+}
+
+// Do sends req and reads the whole response into resp.
+func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.watch(ctx)
+	r := &f.req
+	r.Reset()
+	f.url = append(append(f.url[:0], f.base...), req.Path...)
+	r.SetRequestURIBytes(f.url)
+	r.Header.SetMethod(req.Method)
+	if f.auth != "" {
+		r.Header.Set("Authorization", f.auth)
+	}
+	for i := range f.headers {
+		r.Header.Set(f.headers[i].Name, f.headers[i].Value)
+	}
+	for i := range req.Headers {
+		r.Header.Set(req.Headers[i].Name, req.Headers[i].Value)
+	}
+	if f.gzip {
+		r.Header.Set("Accept-Encoding", "gzip")
+	}
+	if req.Body != nil {
+		ct := req.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		r.Header.SetContentType(ct)
+		if f.gzip && len(req.Body) > 0 {
+			if err := f.compress(req.Body); err != nil {
+				return err
+			}
+			r.Header.Set("Content-Encoding", "gzip")
+			r.SetBodyRaw(f.gzbuf.Bytes())
+		} else {
+			r.SetBodyRaw(req.Body)
+		}
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = f.timeout
+	}
+	err := f.hc.DoTimeout(r, &f.resp, timeout)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+	resp.Status = f.resp.StatusCode()
+	body := f.resp.Body()
+	if f.gzip && bytes.Equal(f.resp.Header.ContentEncoding(), []byte("gzip")) {
+		if body, err = f.resp.BodyUncompressed(); err != nil {
+			return fmt.Errorf("gunzip response: %w", err)
+		}
+	}
+	resp.Body = append(resp.Body[:0], body...)
+	return nil
+}
+
+// watch arranges for ctx's cancellation to break the connection, once per
+// distinct context.
+func (f *FastClient) watch(ctx context.Context) {
+	if ctx == f.watched || ctx.Done() == nil {
+		return
+	}
+	if f.stopWatch != nil {
+		f.stopWatch()
+	}
+	f.watched = ctx
+	f.stopWatch = context.AfterFunc(ctx, func() {
+		if c := f.conn.Load(); c != nil {
+			// An expired deadline makes the pending read fail at once;
+			// fasthttp then discards the connection.
+			_ = (*c).SetDeadline(time.Unix(1, 0))
+		}
+	})
+}
+
+func (f *FastClient) compress(body []byte) error {
+	f.gzbuf.Reset()
+	if f.gzw == nil {
+		f.gzw, _ = gzip.NewWriterLevel(&f.gzbuf, gzip.BestSpeed)
+	} else {
+		f.gzw.Reset(&f.gzbuf)
+	}
+	if _, err := f.gzw.Write(body); err != nil {
+		return fmt.Errorf("gzip request body: %w", err)
+	}
+	return f.gzw.Close()
+}
+
+// Close closes the client's idle connection and stops watching contexts.
+func (f *FastClient) Close() {
+	if f.stopWatch != nil {
+		f.stopWatch()
+		f.stopWatch = nil
+	}
+	f.hc.CloseIdleConnections()
+}
+
+// tlsConfig builds the TLS configuration from the client options.
+func tlsConfig(o ClientOptions) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !o.VerifyCerts} // #nosec G402 -- verify_certs:false is the user's explicit choice, as in Rally
+	if o.CACerts != "" {
+		pem, err := os.ReadFile(o.CACerts)
+		if err != nil {
+			return nil, fmt.Errorf("client option ca_certs: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client option ca_certs: %s: no PEM certificate in it", o.CACerts)
+		}
+		c.RootCAs = pool
+	}
+	if o.ClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("client options client_cert/client_key: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}

@@ -1,0 +1,10 @@
+// Package corpus makes a track's documents files ready to read and reads a
+// client's slice of them: it finds a file in the track directory or the
+// data directory, downloads it from the corpus base URL when missing,
+// decompresses .bz2, .gz and .zst archives once into the data directory,
+// keeps Rally's offset table (<file>.offset) beside it, and hands out raw
+// lines of disjoint per-client slices without re-encoding anything.
+//
+// It must not talk to a cluster or know about bulk requests: the driver
+// builds request bodies from the lines it reads.
+package corpus

@@ -1,0 +1,345 @@
+package corpus
+
+import (
+	"bufio"
+	"compress/bzip2"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Spec describes one documents file of a corpus (a track's "documents"
+// entry, with the corpus defaults applied).
+type Spec struct {
+	// Corpus is the corpus name: the directory under the data directory.
+	Corpus string
+	// SourceFile is the file name as the track gives it, possibly an
+	// archive ("documents.json.bz2").
+	SourceFile string
+	// BaseURL is where SourceFile is downloaded from when missing.
+	BaseURL string
+	// DocumentCount is the number of documents in the file.
+	DocumentCount int64
+	// CompressedBytes and UncompressedBytes are checked when non-zero.
+	CompressedBytes, UncompressedBytes int64
+	// IncludesActionAndMetaData means every document takes two lines.
+	IncludesActionAndMetaData bool
+}
+
+// LinesPerDocument is 2 when the file carries its own action-and-metadata
+// lines, else 1.
+func (s Spec) LinesPerDocument() int64 {
+	if s.IncludesActionAndMetaData {
+		return 2
+	}
+	return 1
+}
+
+// Kind says what a progress Event is about.
+type Kind string
+
+// The kinds of progress events.
+const (
+	KindDownload    Kind = "download"
+	KindDecompress  Kind = "decompress"
+	KindOffsetTable Kind = "offset-table"
+)
+
+// Event reports progress preparing a file. Done and Total are bytes (Total
+// zero when unknown); the last event of a step has Done == Total or Final
+// set.
+type Event struct {
+	Kind  Kind
+	File  string
+	Done  int64
+	Total int64
+	Final bool
+}
+
+// Options tune Prepare.
+type Options struct {
+	// TrackDir is searched first for the documents file and its archive.
+	TrackDir string
+	// DataDir is Rally's ~/.rally/benchmarks/data; files go to
+	// DataDir/<corpus>/.
+	DataDir string
+	// Progress receives events; nil means none.
+	Progress func(Event)
+	// HTTPClient downloads; nil means a client with no overall timeout
+	// (corpora are large) that follows redirects.
+	HTTPClient *http.Client
+}
+
+// archive suffixes Prepare can decompress.
+var archiveSuffixes = []string{".bz2", ".gz", ".zst"}
+
+// DocumentFileName is the uncompressed name of a source file
+// ("documents.json.bz2" → "documents.json").
+func DocumentFileName(sourceFile string) string {
+	for _, s := range archiveSuffixes {
+		if strings.HasSuffix(sourceFile, s) {
+			return strings.TrimSuffix(sourceFile, s)
+		}
+	}
+	return sourceFile
+}
+
+// Prepare makes sure the uncompressed documents file of spec exists (found,
+// downloaded and/or decompressed) and has a valid offset table, and returns
+// its path. It does the slow work at most once: later calls find the file
+// and the table and return quickly.
+func Prepare(ctx context.Context, spec Spec, o Options) (string, error) {
+	if spec.SourceFile == "" {
+		return "", fmt.Errorf("corpus %q: documents entry has no source-file", spec.Corpus)
+	}
+	path, err := prepareFile(ctx, spec, o)
+	if err != nil {
+		return "", fmt.Errorf("corpus %q: %s: %w", spec.Corpus, spec.SourceFile, err)
+	}
+	if err := EnsureOffsetTable(path, spec.DocumentCount*spec.LinesPerDocument(), o.Progress); err != nil {
+		return "", fmt.Errorf("corpus %q: %w", spec.Corpus, err)
+	}
+	return path, nil
+}
+
+func prepareFile(ctx context.Context, spec Spec, o Options) (string, error) {
+	docName := DocumentFileName(filepath.Base(spec.SourceFile))
+	corpusDir := ""
+	if o.DataDir != "" {
+		corpusDir = filepath.Join(o.DataDir, spec.Corpus)
+	}
+	// 1. The uncompressed file, in the track directory or the data directory.
+	for _, dir := range []string{o.TrackDir, corpusDir} {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, docName)
+		if ok, err := sizeMatches(p, spec.UncompressedBytes); err != nil {
+			return "", err
+		} else if ok {
+			return p, nil
+		}
+	}
+	if corpusDir == "" {
+		return "", fmt.Errorf("not in the track directory and no data directory to put it in")
+	}
+	if err := os.MkdirAll(corpusDir, 0o755); err != nil {
+		return "", err
+	}
+	archiveName := filepath.Base(spec.SourceFile)
+	compressed := archiveName != docName
+	wantArchiveSize := spec.CompressedBytes
+	if !compressed {
+		wantArchiveSize = spec.UncompressedBytes
+	}
+	// 2. The archive (or plain file), found or downloaded.
+	archive := ""
+	for _, dir := range []string{o.TrackDir, corpusDir} {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, archiveName)
+		if ok, err := sizeMatches(p, wantArchiveSize); err != nil {
+			return "", err
+		} else if ok {
+			archive = p
+			break
+		}
+	}
+	if archive == "" {
+		if spec.BaseURL == "" {
+			return "", fmt.Errorf("not found in %s and the corpus has no base-url to download it from", strings.Join(nonEmpty(o.TrackDir, corpusDir), " or "))
+		}
+		archive = filepath.Join(corpusDir, archiveName)
+		if err := download(ctx, o, strings.TrimRight(spec.BaseURL, "/")+"/"+archiveName, archive, wantArchiveSize); err != nil {
+			return "", err
+		}
+	}
+	if !compressed {
+		if ok, err := sizeMatches(archive, spec.UncompressedBytes); err != nil || !ok {
+			return "", fmt.Errorf("%s: size does not match uncompressed-bytes %d", archive, spec.UncompressedBytes)
+		}
+		return archive, nil
+	}
+	// 3. Decompress once into the data directory, keeping the result.
+	out := filepath.Join(corpusDir, docName)
+	if err := decompress(ctx, archive, out, spec.UncompressedBytes, o.Progress); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sizeMatches reports whether p is a regular file of size want (any size
+// when want is 0).
+func sizeMatches(p string, want int64) (bool, error) {
+	fi, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, nil
+	}
+	return want == 0 || fi.Size() == want, nil
+}
+
+// download fetches url into dst (via dst.part), checking the size.
+func download(ctx context.Context, o Options, url, dst string, wantSize int64) error {
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", url, err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("download: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("download %s: HTTP %d", url, resp.StatusCode)
+	}
+	total := resp.ContentLength
+	if total < 0 {
+		total = wantSize
+	}
+	tmp := dst + ".part"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("download: %w", err)
+	}
+	pw := &progressWriter{kind: KindDownload, file: filepath.Base(dst), total: total, report: o.Progress}
+	n, err := io.Copy(io.MultiWriter(f, pw), resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("download %s: %w", url, err)
+	}
+	if wantSize > 0 && n != wantSize {
+		os.Remove(tmp)
+		return fmt.Errorf("download %s: got %d bytes, the track says %d", url, n, wantSize)
+	}
+	pw.finish()
+	return os.Rename(tmp, dst)
+}
+
+// decompress writes the decompressed archive to out (via out.part),
+// checking the size when want > 0.
+func decompress(ctx context.Context, archive, out string, want int64, progress func(Event)) error {
+	in, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	br := bufio.NewReaderSize(&ctxReader{ctx: ctx, r: in}, 1<<20)
+	var r io.Reader
+	switch {
+	case strings.HasSuffix(archive, ".bz2"):
+		r = bzip2.NewReader(br)
+	case strings.HasSuffix(archive, ".gz"):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("decompress %s: %w", archive, err)
+		}
+		defer zr.Close()
+		r = zr
+	case strings.HasSuffix(archive, ".zst"):
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("decompress %s: %w", archive, err)
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return fmt.Errorf("decompress %s: unknown archive type", archive)
+	}
+	tmp := out + ".part"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	pw := &progressWriter{kind: KindDecompress, file: filepath.Base(out), total: want, report: progress}
+	n, err := io.Copy(io.MultiWriter(bw, pw), r)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("decompress %s: %w", archive, err)
+	}
+	if want > 0 && n != want {
+		os.Remove(tmp)
+		return fmt.Errorf("decompress %s: got %d bytes, uncompressed-bytes in the track says %d", archive, n, want)
+	}
+	pw.finish()
+	return os.Rename(tmp, out)
+}
+
+// ctxReader stops a long copy when the context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// progressWriter counts bytes and reports at most every 500 ms.
+type progressWriter struct {
+	kind   Kind
+	file   string
+	done   int64
+	total  int64
+	last   time.Time
+	report func(Event)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.done += int64(len(b))
+	if p.report != nil {
+		if now := time.Now(); now.Sub(p.last) >= 500*time.Millisecond {
+			p.last = now
+			p.report(Event{Kind: p.kind, File: p.file, Done: p.done, Total: p.total})
+		}
+	}
+	return len(b), nil
+}
+
+func (p *progressWriter) finish() {
+	if p.report != nil {
+		p.report(Event{Kind: p.kind, File: p.file, Done: p.done, Total: p.total, Final: true})
+	}
+}
