@@ -184,6 +184,9 @@ const (
 	maxWireErrorTypes   = 256
 	maxErrorTypeLen     = 128
 	maxWireHistogramLen = 4 << 20 // base64 bytes of one encoded histogram
+	// maxWireSecond bounds a bucket's second (about 35 000 years either
+	// side of the epoch), so spans between seconds never overflow.
+	maxWireSecond = 1 << 40
 )
 
 // DecodeDelta decodes a delta from its JSON wire form and validates it:
@@ -301,6 +304,9 @@ func checkBuckets(name string, bs []Bucket) ([]Bucket, error) {
 		return nil, fmt.Errorf("%s has %d buckets, at most %d allowed", name, len(bs), maxWireBuckets)
 	}
 	for i, b := range bs {
+		if b.Second > maxWireSecond || b.Second < -maxWireSecond {
+			return nil, fmt.Errorf("%s: second %d out of range ±%d", name, b.Second, int64(maxWireSecond))
+		}
 		if b.Weight < 0 {
 			return nil, fmt.Errorf("%s: second %d has negative weight %d", name, b.Second, b.Weight)
 		}

@@ -132,6 +132,7 @@ func TestDecodeDeltaRejects(t *testing.T) {
 		{"bucket_with_three_numbers", func(m map[string]any) { m["throughput"] = [][]int{{1, 2, 3}} }, "[second, weight]"},
 		{"bucket_not_a_pair", func(m map[string]any) { m["throughput"] = []any{"x"} }, "[second, weight]"},
 		{"buckets_out_of_order", func(m map[string]any) { m["throughput"] = [][]int{{2, 1}, {1, 1}} }, "not ascending"},
+		{"second_out_of_range", func(m map[string]any) { m["throughput"] = [][]int64{{-1 << 62, 1}, {1 << 62, 1}} }, "out of range"},
 		{"negative_weight", func(m map[string]any) { m["throughput"] = [][]int{{2, -1}} }, "negative weight"},
 		{"missing_histogram", func(m map[string]any) { delete(m, "latency") }, "latency histogram: missing"},
 		{"histogram_not_base64", func(m map[string]any) { m["latency"] = "!!!" }, "base64"},
