@@ -29,5 +29,6 @@
 //	    workdir: ~/.rally          # on the remote host
 //
 // A null value (an empty value or "null") means "not set". Relative local
-// paths are taken relative to the directory of the inventory file.
+// paths are taken relative to the directory of the inventory file. Anchors,
+// aliases and merge keys ("<<: *defaults") work as in any YAML file.
 package inventory

@@ -61,10 +61,15 @@ func (p *parser) mapping(n *yaml.Node, path string, valid []string) map[string]*
 	}
 	out := make(map[string]*yaml.Node, len(n.Content)/2)
 	keys := map[string]*yaml.Node{}
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
 			p.add(n.Content[i], path, "want a plain key, got %s", describe(n.Content[i]))
+			continue
+		}
+		if k.ShortTag() == "!!merge" {
+			merges = append(merges, v)
 			continue
 		}
 		field := join(path, k.Value)
@@ -79,7 +84,31 @@ func (p *parser) mapping(n *yaml.Node, path string, valid []string) map[string]*
 		}
 		out[k.Value] = v
 	}
+	for _, m := range merges {
+		p.merge(out, m, path, valid)
+	}
 	return out
+}
+
+// merge applies a YAML merge key ("<<: *defaults"): keys of the merged
+// mapping, or of each mapping in a merged list (the first one wins), that
+// the mapping does not set itself.
+func (p *parser) merge(out map[string]*yaml.Node, src *yaml.Node, path string, valid []string) {
+	sources := []*yaml.Node{src}
+	if r := resolve(src); r != nil && r.Kind == yaml.SequenceNode {
+		sources = r.Content
+	}
+	for _, s := range sources {
+		if r := resolve(s); r == nil || r.Kind != yaml.MappingNode {
+			p.add(s, path, "merge key <<: want a mapping or a list of mappings, got %s", describeOrAlias(r))
+			continue
+		}
+		for k, v := range p.mapping(s, path, valid) {
+			if _, set := out[k]; !set {
+				out[k] = v
+			}
+		}
+	}
 }
 
 // sequence checks that n is a list and returns its items (aliases

@@ -114,6 +114,23 @@ func TestParse_valid(t *testing.T) {
 			},
 		},
 		{
+			name: "merge_keys_fill_in_what_a_host_does_not_set",
+			in: yml(
+				"hosts:",
+				"  - &driver {name: a, address: 10.0.0.1, roles: [load-driver], workdir: /srv/rally}",
+				"  - {<<: *driver, name: b, address: 10.0.0.2}",
+				"  - {<<: [{ssh: {user: u}}, *driver], name: c, address: 10.0.0.3, workdir: /opt/rally}",
+			),
+			want: &Inventory{
+				File: inventoryFile, Cluster: "default", CoordinatorPort: 1900,
+				Hosts: []Host{
+					{Name: "a", Address: "10.0.0.1", Roles: []Role{RoleLoadDriver}, Workdir: "/srv/rally", Line: 2},
+					{Name: "b", Address: "10.0.0.2", Roles: []Role{RoleLoadDriver}, Workdir: "/srv/rally", Line: 3},
+					{Name: "c", Address: "10.0.0.3", Roles: []Role{RoleLoadDriver}, Workdir: "/opt/rally", Line: 4, SSH: SSH{User: "u"}},
+				},
+			},
+		},
+		{
 			name: "same_address_on_different_ports_is_two_hosts",
 			in: yml(
 				"hosts:",
@@ -322,6 +339,14 @@ func TestParse_invalid(t *testing.T) {
 			want: []string{
 				`hosts.yaml:2:42: hosts[0].roles: want a list like [load-driver], got "load-driver"`,
 				`hosts.yaml:3:42: hosts[1].roles: empty list: want at least one of load-driver, provisioner`,
+			},
+		},
+		{
+			name: "merged_mappings_are_checked_too",
+			in:   yml("hosts:", "  - {<<: {rolez: [x]}, name: d1, address: 10.0.0.1, roles: [load-driver]}", "  - {<<: 3, name: d2, address: 10.0.0.2, roles: [load-driver]}"),
+			want: []string{
+				`hosts.yaml:2:11: hosts[0].rolez: unknown key "rolez" (did you mean "roles"? valid keys: name, address, roles, ssh, workdir)`,
+				`hosts.yaml:3:10: hosts[1]: merge key <<: want a mapping or a list of mappings, got "3"`,
 			},
 		},
 		{
