@@ -12,7 +12,11 @@ type Track struct {
 	Description string `json:"description,omitempty"`
 	// Dir is the directory the track was loaded from (absolute).
 	Dir string `json:"dir"`
-	// SchemaVersion is the track's "version" (1 or 2).
+	// File is the track file that was rendered (absolute), usually
+	// Dir/track.json.
+	File string `json:"file,omitempty"`
+	// SchemaVersion is the track's "version". Rally accepts only 2 today;
+	// a track without "version" is taken as version 2, as Rally does.
 	SchemaVersion int `json:"version"`
 
 	Indices             []Index      `json:"indices,omitempty"`
@@ -25,6 +29,23 @@ type Track struct {
 	Challenges          []Challenge  `json:"challenges"`
 	// Params are the track parameters the track was rendered with.
 	Params map[string]any `json:"params,omitempty"`
+
+	// Meta is the track's "meta" object (copied into every metrics record
+	// by Rally).
+	Meta map[string]any `json:"meta,omitempty"`
+	// Dependencies are the track's "dependencies" (pip packages its
+	// track.py needs); kept to report.
+	Dependencies []string `json:"dependencies,omitempty"`
+	// TestMode is true when the track was loaded with LoadOptions.TestMode
+	// and the test-mode rewrite (see testmode.go) has been applied.
+	TestMode bool `json:"test-mode,omitempty"`
+	// Warnings are problems that do not stop the track from loading:
+	// unused track parameters when LoadOptions.AllowUnusedParams is set, a
+	// rally.collect pattern that matched no file.
+	Warnings []string `json:"warnings,omitempty"`
+	// Rendered is the rendered track.json text (what was decoded). Line and
+	// column numbers of decode and schema errors refer to it.
+	Rendered string `json:"-"`
 }
 
 // Index is an entry of "indices": a name and the (already loaded) body.
@@ -33,6 +54,8 @@ type Index struct {
 	// Body is the parsed JSON of the index body file (settings, mappings),
 	// nil when the track gives none.
 	Body json.RawMessage `json:"body,omitempty"`
+	// BodyFile is the absolute path of the body file ("" without body).
+	BodyFile string `json:"body-file,omitempty"`
 	// Types is schema-1 only; kept to report, never sent to 7.x+ clusters.
 	Types []string `json:"types,omitempty"`
 }
@@ -44,10 +67,18 @@ type DataStream struct {
 
 // Template is a legacy, composable or component template.
 type Template struct {
-	Name                  string          `json:"name"`
-	IndexPattern          string          `json:"index-pattern,omitempty"`
-	DeleteMatchingIndices bool            `json:"delete-matching-indices,omitempty"`
-	Body                  json.RawMessage `json:"body"`
+	Name string `json:"name"`
+	// IndexPattern is mandatory for legacy and composable templates and
+	// empty for component templates.
+	IndexPattern string `json:"index-pattern,omitempty"`
+	// DeleteMatchingIndices defaults to true (Rally's default) for legacy
+	// and composable templates; always false for component templates.
+	DeleteMatchingIndices bool `json:"delete-matching-indices,omitempty"`
+	// Body is the rendered template file, narrowed to "template-path" when
+	// the track gives one.
+	Body json.RawMessage `json:"body"`
+	// File is the absolute path of the template file.
+	File string `json:"file,omitempty"`
 }
 
 // Corpus is an entry of "corpora".
@@ -55,17 +86,28 @@ type Corpus struct {
 	Name      string      `json:"name"`
 	BaseURL   string      `json:"base-url,omitempty"`
 	Documents []Documents `json:"documents"`
+	// Meta is the corpus-level "meta" object.
+	Meta map[string]any `json:"meta,omitempty"`
 }
 
 // Documents is one documents file of a corpus (Rally's "documents" entry),
 // with corpus-level defaults (base-url, target-*) already applied.
 type Documents struct {
-	SourceFile                string `json:"source-file"`
+	// SourceFile is the file to fetch, as the track names it
+	// (e.g. "documents.json.bz2"); in test mode it is the "-1k" variant.
+	SourceFile string `json:"source-file"`
+	// DocumentFile is the uncompressed file the driver reads
+	// ("documents.json" for "documents.json.bz2"); equal to SourceFile
+	// when SourceFile is not an archive.
+	DocumentFile string `json:"document-file"`
+	// DocumentArchive is SourceFile when it is an archive (.bz2, .gz, .zst,
+	// .zip, .tar, .tar.gz, .tgz, .tar.bz2), else "".
+	DocumentArchive           string `json:"document-archive,omitempty"`
 	BaseURL                   string `json:"base-url,omitempty"`
 	SourceFormat              string `json:"source-format,omitempty"` // "bulk" (the only one Rally knows)
 	DocumentCount             int64  `json:"document-count"`
-	CompressedBytes           int64  `json:"compressed-bytes,omitempty"`
-	UncompressedBytes         int64  `json:"uncompressed-bytes,omitempty"`
+	CompressedBytes           int64  `json:"compressed-bytes,omitempty"`   // 0: unknown (always in test mode)
+	UncompressedBytes         int64  `json:"uncompressed-bytes,omitempty"` // 0: unknown (always in test mode)
 	TargetIndex               string `json:"target-index,omitempty"`
 	TargetDataStream          string `json:"target-data-stream,omitempty"`
 	TargetType                string `json:"target-type,omitempty"`
@@ -79,8 +121,9 @@ type Operation struct {
 	Name string `json:"name"`
 	Type string `json:"operation-type"`
 	// Params holds all keys of the operation object except name and
-	// operation-type, as decoded JSON (map[string]any, []any, float64,
-	// string, bool, nil; numbers decoded with UseNumber as json.Number).
+	// operation-type, as decoded JSON (map[string]any, []any, string, bool,
+	// nil; numbers decoded with UseNumber as json.Number). An operation
+	// given only by name ("operation": "refresh") has no params.
 	Params map[string]any `json:"params,omitempty"`
 	// ParamSource is the "param-source" key, set when the operation needs a
 	// custom parameter source from a track.py.
@@ -88,6 +131,12 @@ type Operation struct {
 	// CustomRunner is true when Type is not a built-in operation type (it
 	// then names a runner registered by a track.py).
 	CustomRunner bool `json:"custom-runner,omitempty"`
+	// Admin is true for Rally's administrative operation types (create-index,
+	// refresh, ...); they are left out of reports unless
+	// "include-in-reporting" says otherwise.
+	Admin bool `json:"admin,omitempty"`
+	// Meta is the operation's "meta" object.
+	Meta map[string]any `json:"meta,omitempty"`
 }
 
 // Challenge is one challenge with its schedule.
@@ -97,9 +146,15 @@ type Challenge struct {
 	Default     bool   `json:"default,omitempty"`
 	// UserInfo is "user-info", shown by info.
 	UserInfo string `json:"user-info,omitempty"`
-	// Parameters are challenge-level "parameters" (kept for info).
+	// Parameters are the track's "parameters" merged with the challenge's
+	// own (challenge wins), as Rally does; kept for info.
 	Parameters map[string]any `json:"parameters,omitempty"`
 	Schedule   []Step         `json:"schedule"`
+	// AutoGenerated is true for the challenge "default" made from a track
+	// that has a top-level "schedule" instead of challenges.
+	AutoGenerated bool `json:"auto-generated,omitempty"`
+	// Meta is the challenge's "meta" object.
+	Meta map[string]any `json:"meta,omitempty"`
 }
 
 // Step is one element of a schedule: either a single task or a parallel
@@ -109,8 +164,13 @@ type Step struct {
 	Tasks    []Task `json:"tasks"`
 	Parallel bool   `json:"parallel,omitempty"`
 	// CompletedBy names the task of a parallel block whose end ends the
-	// block ("completed-by"); empty when the block waits for all tasks.
+	// block ("completed-by"); "any" means the first task to finish ends it;
+	// empty when the block waits for all tasks.
 	CompletedBy string `json:"completed-by,omitempty"`
+	// Clients is the parallel block's own "clients": when set, the block
+	// runs with that many clients in total instead of the sum of its
+	// tasks' clients (Rally's rule). Zero when unset and for plain tasks.
+	Clients int `json:"clients,omitempty"`
 }
 
 // Schedule names how intended start times are spaced.
@@ -134,16 +194,35 @@ type Task struct {
 	WarmupTimePeriod time.Duration `json:"warmup-time-period,omitempty"`
 	TimePeriod       time.Duration `json:"time-period,omitempty"`
 	RampUpTimePeriod time.Duration `json:"ramp-up-time-period,omitempty"`
-	// TargetThroughput is in operations per second across all clients of
-	// the task; zero means as fast as possible. TargetInterval, when set,
-	// is converted to TargetThroughput = Clients / interval.
-	TargetThroughput float64  `json:"target-throughput,omitempty"`
-	Schedule         Schedule `json:"schedule,omitempty"`
+	// TargetThroughput is in TargetThroughputUnit per second across all
+	// clients of the task (each client gets TargetThroughput/Clients); zero
+	// means as fast as possible. A "target-interval" of s seconds becomes
+	// TargetThroughput = 1/s ops/s for the whole task, exactly as Rally
+	// computes it (not per client).
+	TargetThroughput float64 `json:"target-throughput,omitempty"`
+	// TargetThroughputUnit is "ops/s" unless the track gave a string such as
+	// "50 docs/s" (then "docs/s": bulk tasks throttle on documents).
+	TargetThroughputUnit string `json:"target-throughput-unit,omitempty"`
+	// TargetInterval is the "target-interval" as given (for info); zero
+	// when the track used target-throughput.
+	TargetInterval time.Duration `json:"target-interval,omitempty"`
+	// Schedule is "deterministic" unless the task names "poisson".
+	Schedule Schedule `json:"schedule,omitempty"`
+	// CompletesParent is true for the task named by its parallel block's
+	// "completed-by".
+	CompletesParent bool `json:"completes-parent,omitempty"`
 	// IgnoreResponseErrorLevel is "" or "non-fatal".
-	IgnoreResponseErrorLevel string   `json:"ignore-response-error-level,omitempty"`
-	IncludeInReporting       bool     `json:"include-in-reporting"`
-	Tags                     []string `json:"tags,omitempty"`
-	// Params are task-level keys that are not scheduling properties; they
-	// override the operation's params of the same name (Rally merges them).
+	IgnoreResponseErrorLevel string `json:"ignore-response-error-level,omitempty"`
+	// IncludeInReporting comes from the operation's "include-in-reporting"
+	// (a task-level key overrides it); its default is true except for
+	// administrative operation types (Rally's rule).
+	IncludeInReporting bool     `json:"include-in-reporting"`
+	Tags               []string `json:"tags,omitempty"`
+	// Meta is the task's "meta" object.
+	Meta map[string]any `json:"meta,omitempty"`
+	// Params are the task's keys that are not decoded into the fields
+	// above (e.g. "#COMMENT", parameters of a custom scheduler). Rally
+	// hands them to the scheduler, not to the runner: they do not override
+	// the operation's params.
 	Params map[string]any `json:"params,omitempty"`
 }
