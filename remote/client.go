@@ -21,8 +21,9 @@ type Client struct {
 	done   chan struct{}
 	wg     sync.WaitGroup // watcher, keepalive and its request goroutines
 
-	mu  sync.Mutex
-	err error // why the connection ended; nil while alive
+	mu     sync.Mutex
+	err    error // why the connection ended; nil while alive
+	closed bool  // Close has begun: no new goroutines
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -70,6 +71,16 @@ func (c *Client) Err() error {
 	return c.err
 }
 
+// goOwned runs f in a goroutine that Close waits for, unless Close has
+// begun (then f is not run).
+func (c *Client) goOwned(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.wg.Go(f)
+	}
+}
+
 // setErr records the first reason the connection ended.
 func (c *Client) setErr(err error) {
 	c.mu.Lock()
@@ -85,6 +96,9 @@ func (c *Client) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.setErr(fmt.Errorf("%s: %w", c.target, net.ErrClosed))
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
 		c.sftpMu.Lock()
 		if c.sftp != nil {
 			c.sftp.Close()

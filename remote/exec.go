@@ -1,15 +1,36 @@
 package remote
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 )
+
+// Commands run as /bin/sh -c, whatever the user's login shell is (bash,
+// zsh, fish), after that shell has printed its PID on the first line of
+// stdout, which Run and Start consume. sshd puts every non-pty session in a
+// process group of its own (setsid), whose leader is this shell, so the
+// PID is also the group to kill: OpenSSH refuses signal requests for root
+// logins ("session signalling requires privilege separation"), and a
+// command without a pty gets no SIGHUP when its session closes, so killing
+// the group is the only reliable way to stop it.
+const runWrapper = `exec /bin/sh -c 'echo "$$"; eval "$1"' rally-run `
+
+func wrapCommand(cmd string) string { return runWrapper + ShellQuote(cmd) }
+
+// ShellQuote quotes s for a POSIX shell: 'it'\''s'.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 // Result is what a finished remote command produced.
 type Result struct {
@@ -21,11 +42,10 @@ type Result struct {
 	Signal string
 }
 
-// Run runs cmd through the remote user's shell and waits for it. stdin,
-// when non-nil, is copied to the command's standard input and then closed.
-// A non-zero exit is not an error: it is in Result.ExitStatus. Cancelling
-// ctx kills the command (SIGKILL by signal request, then the session is
-// closed) and returns ctx's error.
+// Run runs cmd with /bin/sh -c on the host and waits for it. stdin, when
+// non-nil, is copied to the command's standard input and then closed. A
+// non-zero exit is not an error: it is in Result.ExitStatus. Cancelling ctx
+// kills the command's process group and returns ctx's error at once.
 //
 // Run returns as soon as the command exits, even if stdin has not reached
 // EOF; a stdin whose Read blocks keeps one goroutine alive until it returns.
@@ -37,7 +57,8 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 	}
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
-	sess.Stdout = &stdout
+	pw := &pidWriter{w: &stdout}
+	sess.Stdout = pw
 	sess.Stderr = &stderr
 	var in io.WriteCloser
 	if stdin != nil {
@@ -47,7 +68,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 			return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, err)
 		}
 	}
-	if err := sess.Start(cmd); err != nil {
+	if err := sess.Start(wrapCommand(cmd)); err != nil {
 		return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, err)
 	}
 	if in != nil {
@@ -64,8 +85,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 		// Not waiting for Wait here: a frozen host would never confirm the
 		// close. The waiting goroutine ends when the session or the
 		// connection does (keepalives bound the latter).
-		sess.Signal(ssh.SIGKILL)
-		sess.Close()
+		c.kill(sess, int(pw.pid.Load()))
 		return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, ctx.Err())
 	}
 	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
@@ -74,7 +94,61 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 	if err != nil {
 		return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, err)
 	}
+	if !pw.seen {
+		return res, fmt.Errorf("%s: run %q: /bin/sh did not start (stderr: %q)", c.target, cmd, bytes.TrimSpace(res.Stderr))
+	}
 	return res, nil
+}
+
+// kill stops a session's command: a signal request (honoured for non-root
+// users), then SIGKILL to its process group from a session of its own, then
+// closing the session. The group kill runs in the background, owned by c:
+// on a frozen host it waits until the connection is declared dead.
+func (c *Client) kill(sess *ssh.Session, pgid int) {
+	sess.Signal(ssh.SIGKILL)
+	if pgid > 1 {
+		c.goOwned(func() {
+			s, err := c.ssh.NewSession()
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			s.Run(fmt.Sprintf("kill -s KILL -- -%d", pgid))
+		})
+	}
+	sess.Close()
+}
+
+// pidWriter passes everything after the first line to w and keeps the
+// first line, the wrapper shell's PID.
+type pidWriter struct {
+	w    io.Writer
+	line []byte
+	seen bool // first line complete; only touched by the session's copy goroutine
+	pid  atomic.Int64
+}
+
+func (p *pidWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	if !p.seen {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			p.line = append(p.line, b...)
+			return n, nil
+		}
+		p.line = append(p.line, b[:i]...)
+		p.seen = true
+		if pid, err := strconv.Atoi(string(p.line)); err == nil {
+			p.pid.Store(int64(pid))
+		}
+		b = b[i+1:]
+	}
+	if len(b) > 0 {
+		if _, err := p.w.Write(b); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }
 
 // exitStatus splits a Session.Wait error into an exit status and a real
@@ -104,20 +178,22 @@ type Process struct {
 	// Stdout and Stderr stream the command's output until it exits.
 	Stdout, Stderr io.Reader
 
+	c        *Client
 	sess     *ssh.Session
+	pid      int
 	stop     func() bool
 	waitOnce sync.Once
 	waitErr  error
 }
 
-// Start starts cmd and returns at once. Cancelling ctx kills the command
-// and closes the session.
+// Start starts cmd with /bin/sh -c and returns once it runs. Cancelling ctx
+// kills the command's process group and closes the session.
 func (c *Client) Start(ctx context.Context, cmd string) (*Process, error) {
 	sess, err := c.ssh.NewSession()
 	if err != nil {
 		return nil, fmt.Errorf("%s: start %q: open session: %w", c.target, cmd, err)
 	}
-	p := &Process{sess: sess}
+	p := &Process{c: c, sess: sess}
 	fail := func(err error) (*Process, error) {
 		sess.Close()
 		return nil, fmt.Errorf("%s: start %q: %w", c.target, cmd, err)
@@ -125,21 +201,36 @@ func (c *Client) Start(ctx context.Context, cmd string) (*Process, error) {
 	if p.Stdin, err = sess.StdinPipe(); err != nil {
 		return fail(err)
 	}
-	if p.Stdout, err = sess.StdoutPipe(); err != nil {
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
 		return fail(err)
 	}
 	if p.Stderr, err = sess.StderrPipe(); err != nil {
 		return fail(err)
 	}
-	if err := sess.Start(cmd); err != nil {
+	if err := sess.Start(wrapCommand(cmd)); err != nil {
 		return fail(err)
 	}
-	p.stop = context.AfterFunc(ctx, func() {
-		sess.Signal(ssh.SIGKILL)
-		sess.Close()
-	})
+	// Wait for the wrapper's PID line; cancelling ctx meanwhile closes the
+	// session, which ends the read.
+	stopEarly := context.AfterFunc(ctx, func() { sess.Close() })
+	br := bufio.NewReader(stdout)
+	line, err := br.ReadString('\n')
+	if !stopEarly() {
+		return fail(ctx.Err())
+	}
+	pid, perr := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || perr != nil {
+		return fail(fmt.Errorf("/bin/sh did not start (first line %q, %v)", line, err))
+	}
+	p.pid, p.Stdout = pid, br
+	p.stop = context.AfterFunc(ctx, func() { c.kill(sess, pid) })
 	return p, nil
 }
+
+// PID returns the command's process id on the host, which is also its
+// process group id: `kill -s TERM -- -PID` reaches everything it started.
+func (p *Process) PID() int { return p.pid }
 
 // Wait waits for the command to exit and releases the session. It returns
 // nil for exit status 0, an *ExitError for a non-zero status or a signal,
@@ -153,7 +244,7 @@ func (p *Process) Wait() error {
 		status, signal, err := exitStatus(err)
 		switch {
 		case err != nil:
-			p.waitErr = err
+			p.waitErr = fmt.Errorf("%s: wait for process %d: %w", p.c.target, p.pid, err)
 		case status != 0 || signal != "":
 			p.waitErr = &ExitError{Status: status, Signal: signal}
 		}
@@ -161,14 +252,13 @@ func (p *Process) Wait() error {
 	return p.waitErr
 }
 
-// Signal sends sig (ssh.SIGTERM, ...) to the command. OpenSSH honours
-// signal requests for commands without a pty.
-func (p *Process) Signal(sig ssh.Signal) error {
-	return p.sess.Signal(sig)
+// Kill sends SIGKILL to the command's process group.
+func (p *Process) Kill() {
+	p.c.kill(p.sess, p.pid)
 }
 
 // Close closes the session without waiting; the command sees EOF on stdin
-// and EPIPE on output.
+// and EPIPE on output but keeps running if it ignores them.
 func (p *Process) Close() error {
 	return p.sess.Close()
 }

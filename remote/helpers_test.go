@@ -1,6 +1,9 @@
 package remote_test
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"testing"
 )
@@ -29,3 +32,10 @@ func acceptAll(ln net.Listener, conns chan<- net.Conn) {
 }
 
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

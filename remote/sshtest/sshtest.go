@@ -243,7 +243,7 @@ func (s *Server) Stop() {
 		return
 	default:
 	}
-	kids := descendants(s.PID())
+	kids := append(descendants(s.PID()), sessionProcesses(s.Port)...)
 	s.cmd.Process.Kill()
 	for _, pid := range kids {
 		syscall.Kill(pid, syscall.SIGKILL)
@@ -287,6 +287,32 @@ func descendants(pid int) []int {
 				want[p] = true
 				out = append(out, p)
 				changed = true
+			}
+		}
+	}
+	return out
+}
+
+// sessionProcesses finds processes started by sessions of the sshd on
+// port, including orphans that left its process tree when their session
+// closed: their environment holds SSH_CONNECTION="client cport 127.0.0.1 port".
+func sessionProcesses(port int) []int {
+	suffix := []byte(" 127.0.0.1 " + strconv.Itoa(port))
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if v, ok := bytes.CutPrefix(kv, []byte("SSH_CONNECTION=")); ok && bytes.HasSuffix(v, suffix) {
+				out = append(out, pid)
+				break
 			}
 		}
 	}
