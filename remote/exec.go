@@ -27,7 +27,7 @@ const runWrapper = `exec /bin/sh -c 'echo "$$"; eval "$1"' rally-run `
 
 func wrapCommand(cmd string) string { return runWrapper + ShellQuote(cmd) }
 
-// ShellQuote quotes s for a POSIX shell: 'it'\''s'.
+// ShellQuote quotes s for a POSIX shell: 'it'\”s'.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
