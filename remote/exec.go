@@ -27,7 +27,8 @@ const runWrapper = `exec /bin/sh -c 'echo "$$"; eval "$1"' rally-run `
 
 func wrapCommand(cmd string) string { return runWrapper + ShellQuote(cmd) }
 
-// ShellQuote quotes s for a POSIX shell: 'it'\”s'.
+// ShellQuote quotes s as one word for a POSIX shell: single quotes around
+// it, each single quote inside closed, escaped and reopened.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
