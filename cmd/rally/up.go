@@ -21,7 +21,7 @@ type upCmd struct {
 	MinHosts          int           `placeholder:"N" help:"Carry on when at least N hosts joined (default: all of them must)."`
 	NoTUI             bool          `name:"no-tui" help:"Print progress lines instead of the terminal UI."`
 	Parallel          int           `default:"16" placeholder:"N" help:"Dial at most N hosts at once (default: ${default})."`
-	ConnectTimeout    time.Duration `placeholder:"DURATION" help:"SSH connect timeout per host, e.g. 10s (default: the inventory's ssh.connect_timeout, else 10s)."`
+	ConnectTimeout    time.Duration `placeholder:"DURATION" help:"SSH connect timeout for hosts whose inventory entry sets no ssh.connect_timeout, e.g. 5s (default: 10s)."`
 	// ServeDetached marks the background coordinator that --detach starts.
 	ServeDetached bool `hidden:"" name:"serve-detached" help:"Internal: this process is the detached coordinator."`
 }
