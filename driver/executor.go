@@ -1,0 +1,500 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"rally/driver/corpus"
+	"rally/metrics"
+	"rally/track"
+)
+
+// OnError values: what a failed request does to the race (Rally's
+// --on-error).
+const (
+	// OnErrorContinue counts the error and goes on (the default).
+	OnErrorContinue = "continue"
+	// OnErrorAbort stops the race at the first error, with that error.
+	OnErrorAbort = "abort"
+)
+
+// TaskStatus is how a task ended.
+type TaskStatus string
+
+// The statuses of a task.
+const (
+	StatusCompleted TaskStatus = "completed"
+	StatusAborted   TaskStatus = "aborted"
+	StatusCancelled TaskStatus = "cancelled"
+	StatusFailed    TaskStatus = "failed"
+	StatusNotRun    TaskStatus = "not-run"
+)
+
+// ProgressKind says what a ProgressEvent is about.
+type ProgressKind string
+
+// The kinds of progress events.
+const (
+	ProgressDownload    ProgressKind = "download"
+	ProgressDecompress  ProgressKind = "decompress"
+	ProgressOffsetTable ProgressKind = "offset-table"
+	ProgressTaskStart   ProgressKind = "task-start"
+	ProgressTaskEnd     ProgressKind = "task-end"
+)
+
+// ProgressEvent reports preparation and task progress. Done and Total are
+// bytes for file work; Status is set on task-end.
+type ProgressEvent struct {
+	Kind   ProgressKind
+	Task   string
+	File   string
+	Done   int64
+	Total  int64
+	Final  bool
+	Status TaskStatus
+}
+
+// TaskPlan is one task, or a share of its clients, for one host. The
+// coordinator splits a task's clients across hosts by giving each host a
+// TaskPlan with its ClientIndexes; slices of corpora and ramp-up delays
+// come out the same as if one host ran all clients.
+type TaskPlan struct {
+	Track *track.Track
+	Task  *track.Task
+	// ClientIndexes are the task's clients this host runs (each in
+	// [0, TotalClients)); nil means all of them.
+	ClientIndexes []int
+	// TotalClients is the task's number of clients on all hosts; zero
+	// means Task.Clients (at least 1).
+	TotalClients int
+	// RampUpOffset is the index of the task's first client among all
+	// clients of its schedule step, and RampUpTotal the step's number of
+	// clients (zero means TotalClients): Rally staggers ramp-up across a
+	// whole parallel block.
+	RampUpOffset, RampUpTotal int
+
+	Targets       []Target
+	ClientOptions ClientOptions
+	// Transport selects the HTTP client; empty means fasthttp.
+	Transport Transport
+	// OnError is OnErrorContinue (default) or OnErrorAbort.
+	OnError  string
+	TestMode bool
+	// DataDir is where corpora live (~/.rally/benchmarks/data).
+	DataDir string
+	// Epoch is race-wide; zero means now.
+	Epoch time.Time
+	// Seed makes Poisson schedules and id conflicts reproducible.
+	Seed uint64
+	// Progress receives events; nil means none.
+	Progress func(ProgressEvent)
+	// Complete, when closed, ends the task after each client's current
+	// request (a parallel block's completed-by task has finished).
+	Complete <-chan struct{}
+	// FlushInterval is how often client deltas go to the sink; zero means
+	// one second.
+	FlushInterval time.Duration
+	// NewClient makes the HTTP client of one benchmark client; nil means
+	// NewClient(Transport, ...). Tests and benchmarks inject their own.
+	NewClient func(Target, ClientOptions) (Client, error)
+}
+
+// TaskResult is how one task (this host's share of it) ended.
+type TaskResult struct {
+	// Info names the task for metrics.Aggregator.Summary.
+	Info metrics.TaskInfo
+	// IncludeInReporting is the task's include-in-reporting.
+	IncludeInReporting bool
+	Status             TaskStatus
+	// Clients is the number of clients this host ran.
+	Clients int
+	// Requests and Errors count recorded samples (warmup included).
+	Requests, Errors int64
+	Started, Ended   time.Time
+	// Error is the abort or failure reason ("" otherwise).
+	Error string
+}
+
+// TaskError is the error that aborted a task: which task, which client,
+// and the request failure.
+type TaskError struct {
+	Task   string
+	Client int
+	Err    error
+}
+
+func (e *TaskError) Error() string {
+	return fmt.Sprintf("task %q, client %d: %v", e.Task, e.Client, e.Err)
+}
+
+func (e *TaskError) Unwrap() error { return e.Err }
+
+// applyTestMode shortens a task as Rally's --test-mode does: at most one
+// (warmup) iteration per client, no warmup time, at most 10 s of
+// measurement, unthrottled and without ramp-up.
+func applyTestMode(t *track.Task) {
+	t.WarmupIterations = min(t.WarmupIterations, 1)
+	t.Iterations = min(t.Iterations, 1)
+	t.WarmupTimePeriod = 0
+	if t.TimePeriod > 10*time.Second {
+		t.TimePeriod = 10 * time.Second
+	}
+	t.TargetThroughput = 0
+	t.RampUpTimePeriod = 0
+}
+
+// taskInfo describes a task for the summary.
+func taskInfo(t *track.Task, spec opSpec) metrics.TaskInfo {
+	unit := "ops/s"
+	if spec != nil {
+		unit = spec.unit()
+	}
+	return metrics.TaskInfo{Task: t.Name, Operation: t.Operation.Name, OpType: t.Operation.Type, ThroughputUnit: unit}
+}
+
+// RunTask runs this host's clients of one task and returns when they are
+// done: each client is a goroutine with its own connection, schedule and
+// metrics.Recorder; every FlushInterval and at the end each client's delta
+// goes to sink (from one goroutine of this call; concurrent RunTask calls
+// call sink concurrently). With OnErrorAbort the first error (not ignored
+// by ignore-response-error-level) stops all clients and is returned as a
+// *TaskError.
+func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskResult, error) {
+	if tp.Task == nil || tp.Track == nil {
+		return TaskResult{Status: StatusFailed, Error: "no task"}, errors.New("run task: no track or task")
+	}
+	task := *tp.Task
+	if tp.TestMode {
+		applyTestMode(&task)
+	}
+	res := TaskResult{Info: taskInfo(&task, nil), IncludeInReporting: task.IncludeInReporting, Started: time.Now()}
+	fail := func(err error) (TaskResult, error) {
+		res.Status, res.Error, res.Ended = StatusFailed, err.Error(), time.Now()
+		return res, err
+	}
+	spec, err := compileTask(tp.Track, &task)
+	if err != nil {
+		return fail(fmt.Errorf("task %q: %w", task.Name, err))
+	}
+	res.Info = taskInfo(&task, spec)
+	if err := checkLoop(&task, spec); err != nil {
+		return fail(fmt.Errorf("task %q: %w", task.Name, err))
+	}
+	total := tp.TotalClients
+	if total <= 0 {
+		total = max(task.Clients, 1)
+	}
+	indexes := tp.ClientIndexes
+	if indexes == nil {
+		indexes = make([]int, total)
+		for i := range indexes {
+			indexes[i] = i
+		}
+	}
+	for _, i := range indexes {
+		if i < 0 || i >= total {
+			return fail(fmt.Errorf("task %q: client index %d is not in [0, %d)", task.Name, i, total))
+		}
+	}
+	if len(tp.Targets) == 0 {
+		return fail(fmt.Errorf("task %q: no target hosts", task.Name))
+	}
+	if tp.OnError != "" && tp.OnError != OnErrorContinue && tp.OnError != OnErrorAbort {
+		return fail(fmt.Errorf("on-error %q is not continue or abort", tp.OnError))
+	}
+	if p, ok := spec.(preparer); ok {
+		if err := p.prepare(ctx, prepareEnv{trackDir: tp.Track.Dir, dataDir: tp.DataDir, progress: corpusProgress(tp.Progress, task.Name)}); err != nil {
+			return fail(fmt.Errorf("task %q: %w", task.Name, err))
+		}
+	}
+	epoch := tp.Epoch
+	if epoch.IsZero() {
+		epoch = time.Now()
+	}
+	rampTotal := tp.RampUpTotal
+	if rampTotal <= 0 {
+		rampTotal = total
+	}
+	newClient := tp.NewClient
+	if newClient == nil {
+		newClient = func(t Target, o ClientOptions) (Client, error) { return NewClient(tp.Transport, t, o) }
+	}
+	workers := make([]*clientWorker, 0, len(indexes))
+	defer func() {
+		for _, w := range workers {
+			w.close()
+		}
+	}()
+	for _, idx := range indexes {
+		global := tp.RampUpOffset + idx
+		c, err := newClient(tp.Targets[global%len(tp.Targets)], tp.ClientOptions)
+		if err != nil {
+			return fail(fmt.Errorf("task %q, client %d: %w", task.Name, idx, err))
+		}
+		seed := tp.Seed*0x9e3779b97f4a7c15 + uint64(idx) + 1
+		r, err := spec.newRunner(clientSlot{index: idx, total: total, seed: seed})
+		if err != nil {
+			closeClient(c)
+			return fail(fmt.Errorf("task %q, client %d: %w", task.Name, idx, err))
+		}
+		workers = append(workers, &clientWorker{
+			task:      &task,
+			index:     idx,
+			onError:   tp.OnError,
+			finite:    spec.finite(),
+			sess:      &session{client: c},
+			runner:    r,
+			rec:       metrics.NewRecorder(task.Name, epoch),
+			sched:     ScheduleFor(&task, total, seed),
+			rampDelay: RampUpDelay(task.RampUpTimePeriod, global, rampTotal),
+			waiter:    NewWaiter(),
+		})
+	}
+	res.Clients = len(workers)
+	if tp.Progress != nil {
+		tp.Progress(ProgressEvent{Kind: ProgressTaskStart, Task: task.Name})
+	}
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	interval := tp.FlushInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	flushAll := func() {
+		for _, w := range workers {
+			if d := w.rec.Flush(); d != nil && sink != nil {
+				sink(d)
+			}
+		}
+	}
+	stopFlush := make(chan struct{})
+	flusherDone := make(chan struct{})
+	go func() {
+		defer close(flusherDone)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				flushAll()
+			case <-stopFlush:
+				return
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.run(runCtx, tp.Complete); err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stopFlush)
+	<-flusherDone
+	flushAll()
+
+	for _, w := range workers {
+		res.Requests += w.requests
+		res.Errors += w.errors
+	}
+	res.Ended = time.Now()
+	switch {
+	case firstErr != nil:
+		var te *TaskError
+		if errors.As(firstErr, &te) {
+			res.Status = StatusAborted
+		} else {
+			res.Status = StatusFailed
+		}
+		res.Error = firstErr.Error()
+	case ctx.Err() != nil:
+		res.Status, res.Error = StatusCancelled, ctx.Err().Error()
+		firstErr = fmt.Errorf("task %q: %w", task.Name, ctx.Err())
+	default:
+		res.Status = StatusCompleted
+	}
+	if tp.Progress != nil {
+		tp.Progress(ProgressEvent{Kind: ProgressTaskEnd, Task: task.Name, Status: res.Status})
+	}
+	return res, firstErr
+}
+
+// corpusProgress adapts corpus events to ProgressEvents.
+func corpusProgress(p func(ProgressEvent), task string) func(corpus.Event) {
+	if p == nil {
+		return nil
+	}
+	return func(e corpus.Event) {
+		p(ProgressEvent{Kind: ProgressKind(e.Kind), Task: task, File: e.File, Done: e.Done, Total: e.Total, Final: e.Final})
+	}
+}
+
+// clientWorker is one benchmark client of a task.
+type clientWorker struct {
+	task      *track.Task
+	index     int
+	onError   string
+	finite    bool
+	sess      *session
+	runner    runner
+	rec       *metrics.Recorder
+	sched     Schedule
+	rampDelay time.Duration
+	waiter    *Waiter
+
+	requests, errors int64
+}
+
+func (w *clientWorker) close() {
+	if rc, ok := w.runner.(runnerCloser); ok {
+		rc.close()
+	}
+	closeClient(w.sess.client)
+	w.waiter.Stop()
+}
+
+// loopControl is Rally's choice between a time-period and an iteration
+// schedule for a task.
+type loopControl struct {
+	timeBased bool
+	warmupDur time.Duration
+	duration  time.Duration // warmup + measurement; 0 = until exhausted
+	warmupIts int64
+	totalIts  int64 // 0 = until exhausted
+}
+
+func loopFor(t *track.Task, finite bool) loopControl {
+	if t.WarmupTimePeriod > 0 || t.TimePeriod > 0 {
+		lc := loopControl{timeBased: true, warmupDur: t.WarmupTimePeriod}
+		if t.TimePeriod > 0 {
+			lc.duration = t.WarmupTimePeriod + t.TimePeriod
+		}
+		return lc
+	}
+	lc := loopControl{warmupIts: int64(t.WarmupIterations)}
+	switch {
+	case t.Iterations > 0:
+		lc.totalIts = lc.warmupIts + int64(t.Iterations)
+	case finite:
+		lc.totalIts = 0 // the corpus decides
+	default:
+		// Rally runs an operation without iterations or time period once
+		// per client (plus any warmup iterations).
+		lc.totalIts = lc.warmupIts + 1
+	}
+	return lc
+}
+
+// shouldAbort applies --on-error and ignore-response-error-level.
+func (w *clientWorker) shouldAbort(out outcome) bool {
+	if out.err == nil || w.onError != OnErrorAbort {
+		return false
+	}
+	if w.task.IgnoreResponseErrorLevel == "non-fatal" && !out.transport {
+		return false
+	}
+	return true
+}
+
+// run is the request loop. The warmup clock starts before the ramp-up
+// wait, as in Rally; the schedule starts after it, so a late-starting
+// client does not burst to catch up. Each request's latency is measured
+// from its intended start, so waiting behind a slow response counts.
+func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error {
+	lc := loopFor(w.task, w.finite)
+	start := time.Now()
+	origin := start
+	if w.rampDelay > 0 {
+		origin = start.Add(w.rampDelay)
+		if !w.waiter.Until(ctx, complete, origin) {
+			return nil
+		}
+	}
+	var end time.Time
+	if lc.timeBased && lc.duration > 0 {
+		end = start.Add(lc.duration)
+	}
+	throttled := w.sched.Throttled()
+	s := w.sess
+	var prev time.Duration
+	for i := int64(0); ; i++ {
+		if lc.totalIts > 0 && i >= lc.totalIts {
+			return nil
+		}
+		select {
+		case <-complete:
+			return nil
+		default:
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		intended := w.sched.Next(i, prev)
+		prev = intended
+		at := origin.Add(intended)
+		if !end.IsZero() && !at.Before(end) {
+			return nil
+		}
+		if throttled && !w.waiter.Until(ctx, complete, at) {
+			return nil
+		}
+		iterStart := time.Now()
+		if !end.IsZero() && !iterStart.Before(end) {
+			return nil
+		}
+		warmup := i < lc.warmupIts
+		if lc.timeBased {
+			warmup = iterStart.Sub(start) < lc.warmupDur
+		}
+		s.begin()
+		out := w.runner.run(ctx, s)
+		procEnd := time.Now()
+		if out.fatal {
+			return &TaskError{Task: w.task.Name, Client: w.index, Err: out.err}
+		}
+		if out.exhausted || ctx.Err() != nil {
+			// A request cut short by cancellation is not a sample.
+			return nil
+		}
+		if s.first.IsZero() {
+			s.first, s.last = iterStart, procEnd
+		}
+		service := s.last.Sub(s.first)
+		latency := service
+		if throttled {
+			latency = s.last.Sub(at)
+		}
+		w.rec.Record(metrics.Sample{
+			End:            s.last,
+			ServiceTime:    service,
+			Latency:        latency,
+			ProcessingTime: procEnd.Sub(iterStart),
+			Weight:         out.weight,
+			Warmup:         warmup,
+			Err:            out.errType,
+		})
+		w.requests++
+		if out.errType != "" {
+			w.errors++
+		}
+		if w.shouldAbort(out) {
+			return &TaskError{Task: w.task.Name, Client: w.index, Err: out.err}
+		}
+	}
+}
