@@ -1,0 +1,122 @@
+package report
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"rally/metrics"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/<name>.golden, or rewrites the file
+// with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("output differs from %s (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func pct(p50, p90, p99, p999, p9999, p100 float64) map[string]float64 {
+	return map[string]float64{"50": p50, "90": p90, "99": p99, "99.9": p999, "99.99": p9999, "100": p100}
+}
+
+// fixedRace is the race every golden file is rendered from.
+func fixedRace() *Race {
+	return &Race{
+		ID:                  "20261125T101500Z-3f2a9c",
+		Created:             time.Date(2026, 11, 25, 10, 15, 0, 0, time.UTC),
+		Track:               "geonames",
+		Challenge:           "append-no-conflicts",
+		TrackParams:         map[string]any{"bulk_size": float64(5000), "ingest_percentage": float64(20)},
+		TargetHosts:         []string{"10.0.0.1:9200", "10.0.0.2:9200"},
+		Distribution:        "elasticsearch",
+		DistributionVersion: "8.15.0",
+		RallyVersion:        "0.1.0",
+		UserTags:            map[string]string{"intention": "baseline", "env": "lab"},
+		Hosts:               []string{"driver-1", "driver-2"},
+		OnError:             "continue",
+		Status:              StatusCompleted,
+		Summary: metrics.Summary{
+			Cluster: metrics.ClusterFigures{
+				IndexingTime:     12*time.Minute + 18*time.Second,
+				IndexingThrottle: 0,
+				MergeTime:        3*time.Minute + 30*time.Second + 500*time.Millisecond,
+				MergeCount:       115,
+				RefreshTime:      47 * time.Second,
+				RefreshCount:     312,
+				FlushTime:        1500 * time.Millisecond,
+				FlushCount:       4,
+				StoreSizeBytes:   1288490189, // 1.2 GB
+				DocCount:         11396503,
+				SegmentCount:     87,
+				Available:        true,
+			},
+			Tasks: []metrics.TaskSummary{
+				{
+					Task: "index-append", Operation: "index-append", OpType: "bulk", ThroughputUnit: "docs/s",
+					Throughput:     metrics.ThroughputStat{Min: 1234.5, Mean: 101950.123, Median: 102003.456, Max: 1.5e6},
+					Latency:        pct(243.812, 301.544, 410.2, 588.1, 712.003, 802.119),
+					ServiceTime:    pct(243.812, 301.544, 410.2, 588.1, 712.003, 802.119),
+					ProcessingTime: pct(245.001, 303.2, 412.75, 590.3, 714.0, 805.5),
+					LatencyMean:    250.5, ServiceTimeMean: 250.5, ProcessingTimeMean: 252.1,
+					Requests: 12000, WarmupRequests: 1200,
+					Duration: 5*time.Minute + 12*time.Second,
+				},
+				{
+					Task: "term", Operation: "term", OpType: "search", ThroughputUnit: "ops/s",
+					Throughput:     metrics.ThroughputStat{Min: 49.87, Mean: 50.004, Median: 50.001, Max: 50.12},
+					Latency:        pct(3.21, 4.4, 9.876, 12.5, 13.0, 14.25),
+					ServiceTime:    pct(2.9, 3.9, 8.1, 11.2, 12.0, 13.75),
+					ProcessingTime: pct(3.0, 4.0, 8.3, 11.4, 12.2, 14.0),
+					LatencyMean:    3.5, ServiceTimeMean: 3.1, ProcessingTimeMean: 3.2,
+					Requests: 500, WarmupRequests: 100,
+					Errors: 7, ErrorRate: 0.014, ErrorsByType: map[string]int64{"http-429": 5, "timeout": 2},
+					Duration: 10 * time.Second,
+				},
+				{
+					Task: "refresh-after-index", Operation: "refresh", OpType: "refresh", ThroughputUnit: "ops/s",
+					WarmupRequests: 1,
+				},
+			},
+		},
+	}
+}
+
+// contenderRace is fixedRace run again, faster at indexing, slower at
+// searching, with one task renamed.
+func contenderRace() *Race {
+	r := fixedRace()
+	r.ID = "20261126T080000Z-a1b2c3"
+	r.Created = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	r.DistributionVersion = "8.16.0"
+	r.UserTags = map[string]string{"intention": "contender"}
+	r.Summary.Cluster.IndexingTime = 11 * time.Minute
+	r.Summary.Cluster.SegmentCount = 90
+	idx := &r.Summary.Tasks[0]
+	idx.Throughput = metrics.ThroughputStat{Min: 1300, Mean: 105221.9, Median: 106000, Max: 1.5e6}
+	idx.Latency = pct(230, 290, 400, 580, 700, 790)
+	term := &r.Summary.Tasks[1]
+	term.Latency = pct(3.5, 4.8, 10.2, 12.5, 14, 15)
+	term.Errors, term.ErrorRate = 0, 0
+	r.Summary.Tasks[2].Task = "force-merge"
+	return r
+}

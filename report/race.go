@@ -1,0 +1,64 @@
+package report
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"rally/metrics"
+)
+
+// Race statuses.
+const (
+	StatusCompleted = "completed"
+	StatusAborted   = "aborted"
+	StatusFailed    = "failed"
+)
+
+// Race is one benchmark run as stored in race.json: what ran, against what,
+// how it ended and what it measured. Its JSON form is what `--report-format
+// json` prints and is kept stable: fields are added, never renamed.
+type Race struct {
+	// ID is the race's id (see NewRaceID) and the name of its directory.
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+
+	Track       string         `json:"track"`
+	Challenge   string         `json:"challenge"`
+	TrackParams map[string]any `json:"track-params,omitempty"`
+	TestMode    bool           `json:"test-mode"`
+
+	// TargetHosts are the cluster's addresses; never with credentials
+	// (Store.Save refuses userinfo).
+	TargetHosts []string `json:"target-hosts"`
+	// Distribution is "elasticsearch" or "opensearch".
+	Distribution        string `json:"distribution,omitempty"`
+	DistributionVersion string `json:"distribution-version,omitempty"`
+
+	RallyVersion string            `json:"rally-version,omitempty"`
+	UserTags     map[string]string `json:"user-tags,omitempty"`
+	// Hosts are the load-driver hosts used.
+	Hosts []string `json:"hosts,omitempty"`
+
+	// OnError is the race's --on-error policy.
+	OnError string `json:"on-error,omitempty"`
+	// Status is StatusCompleted, StatusAborted or StatusFailed; Error says
+	// why when it is not completed.
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+
+	Summary metrics.Summary `json:"summary"`
+}
+
+// raceIDTime is the time part of a race id: UTC, to the second, so that ids
+// sort by creation time.
+const raceIDTime = "20060102T150405Z"
+
+// NewRaceID returns a new race id for a race created at now, e.g.
+// "20261125T101500Z-3f2a9c": the UTC time to the second, then 6 random hex
+// digits that keep two races of the same second apart. Ids sort by time.
+func NewRaceID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return now.UTC().Format(raceIDTime) + "-" + hex.EncodeToString(b[:])
+}

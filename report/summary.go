@@ -1,0 +1,154 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"rally/metrics"
+)
+
+// row is one line of Rally's summary report: Metric | Task | Value | Unit.
+type row struct {
+	metric, task string
+	value        cell
+	unit         string
+}
+
+// summaryRows returns Rally's summary report rows for s: the cumulative
+// cluster figures when the target reported them, then per task throughput,
+// latency, service time and processing time percentiles, and error rate.
+func summaryRows(s metrics.Summary) []row {
+	var rows []row
+	if c := s.Cluster; c.Available {
+		for _, f := range clusterFigures(c) {
+			rows = append(rows, row{f.metric, "", f.value, f.unit})
+		}
+	}
+	for _, t := range s.Tasks {
+		rows = append(rows, taskRows(t)...)
+	}
+	return rows
+}
+
+// clusterFigure is one cumulative cluster row with the number compare diffs.
+type clusterFigure struct {
+	metric string
+	value  cell
+	v      float64
+	unit   string
+}
+
+// clusterFigures are Rally's cumulative rows for what ClusterFigures holds,
+// in Rally's order and units (times in minutes, store size in GB of 1024³
+// bytes). DocCount has no row in Rally's report and none here.
+func clusterFigures(c metrics.ClusterFigures) []clusterFigure {
+	minutes := func(metric string, d time.Duration) clusterFigure {
+		return clusterFigure{metric, num(d.Minutes()), d.Minutes(), "min"}
+	}
+	count := func(metric string, n int64) clusterFigure {
+		return clusterFigure{metric, integer(n), float64(n), ""}
+	}
+	gb := float64(c.StoreSizeBytes) / (1 << 30)
+	return []clusterFigure{
+		minutes("Cumulative indexing time of primary shards", c.IndexingTime),
+		minutes("Cumulative indexing throttle time of primary shards", c.IndexingThrottle),
+		minutes("Cumulative merge time of primary shards", c.MergeTime),
+		count("Cumulative merge count of primary shards", c.MergeCount),
+		minutes("Cumulative refresh time of primary shards", c.RefreshTime),
+		count("Cumulative refresh count of primary shards", c.RefreshCount),
+		minutes("Cumulative flush time of primary shards", c.FlushTime),
+		count("Cumulative flush count of primary shards", c.FlushCount),
+		{"Store size", num(gb), gb, "GB"},
+		count("Segment count", c.SegmentCount),
+	}
+}
+
+// percentileKinds are the timing kinds of a task, in report order, with the
+// name Rally gives them ("50th percentile service time").
+var percentileKinds = []struct {
+	name string
+	of   func(t metrics.TaskSummary) map[string]float64
+}{
+	{"latency", func(t metrics.TaskSummary) map[string]float64 { return t.Latency }},
+	{"service time", func(t metrics.TaskSummary) map[string]float64 { return t.ServiceTime }},
+	{"processing time", func(t metrics.TaskSummary) map[string]float64 { return t.ProcessingTime }},
+}
+
+// percentilesFor returns the percentiles worth reporting for n samples, as
+// Rally decides: a 99.99th percentile of 500 samples is just the maximum.
+func percentilesFor(n int64) []float64 {
+	switch {
+	case n < 1:
+		return nil
+	case n == 1:
+		return []float64{100}
+	case n < 10:
+		return []float64{50, 100}
+	case n < 100:
+		return []float64{50, 90, 100}
+	case n < 1000:
+		return []float64{50, 90, 99, 100}
+	case n < 10000:
+		return []float64{50, 90, 99, 99.9, 100}
+	}
+	return metrics.Percentiles
+}
+
+// percentileMetric is the row name of a percentile: "99.9th percentile latency".
+func percentileMetric(p float64, kind string) string {
+	return metrics.PercentileKey(p) + "th percentile " + kind
+}
+
+// taskRows returns one task's rows. A task without measurement samples has
+// only its error rate (Rally prints no throughput or percentiles for it).
+func taskRows(t metrics.TaskSummary) []row {
+	var rows []row
+	if t.Requests > 0 {
+		for _, th := range []struct {
+			metric string
+			v      float64
+		}{
+			{"Min Throughput", t.Throughput.Min},
+			{"Mean Throughput", t.Throughput.Mean},
+			{"Median Throughput", t.Throughput.Median},
+			{"Max Throughput", t.Throughput.Max},
+		} {
+			rows = append(rows, row{th.metric, t.Task, fixed2(th.v), t.ThroughputUnit})
+		}
+		for _, kind := range percentileKinds {
+			values := kind.of(t)
+			for _, p := range percentilesFor(t.Requests) {
+				if v, ok := values[metrics.PercentileKey(p)]; ok {
+					rows = append(rows, row{percentileMetric(p, kind.name), t.Task, num(v), "ms"})
+				}
+			}
+		}
+	}
+	rows = append(rows, row{"error rate", t.Task, fixed2(finite(t.ErrorRate) * 100), "%"})
+	return rows
+}
+
+// WriteSummary writes the summary report of r in format f: Rally's rows
+// (Metric | Task | Value | Unit) for text, markdown and csv, and the Race
+// itself, indented, for json.
+func WriteSummary(w io.Writer, r *Race, f Format) error {
+	if f == JSON {
+		return writeJSON(w, r)
+	}
+	t := table{columns: []column{{header: "Metric"}, {header: "Task"}, {header: "Value", numeric: true}, {header: "Unit"}}}
+	for _, rw := range summaryRows(r.Summary) {
+		t.add(str(rw.metric), str(rw.task), rw.value, str(rw.unit))
+	}
+	if err := t.write(w, f); err != nil {
+		return fmt.Errorf("write summary of race %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

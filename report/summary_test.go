@@ -1,0 +1,154 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestWriteSummary(t *testing.T) {
+	for _, f := range Formats {
+		t.Run(string(f)+"_matches_golden_file", func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteSummary(&b, fixedRace(), f); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "summary."+string(f), b.Bytes())
+		})
+	}
+	t.Run("json_is_the_race_itself", func(t *testing.T) {
+		var b bytes.Buffer
+		if err := WriteSummary(&b, fixedRace(), JSON); err != nil {
+			t.Fatal(err)
+		}
+		var got Race
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&got, fixedRace()) {
+			t.Fatalf("json does not decode to the race:\n%s", b.Bytes())
+		}
+	})
+	rows := summaryRows(fixedRace().Summary)
+	has := func(metric, task string) bool {
+		for _, r := range rows {
+			if r.metric == metric && r.task == task {
+				return true
+			}
+		}
+		return false
+	}
+	tests := []struct {
+		name         string
+		metric, task string
+		want         bool
+	}{
+		{"cluster_rows_come_first_without_task", "Cumulative indexing time of primary shards", "", true},
+		{"store_size_is_reported", "Store size", "", true},
+		{"every_percentile_of_a_task_with_12000_samples", "99.99th percentile latency", "index-append", true},
+		{"processing_time_is_reported", "100th percentile processing time", "index-append", true},
+		{"no_99.9th_percentile_of_500_samples", "99.9th percentile service time", "term", false},
+		{"99th_percentile_of_500_samples", "99th percentile service time", "term", true},
+		{"a_task_without_samples_has_no_throughput", "Min Throughput", "refresh-after-index", false},
+		{"a_task_without_samples_still_has_its_error_rate", "error rate", "refresh-after-index", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := has(tt.metric, tt.task); got != tt.want {
+				t.Fatalf("row %q for task %q present = %v, want %v", tt.metric, tt.task, got, tt.want)
+			}
+		})
+	}
+	t.Run("values_and_units_as_rally_prints_them", func(t *testing.T) {
+		want := map[string][2]string{ // metric|task -> text, unit
+			"Cumulative indexing time of primary shards|": {"12.3", "min"},
+			"Store size|": {"1.2", "GB"},
+			"Cumulative merge count of primary shards|": {"115", ""},
+			"Min Throughput|index-append":               {"1234.5", "docs/s"},
+			"Max Throughput|index-append":               {"1.5e+06", "docs/s"},
+			"50th percentile latency|term":              {"3.21", "ms"},
+			"error rate|term":                           {"1.4", "%"},
+			"error rate|index-append":                   {"0", "%"},
+		}
+		for _, r := range rows {
+			if w, ok := want[r.metric+"|"+r.task]; ok {
+				if r.value.text != w[0] || r.unit != w[1] {
+					t.Errorf("%s | %s: got %q %q, want %q %q", r.metric, r.task, r.value.text, r.unit, w[0], w[1])
+				}
+				delete(want, r.metric+"|"+r.task)
+			}
+		}
+		for k := range want {
+			t.Errorf("row %s missing", k)
+		}
+	})
+	t.Run("csv_keeps_rallys_raw_values", func(t *testing.T) {
+		var b bytes.Buffer
+		if err := WriteSummary(&b, fixedRace(), CSV); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range []string{"Metric,Task,Value,Unit\n", "error rate,index-append,0.00,%\n", "Min Throughput,index-append,1234.50,docs/s\n"} {
+			if !strings.Contains(b.String(), line) {
+				t.Errorf("csv lacks %q:\n%s", line, b.String())
+			}
+		}
+	})
+}
+
+func TestParseFormat(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Format
+		wantErr bool
+	}{
+		{"text", Text, false}, {"Markdown", Markdown, false}, {" csv ", CSV, false}, {"json", JSON, false},
+		{"html", "", true}, {"", "", true},
+	}
+	for _, tt := range tests {
+		got, err := ParseFormat(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseFormat(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+	if _, err := ParseFormat("html"); err == nil || !strings.Contains(err.Error(), "text, markdown, csv, json") {
+		t.Errorf("error does not list the formats: %v", err)
+	}
+}
+
+func TestTableAlignsDecimalPoints(t *testing.T) {
+	tb := table{columns: []column{{header: "Metric"}, {header: "Value", numeric: true}}}
+	tb.add(str("a"), num(12.3))
+	tb.add(str("bb"), num(1234.5))
+	tb.add(str("c"), integer(7))
+	tb.add(str("d"), num(0.00176667))
+	var b bytes.Buffer
+	if err := tb.writeText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"Metric          Value\n" +
+		"------  -------------\n" +
+		"a         12.3\n" +
+		"bb      1234.5\n" +
+		"c          7\n" +
+		"d          0.00176667\n"
+	if b.String() != want {
+		t.Fatalf("text table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := tb.writeMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	wantMD := "" +
+		"|   Metric |         Value |\n" +
+		"|---------:|--------------:|\n" +
+		"|        a |   12.3        |\n" +
+		"|       bb | 1234.5        |\n" +
+		"|        c |    7          |\n" +
+		"|        d |    0.00176667 |\n"
+	if b.String() != wantMD {
+		t.Fatalf("markdown table:\n%s\nwant:\n%s", b.String(), wantMD)
+	}
+}
