@@ -43,6 +43,11 @@ func (l *Lab) live(name string) (hostState, error) {
 	return h, nil
 }
 
+// orphanGuard closes the window in which nsenter dies before setpriv has
+// set the death signal: a process whose parent is outside its PID namespace
+// sees a parent PID of 0, so any other value means nsenter is already gone.
+const orphanGuard = `[ "$PPID" = 0 ] || exit 137; exec "$@"`
+
 // Command returns, not yet started, a command that runs argv inside the host:
 // nsenter into its network, mount, UTS and PID namespaces, with the
 // environment of a root login and the host's / as working directory. The
@@ -58,7 +63,7 @@ func (l *Lab) Command(ctx context.Context, name string, argv ...string) (*exec.C
 		return nil, err
 	}
 	args := []string{"--target", strconv.Itoa(h.InitPID), "--net", "--mount", "--uts", "--pid", "--",
-		"setpriv", "--pdeathsig", "KILL", "--"}
+		"setpriv", "--pdeathsig", "KILL", "--", "/bin/sh", "-c", orphanGuard, "rally-lab-exec"}
 	cmd := exec.CommandContext(ctx, "nsenter", append(args, argv...)...)
 	cmd.Env = hostEnv
 	cmd.Dir = "/"

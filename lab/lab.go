@@ -311,7 +311,7 @@ func (l *Lab) InventoryFile() string { return filepath.Join(l.dir, "hosts.yaml")
 func (l *Lab) SSHConfigFile() string { return filepath.Join(l.dir, "ssh_config") }
 
 // hostDir is where a host's sshd files live; the host itself sees this
-// directory (and only this one of the lab dir) at the same path.
+// directory (and nothing else of the lab dir) at hostMount.
 func (l *Lab) hostDir(name string) string { return filepath.Join(l.dir, name) }
 
 // LogFile returns the file that collects a host's sshd log (sshd -e) and the

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -42,16 +43,38 @@ func mustSSH(t *testing.T, l *lab.Lab, host, command string) string {
 	return string(out)
 }
 
-func commands(ps []lab.Process) []string {
+// commands lists the processes' command lines, briefly.
+func commands(ps []lab.Process) string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.Command
 	}
-	return out
+	return brief(out)
+}
+
+// brief quotes the first few items of a list, to keep failures readable
+// when a broken lab shows the whole machine.
+func brief(items []string) string {
+	const max = 8
+	for i, s := range items {
+		if len(s) > 120 {
+			items[i] = s[:120] + "..."
+		}
+	}
+	if len(items) > max {
+		return fmt.Sprintf("%q and %d more", items[:max], len(items)-max)
+	}
+	return fmt.Sprintf("%q", items)
 }
 
 func hasCommand(ps []lab.Process, substr string) bool {
 	return slices.ContainsFunc(ps, func(p lab.Process) bool { return strings.Contains(p.Command, substr) })
+}
+
+// runs reports whether a process with exactly this command line runs (a
+// substring would also match the nsenter that is about to start it).
+func runs(ps []lab.Process, command string) bool {
+	return slices.ContainsFunc(ps, func(p lab.Process) bool { return p.Command == command })
 }
 
 // assertTornDown checks that nothing of the lab is left on the machine: no
@@ -171,16 +194,18 @@ func TestLab(t *testing.T) {
 				t.Errorf("the machine sees %s/%s written on h1 (stat: %v)", dir, probe, err)
 			}
 		}
-		files, err := l.Files(ctx, "h1", "/root")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(files, []string{"/root/" + probe}) {
-			t.Errorf("Files(h1, /root) = %q, want just /root/%s", files, probe)
-		}
-		files, err = l.Files(ctx, "h2", "/root")
-		if err != nil || len(files) != 0 {
-			t.Errorf("Files(h2, /root) = %q, %v; want nothing", files, err)
+		for _, dir := range []string{"/root", "/tmp"} {
+			files, err := l.Files(ctx, "h1", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := dir + "/" + probe; !slices.Equal(files, []string{want}) {
+				t.Errorf("Files(h1, %s) = %s, want just %s", dir, brief(files), want)
+			}
+			files, err = l.Files(ctx, "h2", dir)
+			if err != nil || len(files) != 0 {
+				t.Errorf("Files(h2, %s) = %s, %v; want nothing", dir, brief(files), err)
+			}
 		}
 		if _, err := l.Files(ctx, "h2", "/root/.rally"); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("Files of a missing dir: err %v, want fs.ErrNotExist", err)
@@ -189,15 +214,24 @@ func TestLab(t *testing.T) {
 
 	t.Run("each_host_has_its_own_process_table", func(t *testing.T) {
 		mustSSH(t, l, "h1", "nohup sleep 31.5 >/dev/null 2>&1 </dev/null &")
-		p1, err := l.Processes(ctx, "h1")
-		if err != nil {
-			t.Fatal(err)
+		// ssh may return before the backgrounded shell has exec'd sleep.
+		var p1 []lab.Process
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			var err error
+			if p1, err = l.Processes(ctx, "h1"); err != nil {
+				t.Fatal(err)
+			}
+			if runs(p1, "sleep 31.5") || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		if len(p1) == 0 || p1[0].HostPID != 1 || !strings.Contains(p1[0].Command, "sshd") || p1[0].PID != hosts[0].InitPID {
-			t.Errorf("h1's first process should be sshd, pid %d: %+v", hosts[0].InitPID, p1)
+			t.Errorf("h1's first process should be sshd, pid %d: %s", hosts[0].InitPID, commands(p1))
 		}
-		if !hasCommand(p1, "sleep 31.5") {
-			t.Errorf("h1 does not show the sleep started over ssh: %q", commands(p1))
+		if !runs(p1, "sleep 31.5") {
+			t.Errorf("h1 does not show the sleep started over ssh: %s", commands(p1))
 		}
 		if slices.ContainsFunc(p1, func(p lab.Process) bool { return p.PID == os.Getpid() }) {
 			t.Errorf("h1 shows the test process %d", os.Getpid())
@@ -207,7 +241,7 @@ func TestLab(t *testing.T) {
 			t.Fatal(err)
 		}
 		if hasCommand(p2, "sleep 31.5") || !hasCommand(p2, "sshd") {
-			t.Errorf("h2 should show its sshd and not h1's sleep: %q", commands(p2))
+			t.Errorf("h2 should show its sshd and not h1's sleep: %s", commands(p2))
 		}
 		// The host's own ps agrees: it sees sshd as PID 1 and not the machine.
 		out, err := l.Exec(ctx, "h2", "ps", "-e", "-o", "pid=,comm=")
@@ -242,7 +276,7 @@ func TestLab(t *testing.T) {
 		}
 		waitFor(t, 5*time.Second, "spawned sleep in h2", func() bool {
 			ps, _ := l.Processes(ctx, "h2")
-			return hasCommand(ps, "sleep 30")
+			return runs(ps, "sleep 30")
 		})
 		spawned.Process.Kill()
 		spawned.Wait()
@@ -415,7 +449,8 @@ func TestCLI(t *testing.T) {
 
 	t.Run("ps_lists_sshd", func(t *testing.T) {
 		out, errOut, code := rallyLab(t, bin, "ps", "--dir", dir, "h1")
-		if code != 0 || !strings.Contains(out, fmt.Sprintf("%d  1 ", hosts[0].InitPID)) || !strings.Contains(out, "sshd") {
+		row := regexp.MustCompile(fmt.Sprintf(`(?m)^%d +1 +sshd: `, hosts[0].InitPID))
+		if code != 0 || !row.MatchString(out) {
 			t.Errorf("ps: exit %d:\n%s%s", code, out, errOut)
 		}
 	})

@@ -19,11 +19,16 @@ import (
 // sshdPath is the OpenSSH server every host runs.
 const sshdPath = "/usr/sbin/sshd"
 
+// hostMount is where, inside each host, its own directory of the lab dir
+// (sshd_config, host key, authorized_keys) is bind-mounted. It is outside
+// /root and /tmp, so those start empty on every host, and the lab dir may
+// itself live under the machine's /tmp, which the host cannot see.
+const hostMount = "/run/rally-lab"
+
 // initScript runs as the first process of a host's PID namespace, inside its
-// own mount and UTS namespaces. It mounts the private /root and /tmp, makes
-// the host's sshd directory visible again at the same path (it may live
-// under the /tmp just hidden: the directory is held open on fd 3 and bound
-// back from there) and turns into sshd, which then reaps orphans like an init.
+// own mount and UTS namespaces. It mounts the private /root and /tmp, binds
+// the host's directory (held open on fd 3, as its path may be hidden by now)
+// at hostMount, and turns into sshd, which then reaps orphans like an init.
 const initScript = `# rally lab host init: the first process of the host's PID namespace
 set -e
 hostdir=$1
@@ -31,15 +36,14 @@ name=$2
 exec 3<"$hostdir"
 mount -t tmpfs -o mode=0700 rally-lab-root /root
 mount -t tmpfs -o mode=1777 rally-lab-tmp /tmp
-mkdir -p "$hostdir"
-mount --no-canonicalize --bind /proc/self/fd/3 "$hostdir"
+mount --no-canonicalize --bind /proc/self/fd/3 ` + hostMount + `
 exec 3<&-
 hostname "$name"
-exec ` + sshdPath + ` -D -e -f "$hostdir/sshd_config"
+exec ` + sshdPath + ` -D -e -f ` + hostMount + `/sshd_config
 `
 
 // sshdConfig is each host's sshd_config; the arguments are the listen
-// address, the host's directory, and the port.
+// address, the host's directory as the host sees it, the port and the name.
 const sshdConfig = `# rally lab host %[4]s
 ListenAddress %[1]s:%[3]d
 HostKey %[2]s/ssh_host_ed25519_key
@@ -120,8 +124,10 @@ func keygen(ctx context.Context, path, comment string) error {
 // startHosts writes each host's sshd_config, starts its sshd in fresh
 // namespaces and waits until every sshd sends its banner.
 func (l *Lab) startHosts(ctx context.Context) error {
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		return fmt.Errorf("sshd privilege separation dir: %w", err)
+	for _, d := range []string{"/run/sshd", hostMount} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("sshd: %w", err)
+		}
 	}
 	for i := range l.st.Hosts {
 		if err := l.launch(ctx, &l.st.Hosts[i]); err != nil {
@@ -144,7 +150,7 @@ func (l *Lab) startHosts(ctx context.Context) error {
 // outlives a rally-lab command that exits.
 func (l *Lab) launch(ctx context.Context, h *hostState) error {
 	dir := l.hostDir(h.Name)
-	conf := fmt.Sprintf(sshdConfig, h.Address, dir, h.Port, h.Name)
+	conf := fmt.Sprintf(sshdConfig, h.Address, hostMount, h.Port, h.Name)
 	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("%s: %w", h.Name, err)
 	}
