@@ -30,6 +30,7 @@ const (
 	PathStatus = "/v1/status" // GET: Status
 	PathDown   = "/v1/down"   // POST DownRequest: DownReport (the coordinator exits after answering)
 	PathEvents = "/v1/events" // GET: a stream of Event, one JSON object per line
+	PathRace   = "/v1/race"   // POST RaceRequest: RaceStarted; DELETE: abort the running race
 )
 
 // Host phases during bring-up, in order, then joined or failed.
@@ -95,12 +96,72 @@ type HostStatus struct {
 // Event is one line of the event stream: a host's phase changed, a log
 // line, or the actor system's event.
 type Event struct {
-	Time  time.Time   `json:"time"`
-	Kind  string      `json:"kind"` // "host", "log", "actor", "cluster"
-	Host  string      `json:"host,omitempty"`
-	Phase string      `json:"phase,omitempty"`
-	Text  string      `json:"text,omitempty"`
+	Time       time.Time   `json:"time"`
+	Kind       string      `json:"kind"` // "host", "log", "actor", "cluster"
+	Host       string      `json:"host,omitempty"`
+	Phase      string      `json:"phase,omitempty"`
+	Text       string      `json:"text,omitempty"`
 	HostStatus *HostStatus `json:"host_status,omitempty"`
+	// Race is set on "race" events: the running race's progress, and its
+	// report once it ended.
+	Race *RaceProgress `json:"race,omitempty"`
+}
+
+// RaceRequest starts a race on the cluster.
+type RaceRequest struct {
+	TrackPath     string            `json:"track_path"`
+	Challenge     string            `json:"challenge,omitempty"`
+	TrackParams   map[string]any    `json:"track_params,omitempty"`
+	TargetHosts   string            `json:"target_hosts"`
+	ClientOptions string            `json:"client_options,omitempty"`
+	TestMode      bool              `json:"test_mode,omitempty"`
+	OnError       string            `json:"on_error,omitempty"`
+	UserTags      map[string]string `json:"user_tags,omitempty"`
+}
+
+// RaceStarted answers a RaceRequest.
+type RaceStarted struct {
+	ID string `json:"id"`
+}
+
+// Race states.
+const (
+	RaceRunning   = "running"
+	RaceCompleted = "completed"
+	RaceAborted   = "aborted"
+	RaceFailed    = "failed"
+)
+
+// RaceProgress is a race as it runs.
+type RaceProgress struct {
+	ID        string         `json:"id"`
+	Track     string         `json:"track"`
+	Challenge string         `json:"challenge"`
+	State     string         `json:"state"`
+	Error     string         `json:"error,omitempty"`
+	Started   time.Time      `json:"started"`
+	Tasks     []TaskProgress `json:"tasks"`
+	// Report is the final summary report as text, once the race ended.
+	Report string `json:"report,omitempty"`
+}
+
+// TaskProgress is one task of a running race.
+type TaskProgress struct {
+	Task  string `json:"task"`
+	State string `json:"state"` // "waiting", "running", "done"
+	// Done is the fraction of the task completed (0..1), -1 when unknown.
+	Done float64 `json:"done"`
+	// Live figures so far.
+	Requests       int64         `json:"requests"`
+	Errors         int64         `json:"errors"`
+	Throughput     float64       `json:"throughput"`
+	Unit           string        `json:"unit"`
+	LatencyP50     time.Duration `json:"latency_p50_ns"`
+	LatencyP99     time.Duration `json:"latency_p99_ns"`
+	ServiceTimeP50 time.Duration `json:"service_time_p50_ns"`
+	ServiceTimeP99 time.Duration `json:"service_time_p99_ns"`
+	// PerHost is requests by load-driver host.
+	PerHost map[string]int64 `json:"per_host,omitempty"`
 }
 
 // DownRequest asks the coordinator to tear the cluster down.
