@@ -557,3 +557,39 @@ func BenchmarkStart3(b *testing.B) {
 		}
 	}
 }
+
+// TestRequireFailsOrSkipsWithTheReason runs Require in a child test process
+// whose PATH has none of the lab's tools.
+func TestRequireFailsOrSkipsWithTheReason(t *testing.T) {
+	tests := []struct {
+		name     string
+		labEnv   string
+		wantLine string
+	}{
+		{name: "fails_by_default", labEnv: "", wantLine: "--- FAIL: TestRequireHelperProcess"},
+		{name: "skips_with_RALLY_LAB_skip", labEnv: "skip", wantLine: "--- SKIP: TestRequireHelperProcess"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestRequireHelperProcess$", "-test.v")
+			cmd.Env = append(os.Environ(), "RALLY_LAB_HELPER_PROCESS=1", "PATH="+t.TempDir(), "RALLY_LAB="+tt.labEnv)
+			out, _ := cmd.CombinedOutput()
+			if !strings.Contains(string(out), tt.wantLine) {
+				t.Errorf("child test did not report %q:\n%s", tt.wantLine, out)
+			}
+			if !strings.Contains(string(out), "ip (package iproute2)") {
+				t.Errorf("child test does not name the missing ip tool:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestRequireHelperProcess is the child of TestRequireFailsOrSkipsWithTheReason;
+// run directly, it does nothing.
+func TestRequireHelperProcess(t *testing.T) {
+	if os.Getenv("RALLY_LAB_HELPER_PROCESS") != "1" {
+		return
+	}
+	lab.Require(t, 1)
+	t.Error("Require returned although the lab cannot run")
+}
