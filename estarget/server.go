@@ -1,0 +1,723 @@
+package estarget
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Server. The zero value is an Elasticsearch 8.15.0
+// target named "elasticsearch" without faults.
+type Options struct {
+	// Flavor is FlavorElasticsearch (default) or FlavorOpenSearch.
+	Flavor string
+	// Version is MAJOR.MINOR.PATCH or only a major ("9" means 9.0.0);
+	// empty means 8.15.0 for Elasticsearch and 2.17.0 for OpenSearch.
+	Version string
+	// ClusterName defaults to the flavor's default ("elasticsearch" or
+	// "opensearch").
+	ClusterName string
+	// NodeName defaults to "estarget".
+	NodeName string
+	// Faults are injected from the start; see SetFaults for runtime changes.
+	Faults Faults
+	// ForceMergeDelay is how long each _forcemerge call takes, so that
+	// drivers polling for completion have something to wait for.
+	ForceMergeDelay time.Duration
+	// Logger receives one debug line per request and info lines for state
+	// changes; nil discards.
+	Logger *slog.Logger
+}
+
+// Validate reports the first option New could not honour.
+func (o Options) Validate() error {
+	switch o.Flavor {
+	case "", FlavorElasticsearch, FlavorOpenSearch:
+	default:
+		return &optionError{"flavor " + `"` + o.Flavor + `"` + ": want elasticsearch or opensearch"}
+	}
+	flavor := o.Flavor
+	if flavor == "" {
+		flavor = FlavorElasticsearch
+	}
+	if _, err := resolveVersion(flavor, o.Version); err != nil {
+		return err
+	}
+	if o.ForceMergeDelay < 0 {
+		return &optionError{"force merge delay must not be negative"}
+	}
+	return o.Faults.Validate()
+}
+
+type optionError struct{ msg string }
+
+func (e *optionError) Error() string { return "estarget options: " + e.msg }
+
+// Server is the in-memory test target. It implements http.Handler and is
+// safe for concurrent use.
+type Server struct {
+	flavor      string
+	version     versionInfo
+	clusterName string
+	clusterUUID string
+	nodeID      string
+	nodeName    string
+	started     time.Time
+	mergeDelay  time.Duration
+	log         *slog.Logger
+
+	faults   atomic.Pointer[faultState]
+	counters counters
+	ids      idGenerator
+
+	// mu guards everything in state.
+	mu sync.RWMutex
+	state
+}
+
+// New returns a Server for opts. Options should be checked with
+// Options.Validate first; New falls back to defaults for values it cannot
+// use (an unknown flavor or version, invalid faults) rather than failing.
+func New(opts Options) *Server {
+	s := &Server{
+		flavor:     FlavorElasticsearch,
+		nodeName:   opts.NodeName,
+		started:    time.Now(),
+		mergeDelay: max(opts.ForceMergeDelay, 0),
+		log:        opts.Logger,
+	}
+	if opts.Flavor == FlavorOpenSearch {
+		s.flavor = FlavorOpenSearch
+	}
+	v, err := resolveVersion(s.flavor, opts.Version)
+	if err != nil {
+		v, _ = resolveVersion(s.flavor, "")
+	}
+	s.version = v
+	s.clusterName = opts.ClusterName
+	if s.clusterName == "" {
+		s.clusterName = s.flavor
+	}
+	if s.nodeName == "" {
+		s.nodeName = "estarget"
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.clusterUUID = randomUUID()
+	s.nodeID = randomUUID()
+	s.ids.init()
+	s.state.init()
+	f := opts.Faults
+	if f.Validate() != nil {
+		f = Faults{}
+	}
+	s.faults.Store(newFaultState(f, s.started))
+	return s
+}
+
+// SetFaults replaces the injected faults at runtime; stall windows and the
+// seeded sequence restart from now. Invalid faults are refused and the
+// current ones stay.
+func (s *Server) SetFaults(f Faults) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	s.faults.Store(newFaultState(f, time.Now()))
+	s.log.Info("faults set", "latency", f.Latency, "jitter", f.Jitter, "stall_every", f.StallEvery,
+		"stall_for", f.StallFor, "rate_429", f.Rate429, "rate_5xx", f.Rate5xx, "seed", f.Seed)
+	return nil
+}
+
+// CurrentFaults returns the faults in effect.
+func (s *Server) CurrentFaults() Faults { return s.faults.Load().f }
+
+// randomUUID returns a 22-character URL-safe id like Elasticsearch's
+// cluster and node UUIDs.
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// idGenerator makes 20-character document ids the way Elasticsearch's
+// time-based UUIDs look: 15 bytes (6 of time, 3 of sequence, 6 of node)
+// in URL-safe base64.
+type idGenerator struct {
+	node [6]byte
+	seq  atomic.Uint32
+}
+
+func (g *idGenerator) init() {
+	_, _ = rand.Read(g.node[:])
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	g.seq.Store(uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]))
+}
+
+func (g *idGenerator) next() string {
+	seq := g.seq.Add(1)
+	ts := uint64(time.Now().UnixMilli())
+	var raw [15]byte
+	// Sequence bytes first, as Elasticsearch does, so that ids sharing a
+	// millisecond differ early.
+	raw[0], raw[1], raw[2] = byte(seq>>16), byte(seq>>8), byte(seq)
+	for i := 0; i < 6; i++ {
+		raw[3+i] = byte(ts >> (8 * (5 - i)))
+	}
+	copy(raw[9:], g.node[:])
+	var out [20]byte
+	base64.RawURLEncoding.Encode(out[:], raw[:])
+	return string(out[:])
+}
+
+// endpoint names the API a request was routed to, for Counters.
+type endpoint uint8
+
+const (
+	epRoot endpoint = iota
+	epBulk
+	epSearch
+	epCount
+	epScroll
+	epPIT
+	epDoc
+	epIndexCreate
+	epIndexDelete
+	epIndexGet
+	epIndexExists
+	epSettings
+	epMapping
+	epHealth
+	epClusterSettings
+	epCat
+	epStats
+	epNodesStats
+	epNodesInfo
+	epRefresh
+	epFlush
+	epForceMerge
+	epRecovery
+	epTasks
+	epTemplate
+	epIndexTemplate
+	epComponentTemplate
+	epDataStream
+	epPipeline
+	epControl
+	epUnknown
+	numEndpoints
+)
+
+var endpointNames = [numEndpoints]string{
+	"root", "bulk", "search", "count", "scroll", "point_in_time", "doc",
+	"indices.create", "indices.delete", "indices.get", "indices.exists", "indices.settings", "indices.mapping",
+	"cluster.health", "cluster.settings", "cat",
+	"indices.stats", "nodes.stats", "nodes.info",
+	"indices.refresh", "indices.flush", "indices.forcemerge", "indices.recovery", "tasks",
+	"template", "index_template", "component_template", "data_stream", "ingest.pipeline",
+	"estarget", "unknown",
+}
+
+type counters struct {
+	requests    [numEndpoints]atomic.Int64
+	delayed     atomic.Int64
+	stalled     atomic.Int64
+	injected429 atomic.Int64
+	injected5xx atomic.Int64
+	inFlight    atomic.Int64
+	httpOpen    atomic.Int64
+	httpTotal   atomic.Int64
+}
+
+// Counters is a snapshot of what the target has done since it started.
+type Counters struct {
+	// Requests counts requests by endpoint ("bulk", "search",
+	// "cluster.health", ...); requests answered by an injected fault are
+	// counted under the endpoint they were aimed at.
+	Requests map[string]int64 `json:"requests"`
+	// Indices is the number of indices (data stream backing indices
+	// included); DocsStored the live documents in them; DocsDeleted the
+	// deleted or overwritten ones not yet merged away; StoreBytes the raw
+	// source bytes kept for both.
+	Indices     int   `json:"indices"`
+	DataStreams int   `json:"data_streams"`
+	DocsStored  int64 `json:"docs_stored"`
+	DocsDeleted int64 `json:"docs_deleted"`
+	StoreBytes  int64 `json:"store_bytes"`
+	// Faults counts injected faults.
+	Faults FaultCounters `json:"faults"`
+}
+
+// FaultCounters counts what the fault middleware did.
+type FaultCounters struct {
+	Delayed     int64 `json:"delayed"`
+	Stalled     int64 `json:"stalled"`
+	Rejected429 int64 `json:"rejected_429"`
+	Errors5xx   int64 `json:"errors_5xx"`
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Counters {
+	c := Counters{Requests: make(map[string]int64, numEndpoints)}
+	for i := range s.counters.requests {
+		if n := s.counters.requests[i].Load(); n > 0 {
+			c.Requests[endpointNames[i]] = n
+		}
+	}
+	c.Faults = FaultCounters{
+		Delayed: s.counters.delayed.Load(), Stalled: s.counters.stalled.Load(),
+		Rejected429: s.counters.injected429.Load(), Errors5xx: s.counters.injected5xx.Load(),
+	}
+	s.mu.RLock()
+	c.Indices = len(s.indices)
+	c.DataStreams = len(s.dataStreams)
+	for _, ix := range s.indices {
+		c.DocsStored += int64(ix.live)
+		c.DocsDeleted += int64(ix.deleted)
+		c.StoreBytes += ix.storeBytes
+	}
+	s.mu.RUnlock()
+	return c
+}
+
+// req is one routed request: its path segments and raw query.
+type req struct {
+	r     *http.Request
+	segs  [6]string
+	nseg  int
+	query string
+	ep    endpoint
+}
+
+func (q *req) seg(i int) string {
+	if i < q.nseg {
+		return q.segs[i]
+	}
+	return ""
+}
+
+// param returns a query parameter without building a url.Values map.
+func (q *req) param(name string) (string, bool) {
+	rest := q.query
+	for rest != "" {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != name {
+			if strings.IndexByte(k, '%') < 0 {
+				continue
+			}
+			if uk, err := url.QueryUnescape(k); err != nil || uk != name {
+				continue
+			}
+		}
+		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
+			if uv, err := url.QueryUnescape(v); err == nil {
+				v = uv
+			}
+		}
+		return v, true
+	}
+	return "", false
+}
+
+// flag reports a boolean parameter: present without value or "true".
+func (q *req) flag(name string) bool {
+	v, ok := q.param(name)
+	return ok && (v == "" || v == "true")
+}
+
+var (
+	hdrProduct     = []string{"Elasticsearch"}
+	hdrJSON        = []string{"application/json"}
+	hdrCompat      = map[string][]string{}
+	hdrCompatMu    sync.Mutex
+	hdrText        = []string{"text/plain; charset=UTF-8"}
+	hdrUnsupported = "X-Estarget-Unsupported"
+)
+
+// contentType answers a request asking for the versioned media type
+// ("application/vnd.elasticsearch+json; compatible-with=8") in kind, as
+// Elasticsearch does; anything else gets application/json.
+func contentType(r *http.Request) []string {
+	accept := r.Header.Get("Accept")
+	i := strings.Index(accept, "compatible-with=")
+	if i < 0 {
+		return hdrJSON
+	}
+	v := accept[i+len("compatible-with="):]
+	if j := strings.IndexAny(v, ",; "); j >= 0 {
+		v = v[:j]
+	}
+	hdrCompatMu.Lock()
+	defer hdrCompatMu.Unlock()
+	h, ok := hdrCompat[v]
+	if !ok {
+		if len(hdrCompat) > 16 {
+			return hdrJSON
+		}
+		h = []string{"application/vnd.elasticsearch+json;compatible-with=" + v}
+		hdrCompat[v] = h
+	}
+	return h
+}
+
+// ServeHTTP routes one request through the fault middleware to its handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if s.flavor == FlavorElasticsearch {
+		w.Header()["X-Elastic-Product"] = hdrProduct
+	}
+	q := req{r: r, query: r.URL.RawQuery}
+	p := r.URL.Path
+	for p != "" && q.nseg < len(q.segs) {
+		var seg string
+		seg, p, _ = strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		if seg == "" {
+			continue
+		}
+		q.segs[q.nseg] = seg
+		q.nseg++
+	}
+	if p != "" && strings.Trim(p, "/") != "" {
+		q.nseg = len(q.segs) + 1 // too deep for any route
+	}
+	if q.seg(0) == "_estarget" {
+		q.ep = epControl
+		s.counters.requests[epControl].Add(1)
+		s.serveControl(w, r, &q)
+		return
+	}
+	s.counters.inFlight.Add(1)
+	defer s.counters.inFlight.Add(-1)
+	handler := s.route(&q)
+	s.counters.requests[q.ep].Add(1)
+	w, ok := s.applyFaults(w, r)
+	if ok {
+		handler(w, &q)
+	}
+	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "endpoint", endpointNames[q.ep],
+		"took", time.Since(start))
+}
+
+// handlerFunc serves one routed request.
+type handlerFunc func(w http.ResponseWriter, q *req)
+
+// route picks the handler and sets q.ep. It never writes.
+func (s *Server) route(q *req) handlerFunc {
+	m := q.r.Method
+	allow := func(ep endpoint, h handlerFunc, methods ...string) handlerFunc {
+		q.ep = ep
+		for _, mm := range methods {
+			if m == mm || (m == http.MethodHead && mm == http.MethodGet) {
+				return h
+			}
+		}
+		return s.methodNotAllowed(methods)
+	}
+	if q.nseg > len(q.segs) {
+		q.ep = epUnknown
+		return s.noHandler
+	}
+	s0, s1, s2 := q.seg(0), q.seg(1), q.seg(2)
+	switch s0 {
+	case "":
+		return allow(epRoot, s.handleRoot, http.MethodGet)
+	case "_bulk":
+		if q.nseg == 1 {
+			return allow(epBulk, s.handleBulk, http.MethodPost, http.MethodPut)
+		}
+	case "_search":
+		switch {
+		case q.nseg == 1:
+			return allow(epSearch, s.handleSearch, http.MethodGet, http.MethodPost)
+		case s1 == "scroll" && q.nseg <= 3:
+			return allow(epScroll, s.handleScroll, http.MethodGet, http.MethodPost, http.MethodDelete)
+		case s1 == "point_in_time" && s.flavor == FlavorOpenSearch && q.nseg <= 3:
+			return allow(epPIT, s.handleClosePIT, http.MethodDelete)
+		}
+	case "_count":
+		if q.nseg == 1 {
+			return allow(epCount, s.handleCount, http.MethodGet, http.MethodPost)
+		}
+	case "_pit":
+		if q.nseg == 1 && s.flavor == FlavorElasticsearch {
+			return allow(epPIT, s.handleClosePIT, http.MethodDelete)
+		}
+	case "_cluster":
+		switch {
+		case s1 == "health" && q.nseg <= 3:
+			return allow(epHealth, s.handleHealth, http.MethodGet)
+		case s1 == "settings" && q.nseg == 2:
+			return allow(epClusterSettings, s.handleClusterSettings, http.MethodGet, http.MethodPut)
+		}
+	case "_cat":
+		switch {
+		case s1 == "health" && q.nseg == 2:
+			return allow(epCat, s.handleCatHealth, http.MethodGet)
+		case s1 == "indices" && q.nseg <= 3:
+			return allow(epCat, s.handleCatIndices, http.MethodGet)
+		}
+	case "_stats":
+		if q.nseg <= 2 {
+			return allow(epStats, s.handleStats, http.MethodGet)
+		}
+	case "_nodes":
+		switch {
+		case q.nseg == 1:
+			return allow(epNodesInfo, s.handleNodesInfo, http.MethodGet)
+		case s1 == "stats" || s2 == "stats":
+			return allow(epNodesStats, s.handleNodesStats, http.MethodGet)
+		case q.nseg <= 3:
+			return allow(epNodesInfo, s.handleNodesInfo, http.MethodGet)
+		}
+	case "_refresh":
+		if q.nseg == 1 {
+			return allow(epRefresh, s.handleRefresh, http.MethodPost, http.MethodGet)
+		}
+	case "_flush":
+		if q.nseg == 1 {
+			return allow(epFlush, s.handleFlush, http.MethodPost, http.MethodGet)
+		}
+	case "_forcemerge":
+		if q.nseg == 1 {
+			return allow(epForceMerge, s.handleForceMerge, http.MethodPost)
+		}
+	case "_recovery":
+		if q.nseg == 1 {
+			return allow(epRecovery, s.handleRecovery, http.MethodGet)
+		}
+	case "_tasks":
+		if q.nseg <= 2 {
+			return allow(epTasks, s.handleTasks, http.MethodGet)
+		}
+	case "_template":
+		if q.nseg <= 2 {
+			return allow(epTemplate, s.handleLegacyTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
+		}
+	case "_index_template":
+		if q.nseg <= 2 {
+			return allow(epIndexTemplate, s.handleIndexTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
+		}
+	case "_component_template":
+		if q.nseg <= 2 {
+			return allow(epComponentTemplate, s.handleComponentTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
+		}
+	case "_data_stream":
+		if q.nseg <= 2 {
+			return allow(epDataStream, s.handleDataStream, http.MethodGet, http.MethodPut, http.MethodDelete)
+		}
+	case "_ingest":
+		if s1 == "pipeline" && q.nseg <= 3 {
+			return allow(epPipeline, s.handlePipeline, http.MethodGet, http.MethodPut, http.MethodDelete)
+		}
+	case "_mapping":
+		if q.nseg == 1 {
+			return allow(epMapping, s.handleMapping, http.MethodGet)
+		}
+	case "_settings":
+		if q.nseg == 1 {
+			return allow(epSettings, s.handleSettings, http.MethodGet)
+		}
+	default:
+		if s0[0] == '_' && s0 != "_all" {
+			break
+		}
+		return s.routeIndex(q, allow)
+	}
+	q.ep = epUnknown
+	return s.noHandler
+}
+
+// routeIndex routes paths that start with an index expression.
+func (s *Server) routeIndex(q *req, allow func(endpoint, handlerFunc, ...string) handlerFunc) handlerFunc {
+	s1, s2 := q.seg(1), q.seg(2)
+	get, put, post, del := http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete
+	switch s1 {
+	case "":
+		switch q.r.Method {
+		case put:
+			return allow(epIndexCreate, s.handleCreateIndex, put)
+		case del:
+			return allow(epIndexDelete, s.handleDeleteIndex, del)
+		case http.MethodHead:
+			q.ep = epIndexExists
+			return s.handleIndexExists
+		default:
+			return allow(epIndexGet, s.handleGetIndex, get, put, del)
+		}
+	case "_bulk":
+		if q.nseg == 2 {
+			return allow(epBulk, s.handleBulk, post, put)
+		}
+	case "_search":
+		switch {
+		case q.nseg == 2:
+			return allow(epSearch, s.handleSearch, get, post)
+		case s2 == "point_in_time" && q.nseg == 3 && s.flavor == FlavorOpenSearch:
+			return allow(epPIT, s.handleOpenPIT, post)
+		}
+	case "_count":
+		if q.nseg == 2 {
+			return allow(epCount, s.handleCount, get, post)
+		}
+	case "_pit":
+		if q.nseg == 2 && s.flavor == FlavorElasticsearch {
+			return allow(epPIT, s.handleOpenPIT, post)
+		}
+	case "_refresh":
+		if q.nseg == 2 {
+			return allow(epRefresh, s.handleRefresh, post, get)
+		}
+	case "_flush":
+		if q.nseg == 2 {
+			return allow(epFlush, s.handleFlush, post, get)
+		}
+	case "_forcemerge":
+		if q.nseg == 2 {
+			return allow(epForceMerge, s.handleForceMerge, post)
+		}
+	case "_stats":
+		if q.nseg <= 3 {
+			return allow(epStats, s.handleStats, get)
+		}
+	case "_settings":
+		if q.nseg == 2 {
+			return allow(epSettings, s.handleSettings, get, put)
+		}
+	case "_mapping":
+		if q.nseg == 2 {
+			return allow(epMapping, s.handleMapping, get, put)
+		}
+	case "_recovery":
+		if q.nseg == 2 {
+			return allow(epRecovery, s.handleRecovery, get)
+		}
+	case "_doc":
+		switch q.nseg {
+		case 2:
+			return allow(epDoc, s.handleDoc, post)
+		case 3:
+			return allow(epDoc, s.handleDoc, get, put, post, del)
+		}
+	case "_create":
+		if q.nseg == 3 {
+			return allow(epDoc, s.handleDoc, put, post)
+		}
+	case "_update":
+		if q.nseg == 3 {
+			return allow(epDoc, s.handleDoc, post)
+		}
+	}
+	q.ep = epUnknown
+	return s.noHandler
+}
+
+func (s *Server) noHandler(w http.ResponseWriter, q *req) {
+	s.writeError(w, q.r, badRequest("no handler found for uri [%s] and method [%s]", q.r.URL.RequestURI(), q.r.Method))
+}
+
+// methodNotAllowed answers like Elasticsearch: 405 with a plain string
+// "error" and an Allow header.
+func (s *Server) methodNotAllowed(methods []string) handlerFunc {
+	return func(w http.ResponseWriter, q *req) {
+		allowed := strings.Join(methods, ", ")
+		if strings.Contains(allowed, http.MethodGet) {
+			allowed += ", " + http.MethodHead
+		}
+		w.Header().Set("Allow", allowed)
+		e := getEnc()
+		defer putEnc(e)
+		e.obj()
+		e.kstr("error", "Incorrect HTTP method for uri ["+q.r.URL.RequestURI()+"] and method ["+q.r.Method+"], allowed: ["+allowed+"]")
+		e.kint("status", http.StatusMethodNotAllowed)
+		e.end()
+		s.writeJSON(w, q.r, http.StatusMethodNotAllowed, e.b)
+	}
+}
+
+// writeJSON sends body with the negotiated content type, indenting it when
+// the request asked for ?pretty.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	w.Header()["Content-Type"] = contentType(r)
+	if strings.Contains(r.URL.RawQuery, "pretty") {
+		var buf bytes.Buffer
+		if json.Indent(&buf, body, "", "  ") == nil {
+			buf.WriteByte('\n')
+			body = buf.Bytes()
+		}
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err *esError) {
+	e := getEnc()
+	defer putEnc(e)
+	err.writeTop(e)
+	s.writeJSON(w, r, err.status, e.b)
+}
+
+// writeAck sends {"acknowledged":true}.
+func (s *Server) writeAck(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, http.StatusOK, []byte(`{"acknowledged":true}`))
+}
+
+// maxContentLength is Elasticsearch's default http.max_content_length.
+const maxContentLength = 100 << 20
+
+// readBody returns the request body, gunzipped when the client compressed
+// it (as Elasticsearch accepts with http.compression).
+func readBody(r *http.Request) ([]byte, *esError) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	var src io.Reader = r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, badRequest("request body is not valid gzip: %v", err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	var buf []byte
+	if r.ContentLength > 0 && r.ContentLength <= maxContentLength && src == r.Body {
+		buf = make([]byte, 0, r.ContentLength+1)
+	}
+	b := bytes.NewBuffer(buf)
+	n, err := b.ReadFrom(io.LimitReader(src, maxContentLength+1))
+	if err != nil {
+		return nil, badRequest("cannot read request body: %v", err)
+	}
+	if n > maxContentLength {
+		return nil, errf(http.StatusRequestEntityTooLarge, "content_too_long_exception",
+			"request body is too large: more than %d bytes (http.max_content_length)", maxContentLength)
+	}
+	return b.Bytes(), nil
+}
+
+// decodeBody unmarshals a JSON request body into v; an empty body leaves v
+// alone.
+func decodeBody(body []byte, v any) *esError {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return xContentError("failed to parse request body: %v", err)
+	}
+	return nil
+}
