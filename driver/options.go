@@ -243,7 +243,8 @@ func parseKVValue(v string) (any, error) {
 		return json.Number(strconv.FormatInt(n, 10)), nil
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-		return json.Number(v), nil
+		// Normalised: ParseFloat accepts forms JSON does not (".5", "0x1p3").
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
 	}
 	switch strings.ToLower(v) {
 	case "true":

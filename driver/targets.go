@@ -37,7 +37,11 @@ func ParseTargetHosts(s string) ([]Target, error) {
 		return nil, fmt.Errorf("target hosts: empty (want e.g. 127.0.0.1:9200)")
 	}
 	var items []string
-	switch s[0] {
+	first := s[0]
+	if first == '[' && !strings.HasPrefix(strings.TrimSpace(s[1:]), `"`) && !strings.HasPrefix(strings.TrimSpace(s[1:]), "]") {
+		first = 0 // a bracketed IPv6 address, not a JSON array
+	}
+	switch first {
 	case '[':
 		if err := json.Unmarshal([]byte(s), &items); err != nil {
 			return nil, fmt.Errorf("target hosts: JSON array of strings: %w", err)

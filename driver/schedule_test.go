@@ -1,0 +1,161 @@
+package driver
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"rally/track"
+)
+
+func TestDeterministicScheduleGivesExactIntendedTimes(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		i    int64
+		want time.Duration
+	}{
+		{50, 0, 0},
+		{50, 1, 20 * time.Millisecond},
+		{50, 3, 60 * time.Millisecond},
+		{3, 1, 333333333},
+		{3, 3, time.Second},
+		{3, 3_000_000, 1_000_000 * time.Second}, // no drift over millions of requests
+		{0.5, 2, 4 * time.Second},
+	} {
+		d := Deterministic{Rate: tc.rate}
+		if got := d.Next(tc.i, 0); got != tc.want {
+			t.Errorf("rate %v request %d: got %v, want %v", tc.rate, tc.i, got, tc.want)
+		}
+	}
+}
+
+func TestUnthrottledScheduleIsAlwaysDue(t *testing.T) {
+	var u Unthrottled
+	if u.Throttled() || u.Next(0, 0) != 0 || u.Next(1000, time.Hour) != 0 {
+		t.Fatal("unthrottled schedule delays requests")
+	}
+}
+
+func TestPoissonScheduleMeanRate(t *testing.T) {
+	const rate, n = 200.0, 200_000
+	p := NewPoisson(rate, 42)
+	var prev time.Duration
+	var gaps []float64
+	for i := int64(0); i < n; i++ {
+		next := p.Next(i, prev)
+		if next < prev {
+			t.Fatalf("request %d scheduled before its predecessor", i)
+		}
+		if i > 0 {
+			gaps = append(gaps, (next - prev).Seconds())
+		}
+		prev = next
+	}
+	if p.Next(0, 0) != 0 {
+		t.Fatal("first request is not due at once")
+	}
+	gotRate := float64(n-1) / prev.Seconds()
+	if math.Abs(gotRate-rate)/rate > 0.01 {
+		t.Fatalf("mean rate %.2f/s, want %.0f/s ±1%%", gotRate, rate)
+	}
+	// Exponential gaps: standard deviation equals the mean.
+	var mean, sq float64
+	for _, g := range gaps {
+		mean += g
+	}
+	mean /= float64(len(gaps))
+	for _, g := range gaps {
+		sq += (g - mean) * (g - mean)
+	}
+	sd := math.Sqrt(sq / float64(len(gaps)))
+	if math.Abs(sd-mean)/mean > 0.03 {
+		t.Fatalf("gap sd %.6f vs mean %.6f: not exponential", sd, mean)
+	}
+}
+
+func TestPoissonScheduleIsReproducible(t *testing.T) {
+	a, b, c := NewPoisson(10, 7), NewPoisson(10, 7), NewPoisson(10, 8)
+	var pa, pb, pc time.Duration
+	same := true
+	for i := int64(0); i < 100; i++ {
+		pa, pb, pc = a.Next(i, pa), b.Next(i, pb), c.Next(i, pc)
+		if pa != pb {
+			t.Fatalf("same seed differs at %d", i)
+		}
+		same = same && pa == pc
+	}
+	if same {
+		t.Fatal("different seeds give the same schedule")
+	}
+}
+
+func TestScheduleForSplitsThroughputAcrossClients(t *testing.T) {
+	task := &track.Task{TargetThroughput: 100}
+	d, ok := ScheduleFor(task, 4, 1).(Deterministic)
+	if !ok || d.Rate != 25 {
+		t.Fatalf("got %#v, want deterministic 25/s per client", ScheduleFor(task, 4, 1))
+	}
+	task.Schedule = track.SchedulePoisson
+	if p, ok := ScheduleFor(task, 5, 1).(*Poisson); !ok || p.Rate != 20 {
+		t.Fatalf("got %#v, want poisson 20/s per client", ScheduleFor(task, 5, 1))
+	}
+	if _, ok := ScheduleFor(&track.Task{}, 4, 1).(Unthrottled); !ok {
+		t.Fatal("no target throughput should be unthrottled")
+	}
+}
+
+func TestRampUpDelayStaggersClients(t *testing.T) {
+	for _, tc := range []struct {
+		idx, total int
+		want       time.Duration
+	}{{0, 4, 0}, {1, 4, 2500 * time.Millisecond}, {3, 4, 7500 * time.Millisecond}, {5, 10, 5 * time.Second}} {
+		if got := RampUpDelay(10*time.Second, tc.idx, tc.total); got != tc.want {
+			t.Errorf("client %d of %d: %v, want %v", tc.idx, tc.total, got, tc.want)
+		}
+	}
+	if RampUpDelay(0, 3, 4) != 0 {
+		t.Fatal("no ramp-up period should not delay")
+	}
+}
+
+func TestWaiterWaitsUntilIntendedTime(t *testing.T) {
+	w := NewWaiter()
+	defer w.Stop()
+	var worst time.Duration
+	for i := 0; i < 20; i++ {
+		at := time.Now().Add(3 * time.Millisecond)
+		if !w.Until(context.Background(), nil, at) {
+			t.Fatal("wait interrupted")
+		}
+		late := time.Since(at)
+		if late < 0 {
+			t.Fatalf("woke %v early", -late)
+		}
+		worst = max(worst, late)
+	}
+	t.Logf("worst lateness %v", worst)
+	// A loaded, shared machine may preempt us; sleeping to the exact time
+	// with a plain timer would be about 1 ms late every time.
+	if worst > 20*time.Millisecond {
+		t.Fatalf("woke %v late", worst)
+	}
+}
+
+func TestWaiterStopsOnCancelAndComplete(t *testing.T) {
+	w := NewWaiter()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	start := time.Now()
+	if w.Until(ctx, nil, start.Add(time.Hour)) {
+		t.Fatal("wait not interrupted by cancel")
+	}
+	stop := make(chan struct{})
+	close(stop)
+	if w.Until(context.Background(), stop, time.Now().Add(time.Hour)) {
+		t.Fatal("wait not interrupted by complete")
+	}
+	if time.Since(start) > time.Second {
+		t.Fatal("interrupt took too long")
+	}
+}
