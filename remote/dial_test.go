@@ -296,7 +296,7 @@ func TestDialThroughJumpHost(t *testing.T) {
 		jump.Stop()
 		select {
 		case <-c.Done():
-		case <-time.After(5 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Fatal("connection survived the jump host: it did not go through it")
 		}
 	}
@@ -342,7 +342,7 @@ func TestDialProxyJumpFromSSHConfig(t *testing.T) {
 	jump.Stop()
 	select {
 	case <-c.Done():
-	case <-time.After(5 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("connection survived the jump host: ProxyJump was not used")
 	}
 }
@@ -405,7 +405,7 @@ func TestDialAllBoundsParallelism(t *testing.T) {
 			select {
 			case c := <-conns:
 				open = append(open, c)
-			case <-time.After(5 * time.Second):
+			case <-time.After(15 * time.Second):
 				t.Fatalf("only %d dials in flight, want %d", len(open), min(parallel, remaining))
 			}
 		}
@@ -421,7 +421,7 @@ func TestDialAllBoundsParallelism(t *testing.T) {
 	var r result
 	select {
 	case r = <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("DialAll did not return")
 	}
 	for i, err := range r.errs {

@@ -16,14 +16,34 @@ import (
 )
 
 // Commands run as /bin/sh -c, whatever the user's login shell is (bash,
-// zsh, fish), after that shell has printed its PID on the first line of
-// stdout, which Run and Start consume. sshd puts every non-pty session in a
+// zsh, fish), after that shell has printed "rally-pid:<its PID>" on stdout,
+// which Run and Start consume together with anything the login shell's
+// startup files printed before it. sshd puts every non-pty session in a
 // process group of its own (setsid), whose leader is this shell, so the
 // PID is also the group to kill: OpenSSH refuses signal requests for root
 // logins ("session signalling requires privilege separation"), and a
 // command without a pty gets no SIGHUP when its session closes, so killing
 // the group is the only reliable way to stop it.
-const runWrapper = `exec /bin/sh -c 'echo "$$"; eval "$1"' rally-run `
+const runWrapper = `exec /bin/sh -c 'echo "` + pidMarker + `$$"; eval "$1"' rally-run `
+
+const pidMarker = "rally-pid:"
+
+// maxPreamble bounds what is held back while looking for the PID line; past
+// it the output is passed through as is.
+const maxPreamble = 64 << 10
+
+// parsePIDLine returns the PID from a "rally-pid:123" line, or 0.
+func parsePIDLine(line []byte) int {
+	rest, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte(pidMarker))
+	if !ok {
+		return 0
+	}
+	pid, err := strconv.Atoi(string(rest))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
+}
 
 func wrapCommand(cmd string) string { return runWrapper + ShellQuote(cmd) }
 
@@ -95,7 +115,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 	if err != nil {
 		return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, err)
 	}
-	if !pw.seen {
+	if pw.pid.Load() == 0 {
 		return res, fmt.Errorf("%s: run %q: /bin/sh did not start (stderr: %q)", c.target, cmd, bytes.TrimSpace(res.Stderr))
 	}
 	return res, nil
@@ -120,29 +140,44 @@ func (c *Client) kill(sess *ssh.Session, pgid int) {
 	sess.Close()
 }
 
-// pidWriter passes everything after the first line to w and keeps the
-// first line, the wrapper shell's PID.
+// pidWriter drops output up to and including the wrapper's PID line and
+// passes the rest to w. Without a PID line in the first maxPreamble bytes
+// it gives up and passes everything after them through.
 type pidWriter struct {
-	w    io.Writer
-	line []byte
-	seen bool // first line complete; only touched by the session's copy goroutine
+	w       io.Writer
+	held    []byte // partial line
+	dropped int
+	seen bool // PID line found, or given up; only touched by the session's copy goroutine
 	pid  atomic.Int64
 }
 
 func (p *pidWriter) Write(b []byte) (int, error) {
 	n := len(b)
 	if !p.seen {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			p.line = append(p.line, b...)
-			return n, nil
+		p.held = append(p.held, b...)
+		b = nil
+		for {
+			i := bytes.IndexByte(p.held, '\n')
+			if i < 0 {
+				break
+			}
+			line := p.held[:i+1]
+			p.held = p.held[i+1:]
+			p.dropped += len(line)
+			if pid := parsePIDLine(line); pid > 0 {
+				p.pid.Store(int64(pid))
+				p.seen = true
+				b = p.held
+				break
+			}
 		}
-		p.line = append(p.line, b[:i]...)
-		p.seen = true
-		if pid, err := strconv.Atoi(string(p.line)); err == nil {
-			p.pid.Store(int64(pid))
+		if !p.seen && p.dropped+len(p.held) >= maxPreamble {
+			p.seen = true
+			b = p.held
 		}
-		b = b[i+1:]
+		if p.seen {
+			p.held = nil
+		}
 	}
 	if len(b) > 0 {
 		if _, err := p.w.Write(b); err != nil {
@@ -216,13 +251,18 @@ func (c *Client) Start(ctx context.Context, cmd string) (*Process, error) {
 	// session, which ends the read.
 	stopEarly := context.AfterFunc(ctx, func() { sess.Close() })
 	br := bufio.NewReader(stdout)
-	line, err := br.ReadString('\n')
+	var pid, skipped int
+	var line string
+	for pid == 0 && err == nil && skipped < maxPreamble {
+		line, err = br.ReadString('\n')
+		skipped += len(line)
+		pid = parsePIDLine([]byte(line))
+	}
 	if !stopEarly() {
 		return fail(ctx.Err())
 	}
-	pid, perr := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil || perr != nil {
-		return fail(fmt.Errorf("/bin/sh did not start (first line %q, %v)", line, err))
+	if pid == 0 {
+		return fail(fmt.Errorf("/bin/sh did not start (last line %q, %v)", line, err))
 	}
 	p.pid, p.Stdout = pid, br
 	p.stop = context.AfterFunc(ctx, func() { c.kill(sess, pid) })

@@ -62,7 +62,7 @@ func TestRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Fatal("Run waited for stdin after the command exited")
 		}
 	})
@@ -165,7 +165,7 @@ func TestStart(t *testing.T) {
 			if err == nil {
 				t.Error("Wait = nil for a killed command")
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Fatal("Wait did not return after cancel")
 		}
 		waitGone(t, c, "sleep "+bracketFirst(n))
@@ -207,7 +207,7 @@ func bracketFirst(s string) string { return "[" + s[:1] + "]" + s[1:] }
 // waitGone waits until no process on the host matches pattern (pgrep -f).
 func waitGone(t *testing.T, c *remote.Client, pattern string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		res, err := c.Run(context.Background(), "pgrep -f '"+pattern+"'", nil)
 		if err != nil {

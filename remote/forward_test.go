@@ -45,7 +45,7 @@ func TestListenRemote(t *testing.T) {
 			if got != "hello-from-host\n" {
 				t.Fatalf("listener got %q", got)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Fatal("no connection arrived on the listener")
 		}
 	}

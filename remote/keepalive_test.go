@@ -59,7 +59,7 @@ func TestDone(t *testing.T) {
 		s.Stop()
 		select {
 		case <-c.Done():
-		case <-time.After(5 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Fatal("Done not closed after the server died")
 		}
 		if err := c.Err(); err == nil || !strings.Contains(err.Error(), "connection lost") {
