@@ -62,9 +62,11 @@ A session:
 
 Exit codes: 0 ok, 1 failure, 2 bad usage or input.`
 
-// env is what every command's Run gets besides its context: where to
-// write. Commands never touch os.Stdout directly, so tests can run them.
+// env is what every command's Run gets besides its context: the standard
+// streams. Commands never touch os.Stdin or os.Stdout directly, so tests
+// can run them.
 type env struct {
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 }
@@ -75,7 +77,7 @@ var logLevel = new(slog.LevelVar)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -85,7 +87,7 @@ func main() {
 type kongExit int
 
 // run parses args, runs the chosen command and returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var c cli
 	parser, err := kong.New(&c,
 		kong.Name("rally"),
@@ -93,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
-		kong.Bind(&env{Stdout: stdout, Stderr: stderr}),
+		kong.Bind(&env{Stdin: stdin, Stdout: stdout, Stderr: stderr}),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 	)
 	if err != nil {

@@ -144,7 +144,7 @@ func TestExitCodes(t *testing.T) {
 		{"tui_is_not_implemented", []string{"tui"}, 1, "rally tui: not implemented yet\n"},
 		{"list_races_is_not_implemented", []string{"list", "races", "--json"}, 1, "rally list races: not implemented yet\n"},
 		{"compare_is_not_implemented", []string{"compare", "--baseline", "a", "--contender", "b"}, 1, "rally compare: not implemented yet\n"},
-		{"worker_is_not_implemented", []string{"worker", "--name", "h1"}, 1, "rally worker: not implemented yet\n"},
+		{"worker_without_workdir_is_bad_usage", []string{"worker", "--name", "h1"}, 2, "rally: error: missing flags: --workdir=DIR\n…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,6 +240,19 @@ func TestUpCheck(t *testing.T) {
 		}
 		if p := got.Problems[1]; p.File != broken || p.Line != 7 || p.Col != 13 || p.Field != "hosts[0].roles[0]" {
 			t.Errorf("problem 1: got %+v", p)
+		}
+	})
+}
+
+func TestWorker(t *testing.T) {
+	t.Run("exits_1_and_leaves_no_pid_file_when_stdin_closes_before_a_token", func(t *testing.T) {
+		workdir := t.TempDir()
+		r := rally(t, "worker", "--name", "h1", "--workdir", workdir, "--tunnel", "127.0.0.1:1", "--grace", "1s")
+		if r.code != 1 || !strings.HasPrefix(r.stderr, "rally worker: ") || !strings.Contains(r.stderr, "stdin") {
+			t.Fatalf("want exit 1 and an error about stdin, got %s", r)
+		}
+		if _, err := os.Stat(filepath.Join(workdir, "run", "worker.pid")); !os.IsNotExist(err) {
+			t.Errorf("pid file left behind: %v", err)
 		}
 	})
 }

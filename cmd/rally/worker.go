@@ -3,15 +3,17 @@ package main
 import (
 	"context"
 	"time"
+
+	"rally/worker"
 )
 
 // workerCmd is the hidden `rally worker`: what the coordinator starts on
-// every host over SSH (wired in worker). The join token arrives on stdin,
+// every host over SSH. The join token arrives on stdin,
 // never on the command line.
 type workerCmd struct {
 	Name    string        `required:"" placeholder:"HOST" help:"This host's name in the inventory."`
 	Tunnel  string        `default:"127.0.0.1:1900" placeholder:"ADDR" help:"The loopback end of the tunnel to the coordinator (default: ${default})."`
-	Workdir string        `placeholder:"DIR" help:"Rally's directory on this host (logs, pid file, nodes)."`
+	Workdir string        `required:"" placeholder:"DIR" help:"Rally's directory on this host, an absolute path (logs, pid file, nodes)."`
 	Grace   time.Duration `default:"30s" placeholder:"DURATION" help:"How long to keep running without the coordinator before stopping (default: ${default})."`
 	Build   string        `placeholder:"SHA" help:"The checksum of this binary as the coordinator computed it, echoed back when joining."`
 }
@@ -27,5 +29,14 @@ Example (as the coordinator runs it):
 
 // Run works until stopped.
 func (c *workerCmd) Run(ctx context.Context, e *env) error {
-	return notImplemented()
+	return worker.Run(ctx, worker.Config{
+		Name:       c.Name,
+		TunnelAddr: c.Tunnel,
+		Workdir:    c.Workdir,
+		Grace:      c.Grace,
+		Build:      c.Build,
+		Version:    versionString(),
+		Stdin:      e.Stdin,
+		Stdout:     e.Stdout,
+	})
 }
