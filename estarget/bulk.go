@@ -38,14 +38,18 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 		*opsp = (*opsp)[:0]
 		opsPool.Put(opsp)
 	}()
-	ops, e := parseBulk(body, q.seg(0), s.version.major < 8, (*opsp)[:0])
+	defaultIndex := ""
+	if q.nseg == 2 {
+		defaultIndex = q.seg(0)
+	}
+	ops, e := parseBulk(body, defaultIndex, s.version.major < 8, (*opsp)[:0])
 	*opsp = ops
 	if e != nil {
 		s.writeError(w, q.r, e)
 		return
 	}
 	reqPipeline, hasReqPipeline := q.param("pipeline")
-	refresh, _ := q.param("refresh")
+	refresh, hasRefresh := q.param("refresh")
 
 	items := getEnc()
 	defer putEnc(items)
@@ -89,7 +93,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 		}
 		writeItem(items, &res)
 	}
-	if refresh == "true" || refresh == "" && q.flag("refresh") || refresh == "wait_for" {
+	if hasRefresh && refresh != "false" {
 		for ix := range touched {
 			t0 := time.Now()
 			ix.refresh()

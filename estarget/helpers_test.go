@@ -1,12 +1,15 @@
 package estarget
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // response is one recorded answer.
@@ -98,4 +101,38 @@ func httptestCompat(t testing.TB, h http.Handler) string {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Header().Get("Content-Type")
+}
+
+// callRaw sends a request with a byte body and headers.
+func callRaw(t testing.TB, h http.Handler, method, path string, body []byte, headers map[string]string) response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+func gzipped(t testing.TB, s string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func mustTime(t testing.TB, s string) time.Time {
+	t.Helper()
+	x, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

@@ -532,6 +532,11 @@ func (s *Server) route(q *req) handlerFunc {
 		}
 	default:
 		if s0[0] == '_' && s0 != "_all" {
+			if q.nseg == 1 && m == http.MethodPut {
+				// Elasticsearch routes this to index creation, which then
+				// rejects the name.
+				return allow(epIndexCreate, s.handleCreateIndex, http.MethodPut)
+			}
 			break
 		}
 		return s.routeIndex(q, allow)
