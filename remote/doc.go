@@ -17,6 +17,12 @@
 // closed, so callers notice a silent peer (a frozen host, a cut link) as
 // quickly as OpenSSH's ServerAliveInterval would.
 //
+// Commands (Run, Start) always run under /bin/sh -c, whatever the user's
+// login shell, in a process group of their own; cancelling their context
+// kills that group from a second session, because OpenSSH ignores signal
+// requests for root logins and a command without a pty gets no SIGHUP when
+// its session closes. Process.PID is the group's id.
+//
 // Only the user's ~/.ssh/config is read (HostName, User, Port,
 // IdentityFile, ProxyJump, UserKnownHostsFile); /etc/ssh/ssh_config is not.
 // Values set on the Target win over the file.

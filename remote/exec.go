@@ -147,8 +147,8 @@ type pidWriter struct {
 	w       io.Writer
 	held    []byte // partial line
 	dropped int
-	seen bool // PID line found, or given up; only touched by the session's copy goroutine
-	pid  atomic.Int64
+	seen    bool // PID line found, or given up; only touched by the session's copy goroutine
+	pid     atomic.Int64
 }
 
 func (p *pidWriter) Write(b []byte) (int, error) {
