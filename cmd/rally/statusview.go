@@ -101,7 +101,8 @@ func countsByType(m map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
-// roundDuration shortens a duration for a table: 1h2m3s, 4.2s, 0.35ms.
+// roundDuration shortens a duration for a table: 1h2m3s, 4.2s, 12.3ms,
+// 845µs.
 func roundDuration(d time.Duration) string {
 	switch {
 	case d <= 0:
@@ -116,6 +117,8 @@ func roundDuration(d time.Duration) string {
 		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 	case d >= time.Millisecond:
 		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	case d >= time.Microsecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
 	}
 	return d.String()
 }

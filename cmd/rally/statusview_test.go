@@ -29,7 +29,7 @@ func TestWriteStatus(t *testing.T) {
 		Actors: actor.Status{
 			Members: []actor.MemberStatus{{
 				Name: "driver-1", State: actor.MemberJoined, PID: 811, LastHeartbeat: now.Add(-400 * time.Millisecond),
-				ExpiresIn: 9600 * time.Millisecond, RTT: 350 * time.Microsecond, ClockOffset: -1200 * time.Microsecond,
+				ExpiresIn: 9600 * time.Millisecond, RTT: 350 * time.Microsecond, ClockOffset: 844695 * time.Nanosecond,
 				MessagesIn: 120, MessagesOut: 118, BytesIn: 12 << 10, BytesOut: 11 << 10,
 			}},
 			Actors:   []actor.ActorStatus{{Name: "coordinator", Mailbox: 0, Received: 12, Sent: 10}},
