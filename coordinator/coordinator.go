@@ -28,7 +28,6 @@ import (
 	"rally/home"
 	"rally/inventory"
 	"rally/payload"
-	"rally/remote"
 )
 
 // Config is what a coordinator needs, parsed and validated by the CLI.

@@ -125,7 +125,7 @@ ours() { for p in /proc/[0-9]*; do e=$(readlink "$p/exe" 2>/dev/null) || continu
 for p in $(ours); do kill -TERM "$p" 2>/dev/null && n=$((n+1)); done
 i=0; while [ -n "$(ours)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 for p in $(ours); do kill -KILL "$p" 2>/dev/null; done
-echo "$n"`, shellQuote(wd))
+echo "$n"`, remote.ShellQuote(wd))
 	res, err := client.Run(ctx, script, nil)
 	if err != nil {
 		errs = append(errs, "stop workers: "+err.Error())
@@ -208,7 +208,7 @@ if [ ! -d "$wd" ]; then echo 0; exit 0; fi
 if [ -e "$wd/%s" ]; then n=$(find "$wd" | wc -l); rm -rf -- "$wd"; echo "$n"; exit; fi
 n=$(find "$wd/bin" -maxdepth 1 -name 'rally-*' "$wd/logs" "$wd/run" 2>/dev/null | wc -l)
 rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run"; rmdir "$wd/bin" 2>/dev/null
-echo "$n"`, shellQuote(wd), createdMarker)
+echo "$n"`, remote.ShellQuote(wd), createdMarker)
 	res, err := client.Run(ctx, script, nil)
 	if err != nil {
 		return 0, err
@@ -279,7 +279,7 @@ func Cleanup(ctx context.Context, cfg CleanupConfig) (control.DownReport, error)
 				}
 				if created {
 					// Nothing was there: take back the directory we just made.
-					_, _ = client.Run(gctx, "rmdir "+shellQuote(wd), nil)
+					_, _ = client.Run(gctx, "rmdir "+remote.ShellQuote(wd), nil)
 					rep.Hosts[i] = control.HostReport{Name: rec.Name}
 					return nil
 				}

@@ -196,7 +196,7 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) error {
 	token := newToken()
 	c.sys.Expect(name, token)
 	cmd := fmt.Sprintf("%s worker --name %s --tunnel 127.0.0.1:%d --workdir %s --build %s --grace %s",
-		shellQuote(res.RemotePath), shellQuote(name), port, shellQuote(workdir), build.SHA256, c.cfg.WorkerGrace)
+		remote.ShellQuote(res.RemotePath), remote.ShellQuote(name), port, remote.ShellQuote(workdir), build.SHA256, c.cfg.WorkerGrace)
 	proc, err := client.Start(context.Background(), cmd)
 	if err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -328,7 +328,3 @@ func (t *tail) String() string {
 	return strings.Join(t.lines, " | ")
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
