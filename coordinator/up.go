@@ -195,7 +195,8 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) error {
 	step(control.PhaseStart)
 	token := newToken()
 	c.sys.Expect(name, token)
-	cmd := fmt.Sprintf("%s worker --name %s --tunnel 127.0.0.1:%d --workdir %s --build %s --grace %s",
+	// exec: the worker replaces the shell, so the host runs one process.
+	cmd := fmt.Sprintf("exec %s worker --name %s --tunnel 127.0.0.1:%d --workdir %s --build %s --grace %s",
 		remote.ShellQuote(res.RemotePath), remote.ShellQuote(name), port, remote.ShellQuote(workdir), build.SHA256, c.cfg.WorkerGrace)
 	proc, err := client.Start(context.Background(), cmd)
 	if err != nil {

@@ -127,7 +127,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("uploads = %d, want 3", st.Uploads)
 		}
 		human := u.must("status").stdout
-		for _, want := range []string{"HOST", "LAST HEARTBEAT", "Actors:", "Messages received:", "heartbeat=", "dead letters"} {
+		for _, want := range []string{"HOST", "LAST HEARTBEAT", "ACTOR", "messages received: heartbeat", "dead letters"} {
 			if !strings.Contains(human, want) {
 				t.Errorf("status lacks %q:\n%s", want, human)
 			}
