@@ -472,7 +472,11 @@ func (s *Server) createIndex(name string, body indexBody, ds *dataStream) (*inde
 			return nil, badRequest("cannot create index with name [%s], because it matches with template [%s] that creates data streams only, use create data stream api instead", name, t.name)
 		}
 	}
-	if t := st.matchingIndexTemplate(name); t != nil {
+	t := st.matchingIndexTemplate(name)
+	if ds != nil {
+		t = st.indexTemplates[ds.template] // backing indices take their stream's template
+	}
+	if t != nil {
 		for _, c := range t.composedOf {
 			var ct struct {
 				Template indexBody `json:"template"`
