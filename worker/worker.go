@@ -22,7 +22,8 @@ const DefaultGrace = 30 * time.Second
 
 // Redial timing: the first retry after 200 ms, doubling to 2 s, so a tunnel
 // that comes back is found within 2 s while a dead one costs little. One
-// attempt (dial and handshake) gets at most attemptTimeout.
+// attempt (dial and handshake) gets what is left of the grace period, at
+// least 1 s and at most attemptTimeout.
 const (
 	firstBackoff   = 200 * time.Millisecond
 	maxBackoff     = 2 * time.Second
@@ -191,7 +192,9 @@ func stayJoined(ctx context.Context, cfg Config, hello actor.Hello, log *slog.Lo
 	backoff := firstBackoff
 	for {
 		down := time.Since(lostAt)
-		m, err := join(ctx, cfg, hello, min(attemptTimeout, max(cfg.Grace-down, firstBackoff)), log)
+		// An attempt may run a little past the grace period rather than cut
+		// a handshake that is under way.
+		m, err := join(ctx, cfg, hello, min(attemptTimeout, max(cfg.Grace-down, time.Second)), log)
 		if err == nil {
 			fmt.Fprintf(cfg.Stdout, "joined %s pid %d\n", cfg.Name, hello.PID)
 			log.Info("joined", "tunnel", cfg.TunnelAddr, "rtt", m.RTT(), "clock_offset", m.ClockOffset())

@@ -140,6 +140,10 @@ func startWorker(t *testing.T, addr, token string) *worker {
 		case <-time.After(5 * time.Second):
 			t.Error("worker.Run did not return after cancel")
 		}
+		if t.Failed() {
+			log, _ := os.ReadFile(LogFile(wk.cfg.Workdir))
+			t.Logf("worker.log:\n%s", log)
+		}
 	})
 	return wk
 }
@@ -153,6 +157,20 @@ func (w *worker) wait(t *testing.T, within time.Duration) error {
 	case <-time.After(within):
 		t.Fatalf("worker.Run did not return within %s", within)
 		return nil
+	}
+}
+
+// waitJoins waits until the worker has printed n joined lines: the
+// coordinator counts a member joined before its welcome is out, the worker
+// only once the welcome is in.
+func (w *worker) waitJoins(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for strings.Count(w.stdout.String(), "joined h1") < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("stdout %q, want %d joined lines", w.stdout.String(), n)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -235,6 +253,7 @@ func TestRun(t *testing.T) {
 		c := newCoordinator(t, "tok")
 		w := startWorker(t, c.addr, "tok")
 		waitJoined(t, c.sys)
+		w.waitJoins(t, 1)
 		c.cut()
 		gone := time.Now()
 		time.Sleep(800 * time.Millisecond)
@@ -257,6 +276,7 @@ func TestRun(t *testing.T) {
 		defer cancel()
 		w := startWorker(t, c.addr, "tok")
 		waitJoined(t, c.sys)
+		w.waitJoins(t, 1)
 		addr := c.addr
 		c.cut()
 		time.Sleep(400 * time.Millisecond)
@@ -272,15 +292,7 @@ func TestRun(t *testing.T) {
 			}
 		}
 		w.stillRunning(t)
-		// The worker prints once the welcome is in, a moment after the
-		// coordinator announced the rejoin.
-		deadline := time.Now().Add(time.Second)
-		for strings.Count(w.stdout.String(), "joined h1") != 2 {
-			if time.Now().After(deadline) {
-				t.Fatalf("stdout %q, want two joined lines", w.stdout.String())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		w.waitJoins(t, 2)
 		if err := c.sys.StopMember(context.Background(), "h1", "done"); err != nil {
 			t.Fatal(err)
 		}
