@@ -19,7 +19,7 @@ import (
 // recReq is a request as the test server saw it.
 type recReq struct {
 	Method, URI, Body string
-	Header             http.Header
+	Header            http.Header
 }
 
 // String renders "METHOD URI body" with JSON bodies normalised.
