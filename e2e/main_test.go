@@ -18,7 +18,8 @@ import (
 	"rally/control"
 )
 
-var rallyBin string
+// rallyBin and labBin are the binaries under test, built once.
+var rallyBin, labBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "rally-e2e-bin")
@@ -27,12 +28,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	rallyBin = filepath.Join(dir, "rally")
-	build := exec.Command("go", "build", "-trimpath", "-o", rallyBin, "rally/cmd/rally")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build rally:", err)
-		os.Exit(1)
+	labBin = filepath.Join(dir, "rally-lab")
+	for bin, pkg := range map[string]string{rallyBin: "rally/cmd/rally", labBin: "rally/cmd/rally-lab"} {
+		build := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build", pkg+":", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

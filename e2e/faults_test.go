@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"rally/lab"
+)
+
+// TestCoordinatorKilled: after kill -9 of the coordinator the workers exit
+// by themselves (their SSH session is gone, and the grace period bounds a
+// silent link), and `rally down -i` cleans up from the state file.
+func TestCoordinatorKilled(t *testing.T) {
+	l := lab.Require(t, 3)
+	u := newUser(t)
+	inv := l.InventoryFile()
+	u.must("up", "--detach", "-i", inv)
+	pid := coordinatorPID(t, u)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// The default grace is 30 s; workers must be gone well within it.
+	for _, h := range l.Hosts() {
+		eventually(t, 30*time.Second, h.Name+": worker exits by itself", func() (bool, string) {
+			hs := inspect(t, l, h.Name)
+			return len(hs.workers) == 0, fmt.Sprintf("workers %q", hs.workers)
+		})
+	}
+	if r := u.rally("status"); r.code != 1 {
+		t.Errorf("status after kill: %s", r)
+	}
+	r := u.must("down", "-i", inv)
+	if !strings.Contains(r.stdout, "no coordinator answers") || !strings.Contains(r.stdout, "is down") {
+		t.Errorf("down -i: %s", r)
+	}
+	for _, h := range l.Hosts() {
+		if !strings.Contains(r.stdout, h.Name+": stopped 0 worker(s)") {
+			t.Errorf("down -i should find nothing left running on %s:\n%s", h.Name, r)
+		}
+		assertClean(t, l, h.Name)
+	}
+	if _, err := os.Stat(u.home + "/clusters/" + filepathBase(inv, l) + "/state.json"); !os.IsNotExist(err) {
+		t.Errorf("state file left: %v", err)
+	}
+}
+
+// TestWorkerKilled: kill -9 of a worker shows that member lost within the
+// expiry.
+func TestWorkerKilled(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	u.must("up", "--detach", "-i", l.InventoryFile())
+	t.Cleanup(func() { u.rally("down") })
+	var hostPID int
+	for _, h := range u.status().Hosts {
+		if h.Name == "h2" {
+			hostPID = h.WorkerPID
+		}
+	}
+	if hostPID <= 0 {
+		t.Fatal("no worker pid for h2")
+	}
+	if out, err := l.Exec(context.Background(), "h2", "kill", "-9", strconv.Itoa(hostPID)); err != nil {
+		t.Fatalf("kill worker: %v %s", err, out)
+	}
+	killed := time.Now()
+	eventually(t, 15*time.Second, "h2 marked lost", func() (bool, string) {
+		for _, m := range u.status().Actors.Members {
+			if m.Name == "h2" {
+				return m.State == "lost", "state " + m.State
+			}
+		}
+		return false, "h2 missing"
+	})
+	t.Logf("h2 lost %s after kill -9", time.Since(killed).Round(100*time.Millisecond))
+	for _, m := range u.status().Actors.Members {
+		if m.Name == "h1" && m.State != "joined" {
+			t.Errorf("h1: %s", m.State)
+		}
+	}
+	if !strings.Contains(u.must("status").stdout, "lost") {
+		t.Error("status for people does not show the lost member")
+	}
+}
+
+// TestChangedHostKey: a host whose key in known_hosts is wrong is refused
+// with its name and fingerprint, and nothing is uploaded to it.
+func TestChangedHostKey(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	h2 := l.Hosts()[1]
+	// Replace h2's key with a freshly made one.
+	dir := t.TempDir()
+	if out, err := runCmd("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir+"/k"); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	other, _ := os.ReadFile(dir + "/k.pub")
+	known, err := os.ReadFile(l.KnownHostsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, line := range strings.Split(strings.TrimSpace(string(known)), "\n") {
+		if strings.HasPrefix(line, h2.Address+" ") {
+			f := strings.Fields(string(other))
+			line = h2.Address + " " + f[0] + " " + f[1]
+		}
+		lines = append(lines, line)
+	}
+	if err := os.WriteFile(l.KnownHostsFile(), []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := u.rally("up", "--detach", "-i", l.InventoryFile())
+	if r.code != 1 {
+		t.Fatalf("up with a changed key should fail: %s", r)
+	}
+	out := r.stdout + r.stderr
+	if !strings.Contains(out, "h2") || !strings.Contains(out, "host key changed") || !strings.Contains(out, "SHA256:") {
+		t.Errorf("error should name h2, the change and the fingerprint:\n%s", r)
+	}
+	if hs := inspect(t, l, "h2"); len(hs.files) > 0 {
+		t.Errorf("files uploaded to h2: %q", hs.files)
+	}
+	// With --min-hosts 1 the rest of the cluster forms without h2.
+	u.must("up", "--detach", "--min-hosts", "1", "-i", l.InventoryFile())
+	st := u.status()
+	for _, h := range st.Hosts {
+		if (h.Name == "h2") != (h.Phase == "failed") {
+			t.Errorf("%s: phase %s (%s)", h.Name, h.Phase, h.Error)
+		}
+	}
+	if hs := inspect(t, l, "h2"); len(hs.files) > 0 {
+		t.Errorf("files uploaded to h2: %q", hs.files)
+	}
+	u.must("down")
+	assertClean(t, l, "h1")
+}
+
+// TestTunnelPortTaken: when 127.0.0.1:1900 is taken on a host, that host
+// joins through a port its sshd chooses.
+func TestTunnelPortTaken(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	if err := l.CopyFile(context.Background(), "h1", labBin, "/tmp/rally-lab"); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := l.Spawn(context.Background(), "h1", "/tmp/rally-lab", "hold-port", "127.0.0.1:1900")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	eventually(t, 5*time.Second, "port held on h1", func() (bool, string) {
+		ls, _ := l.Listeners(context.Background(), "h1")
+		for _, a := range ls {
+			if a == "127.0.0.1:1900" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(ls)
+	})
+	u.must("up", "--detach", "-i", l.InventoryFile())
+	st := u.status()
+	for _, h := range st.Hosts {
+		if h.Phase != "joined" {
+			t.Errorf("%s: %s %s", h.Name, h.Phase, h.Error)
+		}
+		if h.Name == "h1" && (h.TunnelPort == 1900 || h.TunnelPort == 0) {
+			t.Errorf("h1 tunnel port %d, want one chosen by sshd", h.TunnelPort)
+		}
+		if h.Name == "h2" && h.TunnelPort != 1900 {
+			t.Errorf("h2 tunnel port %d, want 1900", h.TunnelPort)
+		}
+	}
+	u.must("down")
+}
+
+func runCmd(name string, args ...string) ([]byte, error) {
+	return exec.Command(name, args...).CombinedOutput()
+}
