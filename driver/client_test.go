@@ -161,7 +161,7 @@ func TestFastClientCancelBreaksAWaitingRequest(t *testing.T) {
 		t.Fatalf("err %v after %v", err, time.Since(start))
 	}
 	// The client works again with a fresh context.
-	srv.handle = func(recReq) (int, string) { return 200, "{}" }
+	srv.setHandle(func(recReq) (int, string) { return 200, "{}" })
 	if err := c.Do(context.Background(), &Request{Method: "GET", Path: "/"}, &Response{}); err != nil {
 		t.Fatalf("after cancel: %v", err)
 	}

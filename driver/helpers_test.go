@@ -78,6 +78,13 @@ func newTestES(t testing.TB, handle func(r recReq) (int, string)) *testES {
 	return s
 }
 
+// setHandle replaces the handler.
+func (s *testES) setHandle(h func(r recReq) (int, string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handle = h
+}
+
 func (s *testES) target() Target {
 	return Target{Scheme: "http", Host: strings.TrimPrefix(s.URL, "http://")}
 }
