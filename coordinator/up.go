@@ -63,18 +63,15 @@ func (c *Coordinator) Up(ctx context.Context) error {
 	}
 	_ = g.Wait()
 	joined := 0
-	var failed []string
 	for _, h := range c.hosts {
-		s := h.snapshot()
-		if s.Phase == control.PhaseJoined {
+		if h.phase() == control.PhaseJoined {
 			joined++
-		} else {
-			failed = append(failed, fmt.Sprintf("%s: %s", s.Name, s.Error))
 		}
 	}
+	// Each failed host's reason was already published as its own event.
 	if joined < c.cfg.MinHosts {
-		return fmt.Errorf("%w: %d of %d joined, %d required:\n  %s", ErrTooFewHosts,
-			joined, len(c.hosts), c.cfg.MinHosts, strings.Join(failed, "\n  "))
+		return fmt.Errorf("%w: %d of %d joined, %d required", ErrTooFewHosts,
+			joined, len(c.hosts), c.cfg.MinHosts)
 	}
 	c.setPhase(control.ClusterUp)
 	return nil

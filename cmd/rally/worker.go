@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"rally/worker"
@@ -29,6 +31,9 @@ Example (as the coordinator runs it):
 
 // Run works until stopped.
 func (c *workerCmd) Run(ctx context.Context, e *env) error {
+	// Writing to a closed SSH session must be an error the worker handles
+	// (it cleans up), not a signal that kills it.
+	signal.Ignore(syscall.SIGPIPE)
 	return worker.Run(ctx, worker.Config{
 		Name:       c.Name,
 		TunnelAddr: c.Tunnel,
