@@ -1,0 +1,158 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"rally/control"
+)
+
+// viewCases are the states the golden views show. Each builds on a model
+// that has seen the fixture status and events.
+var viewCases = []struct {
+	name  string
+	setup func(m *Model)
+}{
+	{"cluster", func(m *Model) {}},
+	{"actors", func(m *Model) { press(m, "2") }},
+	{"race_none", func(m *Model) { press(m, "3") }},
+	{"race_running", func(m *Model) {
+		send(m, items(raceEvent(fixtureRace())))
+		press(m, "3")
+	}},
+	{"race_finished", func(m *Model) {
+		send(m, items(raceEvent(fixtureRace()), raceEvent(fixtureFinishedRace())))
+		press(m, "3")
+	}},
+	{"logs", func(m *Model) { press(m, "4") }},
+	{"logs_filtered", func(m *Model) { press(m, "4", "f") }},
+	{"help", func(m *Model) { press(m, "?") }},
+	{"confirm_down", func(m *Model) { press(m, "d") }},
+	{"torn_down", func(m *Model) {
+		send(m, press(m, "d", "y")())
+	}},
+}
+
+// TestViews compares every tab, at 80×24 and 120×40, with colours off,
+// against testdata/TestViews/*.golden (go test -update rewrites them).
+func TestViews(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, tc := range viewCases {
+			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, size[0], size[1]), func(t *testing.T) {
+				m := newLoadedModel(t, newFakeSource(), size[0], size[1])
+				tc.setup(m)
+				view := m.View().Content
+				checkFrame(t, view, size[0], size[1])
+				golden.RequireEqual(t, view)
+			})
+		}
+	}
+}
+
+// checkFrame asserts the frame is exactly height lines, none wider than
+// width, with no escape sequence (colours are off).
+func checkFrame(t *testing.T, view string, width, height int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != height {
+		t.Errorf("view has %d lines, want %d", len(lines), height)
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w > width {
+			t.Errorf("line %d is %d wide, more than %d: %q", i+1, w, width, l)
+		}
+		if strings.ContainsAny(l, "\x1b\r\t\a") {
+			t.Errorf("line %d has a control character: %q", i+1, l)
+		}
+	}
+}
+
+func TestViewFitsAnySize(t *testing.T) {
+	sizes := [][2]int{{1, 1}, {10, 3}, {20, 5}, {40, 10}, {79, 23}, {200, 60}}
+	for _, size := range sizes {
+		for _, tc := range viewCases {
+			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, size[0], size[1]), func(t *testing.T) {
+				m := newLoadedModel(t, newFakeSource(), size[0], size[1])
+				tc.setup(m)
+				checkFrame(t, m.View().Content, size[0], size[1])
+			})
+		}
+	}
+}
+
+func TestColours(t *testing.T) {
+	t.Run("NoColor_views_have_no_escape_sequences", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 120, 40)
+		send(m, items(raceEvent(fixtureRace())))
+		for _, k := range []string{"1", "2", "3", "4", "?"} {
+			press(m, k)
+			if v := m.View().Content; strings.Contains(v, "\x1b") {
+				t.Errorf("view after %q has an escape sequence:\n%q", k, v)
+			}
+		}
+	})
+	t.Run("colour_views_colour_phases", func(t *testing.T) {
+		src := newFakeSource()
+		m := New(src, Options{Now: fixedNow})
+		send(m, statusMsg{status: src.status})
+		v := m.View().Content
+		if !strings.Contains(v, "\x1b[") {
+			t.Fatalf("colour view has no escape sequence:\n%s", v)
+		}
+		if plain := ansi.Strip(v); !strings.Contains(plain, "joined") {
+			t.Errorf("stripped view lost its text:\n%s", plain)
+		}
+	})
+}
+
+func TestClusterView(t *testing.T) {
+	m := newLoadedModel(t, newFakeSource(), 120, 40)
+	view := m.View().Content
+	for _, want := range []string{
+		"●●○○○ upload 25%",
+		"failed: connect: dial tcp 10.0.0.12:22",
+		"└ no Elasticsearch nodes (provisioning not built yet)",
+		"8  16.0 GiB  350µs  400ms ago  1900  811",
+		"3 hosts: 1 upload, 1 joined, 1 failed",
+	} {
+		if !strings.Contains(view, want) {
+			t.Errorf("cluster view lacks %q:\n%s", want, view)
+		}
+	}
+	if n := strings.Count(view, "no Elasticsearch nodes"); n != 1 {
+		t.Errorf("%d Elasticsearch lines, want 1 (one provisioner host)", n)
+	}
+
+	t.Run("an_error_is_cut_at_the_width", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24)
+		for _, l := range strings.Split(m.View().Content, "\n") {
+			if strings.Contains(l, "driver-2") && !strings.HasSuffix(l, "…") {
+				t.Errorf("driver-2's long error is not cut with an ellipsis: %q", l)
+			}
+		}
+	})
+
+	t.Run("host_events_update_rows", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 120, 40)
+		hs := fixtureStatus().Hosts[2]
+		hs.UploadSent = hs.UploadTotal
+		hs.Phase = control.PhaseTunnel
+		send(m, items(control.Event{Time: testNow, Kind: "host", Host: "es-1", Phase: control.PhaseTunnel, HostStatus: &hs}))
+		if v := m.View().Content; !strings.Contains(v, "●●●○○ tunnel") {
+			t.Errorf("es-1 does not show the tunnel phase:\n%s", v)
+		}
+	})
+}
+
+func TestLogsAreSanitised(t *testing.T) {
+	m := newLoadedModel(t, newFakeSource(), 120, 40)
+	press(m, "4")
+	v := m.View().Content
+	if !strings.Contains(v, "client 4: ?[31mbulk?[0m of 5000 docs in 39ms") {
+		t.Errorf("escape sequences in a log line are not neutralised:\n%q", v)
+	}
+}
