@@ -57,7 +57,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 	usedPipeline := false
 
 	s.mu.Lock()
-	touched := make(map[*index]int64, 2)
+	var touchedBuf [4]touchedIndex
+	touched := touchedBuf[:0]
 	last := time.Now()
 	for i := range ops {
 		op := &ops[i]
@@ -73,7 +74,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 		now := time.Now()
 		if ix := res.index; ix != nil {
 			took := now.Sub(last).Nanoseconds()
-			touched[ix] += int64(len(op.source))
+			touched = touch(touched, ix, int64(len(op.source)))
 			switch {
 			case res.err != nil:
 				ix.st.indexFailed.Add(1)
@@ -94,7 +95,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 		writeItem(items, &res)
 	}
 	if hasRefresh && refresh != "false" {
-		for ix := range touched {
+		for _, ti := range touched {
+			ix := ti.ix
 			t0 := time.Now()
 			ix.refresh()
 			ix.st.refreshTotal.Add(1)
@@ -104,9 +106,10 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 	s.mu.Unlock()
 
 	took := time.Since(start)
-	for ix, n := range touched {
+	for _, ti := range touched {
+		ix := ti.ix
 		ix.st.bulkOps.Add(1)
-		ix.st.bulkBytes.Add(n)
+		ix.st.bulkBytes.Add(ti.bytes)
 		ix.st.bulkTimeNs.Add(took.Nanoseconds())
 	}
 
@@ -126,6 +129,24 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 	out.comma = true
 	out.end()
 	s.writeJSON(w, q.r, http.StatusOK, out.b)
+}
+
+// touchedIndex is an index a bulk request wrote to, with its source bytes.
+type touchedIndex struct {
+	ix    *index
+	bytes int64
+}
+
+// touch adds n bytes for ix; bulk requests name few indices, so a linear
+// scan beats a map.
+func touch(list []touchedIndex, ix *index, n int64) []touchedIndex {
+	for i := range list {
+		if list[i].ix == ix {
+			list[i].bytes += n
+			return list
+		}
+	}
+	return append(list, touchedIndex{ix: ix, bytes: n})
 }
 
 // pipelineFor returns the pipeline an index-like op runs through: the

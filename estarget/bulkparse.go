@@ -79,6 +79,9 @@ func parseBulk(body []byte, defaultIndex string, allowType bool, ops []bulkOp) (
 		}
 		var op bulkOp
 		op.line = line
+		if len(ops) > 0 {
+			op.index = ops[len(ops)-1].index // reused when the next action names the same index
+		}
 		if e := parseActionLine(action, line, allowType, &op); e != nil {
 			return ops, e
 		}
@@ -160,6 +163,7 @@ func parseActionLine(b []byte, line int, allowType bool, op *bulkOp) *esError {
 		return malformed("expected START_OBJECT but found [%s]", sc.tokenName())
 	}
 	sc.ws()
+	seenIndex := false
 	if !sc.consume('}') {
 		for {
 			sc.ws()
@@ -173,6 +177,21 @@ func parseActionLine(b []byte, line int, allowType bool, op *bulkOp) *esError {
 			}
 			sc.ws()
 			switch key {
+			case "_index":
+				// Most bulk bodies name one index on every line: reuse the
+				// previous action's string instead of allocating a new one.
+				raw, ok := sc.strRaw()
+				if !ok {
+					return sc.syntaxError(line)
+				}
+				if hint := op.index; hint == "" || bytes.IndexByte(raw, '\\') >= 0 || string(raw[1:len(raw)-1]) != hint {
+					v, ok := (&scanner{b: raw}).str()
+					if !ok {
+						return sc.syntaxError(line)
+					}
+					op.index = v
+				}
+				seenIndex = true
 			case "dynamic_templates", "_source":
 				if !sc.skipValue(0) {
 					return sc.syntaxError(line)
@@ -206,6 +225,9 @@ func parseActionLine(b []byte, line int, allowType bool, op *bulkOp) *esError {
 	sc.ws()
 	if sc.i != len(sc.b) {
 		return malformed("expected end of line but found [%s]", sc.tokenName())
+	}
+	if !seenIndex {
+		op.index = ""
 	}
 	return nil
 }

@@ -34,14 +34,16 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, q *req) {
 				return
 			}
 		default:
-			s.methodNotAllowed([]string{http.MethodGet, http.MethodPut})(w, q)
+			q.allowed = "GET, HEAD, PUT"
+			s.methodNotAllowed(w, q)
 			return
 		}
 		b, _ := json.Marshal(s.CurrentFaults())
 		s.writeJSON(w, r, http.StatusOK, b)
 	case q.seg(1) == "stats" && q.nseg == 2:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			s.methodNotAllowed([]string{http.MethodGet})(w, q)
+			q.allowed = "GET, HEAD"
+			s.methodNotAllowed(w, q)
 			return
 		}
 		b, _ := json.Marshal(s.Stats())

@@ -298,7 +298,12 @@ type req struct {
 	nseg  int
 	query string
 	ep    endpoint
+	// allowed lists the methods of the matched path when the request's
+	// method was not one of them.
+	allowed string
 }
+
+var reqPool = sync.Pool{New: func() any { return new(req) }}
 
 func (q *req) seg(i int) string {
 	if i < q.nseg {
@@ -379,7 +384,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.flavor == FlavorElasticsearch {
 		w.Header()["X-Elastic-Product"] = hdrProduct
 	}
-	q := req{r: r, query: r.URL.RawQuery}
+	q := reqPool.Get().(*req)
+	*q = req{r: r, query: r.URL.RawQuery}
+	defer func() {
+		*q = req{}
+		reqPool.Put(q)
+	}()
 	p := r.URL.Path
 	for p != "" && q.nseg < len(q.segs) {
 		var seg string
@@ -396,260 +406,267 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if q.seg(0) == "_estarget" {
 		q.ep = epControl
 		s.counters.requests[epControl].Add(1)
-		s.serveControl(w, r, &q)
+		s.serveControl(w, r, q)
 		return
 	}
 	s.counters.inFlight.Add(1)
 	defer s.counters.inFlight.Add(-1)
-	handler := s.route(&q)
+	handler := s.route(q)
 	s.counters.requests[q.ep].Add(1)
 	w, ok := s.applyFaults(w, r)
 	if ok {
-		handler(w, &q)
+		handler(s, w, q)
 	}
-	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "endpoint", endpointNames[q.ep],
-		"took", time.Since(start))
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "endpoint", endpointNames[q.ep],
+			"took", time.Since(start))
+	}
 }
 
-// handlerFunc serves one routed request.
-type handlerFunc func(w http.ResponseWriter, q *req)
+// handlerFunc serves one routed request. Handlers are method expressions,
+// so routing allocates nothing.
+type handlerFunc func(s *Server, w http.ResponseWriter, q *req)
 
 // route picks the handler and sets q.ep. It never writes.
 func (s *Server) route(q *req) handlerFunc {
 	m := q.r.Method
-	allow := func(ep endpoint, h handlerFunc, methods ...string) handlerFunc {
-		q.ep = ep
-		for _, mm := range methods {
-			if m == mm || (m == http.MethodHead && mm == http.MethodGet) {
-				return h
-			}
-		}
-		return s.methodNotAllowed(methods)
-	}
+	allow := q.allow
 	if q.nseg > len(q.segs) {
 		q.ep = epUnknown
-		return s.noHandler
+		return (*Server).noHandler
 	}
 	s0, s1, s2 := q.seg(0), q.seg(1), q.seg(2)
 	switch s0 {
 	case "":
-		return allow(epRoot, s.handleRoot, http.MethodGet)
+		return allow(epRoot, (*Server).handleRoot, http.MethodGet)
 	case "_bulk":
 		if q.nseg == 1 {
-			return allow(epBulk, s.handleBulk, http.MethodPost, http.MethodPut)
+			return allow(epBulk, (*Server).handleBulk, http.MethodPost, http.MethodPut)
 		}
 	case "_search":
 		switch {
 		case q.nseg == 1:
-			return allow(epSearch, s.handleSearch, http.MethodGet, http.MethodPost)
+			return allow(epSearch, (*Server).handleSearch, http.MethodGet, http.MethodPost)
 		case s1 == "scroll" && q.nseg <= 3:
-			return allow(epScroll, s.handleScroll, http.MethodGet, http.MethodPost, http.MethodDelete)
+			return allow(epScroll, (*Server).handleScroll, http.MethodGet, http.MethodPost, http.MethodDelete)
 		case s1 == "point_in_time" && s.flavor == FlavorOpenSearch && q.nseg <= 3:
-			return allow(epPIT, s.handleClosePIT, http.MethodDelete)
+			return allow(epPIT, (*Server).handleClosePIT, http.MethodDelete)
 		}
 	case "_count":
 		if q.nseg == 1 {
-			return allow(epCount, s.handleCount, http.MethodGet, http.MethodPost)
+			return allow(epCount, (*Server).handleCount, http.MethodGet, http.MethodPost)
 		}
 	case "_pit":
 		if q.nseg == 1 && s.flavor == FlavorElasticsearch {
-			return allow(epPIT, s.handleClosePIT, http.MethodDelete)
+			return allow(epPIT, (*Server).handleClosePIT, http.MethodDelete)
 		}
 	case "_cluster":
 		switch {
 		case s1 == "health" && q.nseg <= 3:
-			return allow(epHealth, s.handleHealth, http.MethodGet)
+			return allow(epHealth, (*Server).handleHealth, http.MethodGet)
 		case s1 == "settings" && q.nseg == 2:
-			return allow(epClusterSettings, s.handleClusterSettings, http.MethodGet, http.MethodPut)
+			return allow(epClusterSettings, (*Server).handleClusterSettings, http.MethodGet, http.MethodPut)
 		}
 	case "_cat":
 		switch {
 		case s1 == "health" && q.nseg == 2:
-			return allow(epCat, s.handleCatHealth, http.MethodGet)
+			return allow(epCat, (*Server).handleCatHealth, http.MethodGet)
 		case s1 == "indices" && q.nseg <= 3:
-			return allow(epCat, s.handleCatIndices, http.MethodGet)
+			return allow(epCat, (*Server).handleCatIndices, http.MethodGet)
 		}
 	case "_stats":
 		if q.nseg <= 2 {
-			return allow(epStats, s.handleStats, http.MethodGet)
+			return allow(epStats, (*Server).handleStats, http.MethodGet)
 		}
 	case "_nodes":
 		switch {
 		case q.nseg == 1:
-			return allow(epNodesInfo, s.handleNodesInfo, http.MethodGet)
+			return allow(epNodesInfo, (*Server).handleNodesInfo, http.MethodGet)
 		case s1 == "stats" || s2 == "stats":
-			return allow(epNodesStats, s.handleNodesStats, http.MethodGet)
+			return allow(epNodesStats, (*Server).handleNodesStats, http.MethodGet)
 		case q.nseg <= 3:
-			return allow(epNodesInfo, s.handleNodesInfo, http.MethodGet)
+			return allow(epNodesInfo, (*Server).handleNodesInfo, http.MethodGet)
 		}
 	case "_refresh":
 		if q.nseg == 1 {
-			return allow(epRefresh, s.handleRefresh, http.MethodPost, http.MethodGet)
+			return allow(epRefresh, (*Server).handleRefresh, http.MethodPost, http.MethodGet)
 		}
 	case "_flush":
 		if q.nseg == 1 {
-			return allow(epFlush, s.handleFlush, http.MethodPost, http.MethodGet)
+			return allow(epFlush, (*Server).handleFlush, http.MethodPost, http.MethodGet)
 		}
 	case "_forcemerge":
 		if q.nseg == 1 {
-			return allow(epForceMerge, s.handleForceMerge, http.MethodPost)
+			return allow(epForceMerge, (*Server).handleForceMerge, http.MethodPost)
 		}
 	case "_recovery":
 		if q.nseg == 1 {
-			return allow(epRecovery, s.handleRecovery, http.MethodGet)
+			return allow(epRecovery, (*Server).handleRecovery, http.MethodGet)
 		}
 	case "_tasks":
 		if q.nseg <= 2 {
-			return allow(epTasks, s.handleTasks, http.MethodGet)
+			return allow(epTasks, (*Server).handleTasks, http.MethodGet)
 		}
 	case "_template":
 		if q.nseg <= 2 {
-			return allow(epTemplate, s.handleLegacyTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
+			return allow(epTemplate, (*Server).handleLegacyTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
 		}
 	case "_index_template":
 		if q.nseg <= 2 {
-			return allow(epIndexTemplate, s.handleIndexTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
+			return allow(epIndexTemplate, (*Server).handleIndexTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
 		}
 	case "_component_template":
 		if q.nseg <= 2 {
-			return allow(epComponentTemplate, s.handleComponentTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
+			return allow(epComponentTemplate, (*Server).handleComponentTemplate, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
 		}
 	case "_data_stream":
 		if q.nseg <= 2 {
-			return allow(epDataStream, s.handleDataStream, http.MethodGet, http.MethodPut, http.MethodDelete)
+			return allow(epDataStream, (*Server).handleDataStream, http.MethodGet, http.MethodPut, http.MethodDelete)
 		}
 	case "_ingest":
 		if s1 == "pipeline" && q.nseg <= 3 {
-			return allow(epPipeline, s.handlePipeline, http.MethodGet, http.MethodPut, http.MethodDelete)
+			return allow(epPipeline, (*Server).handlePipeline, http.MethodGet, http.MethodPut, http.MethodDelete)
 		}
 	case "_mapping":
 		if q.nseg == 1 {
-			return allow(epMapping, s.handleMapping, http.MethodGet)
+			return allow(epMapping, (*Server).handleMapping, http.MethodGet)
 		}
 	case "_settings":
 		if q.nseg == 1 {
-			return allow(epSettings, s.handleSettings, http.MethodGet)
+			return allow(epSettings, (*Server).handleSettings, http.MethodGet)
 		}
 	default:
 		if s0[0] == '_' && s0 != "_all" {
 			if q.nseg == 1 && m == http.MethodPut {
 				// Elasticsearch routes this to index creation, which then
 				// rejects the name.
-				return allow(epIndexCreate, s.handleCreateIndex, http.MethodPut)
+				return allow(epIndexCreate, (*Server).handleCreateIndex, http.MethodPut)
 			}
 			break
 		}
-		return s.routeIndex(q, allow)
+		return s.routeIndex(q)
 	}
 	q.ep = epUnknown
-	return s.noHandler
+	return (*Server).noHandler
 }
 
 // routeIndex routes paths that start with an index expression.
-func (s *Server) routeIndex(q *req, allow func(endpoint, handlerFunc, ...string) handlerFunc) handlerFunc {
+func (s *Server) routeIndex(q *req) handlerFunc {
+	allow := q.allow
 	s1, s2 := q.seg(1), q.seg(2)
 	get, put, post, del := http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete
 	switch s1 {
 	case "":
 		switch q.r.Method {
 		case put:
-			return allow(epIndexCreate, s.handleCreateIndex, put)
+			return allow(epIndexCreate, (*Server).handleCreateIndex, put)
 		case del:
-			return allow(epIndexDelete, s.handleDeleteIndex, del)
+			return allow(epIndexDelete, (*Server).handleDeleteIndex, del)
 		case http.MethodHead:
 			q.ep = epIndexExists
-			return s.handleIndexExists
+			return (*Server).handleIndexExists
 		default:
-			return allow(epIndexGet, s.handleGetIndex, get, put, del)
+			return allow(epIndexGet, (*Server).handleGetIndex, get, put, del)
 		}
 	case "_bulk":
 		if q.nseg == 2 {
-			return allow(epBulk, s.handleBulk, post, put)
+			return allow(epBulk, (*Server).handleBulk, post, put)
 		}
 	case "_search":
 		switch {
 		case q.nseg == 2:
-			return allow(epSearch, s.handleSearch, get, post)
+			return allow(epSearch, (*Server).handleSearch, get, post)
 		case s2 == "point_in_time" && q.nseg == 3 && s.flavor == FlavorOpenSearch:
-			return allow(epPIT, s.handleOpenPIT, post)
+			return allow(epPIT, (*Server).handleOpenPIT, post)
 		}
 	case "_count":
 		if q.nseg == 2 {
-			return allow(epCount, s.handleCount, get, post)
+			return allow(epCount, (*Server).handleCount, get, post)
 		}
 	case "_pit":
 		if q.nseg == 2 && s.flavor == FlavorElasticsearch {
-			return allow(epPIT, s.handleOpenPIT, post)
+			return allow(epPIT, (*Server).handleOpenPIT, post)
 		}
 	case "_refresh":
 		if q.nseg == 2 {
-			return allow(epRefresh, s.handleRefresh, post, get)
+			return allow(epRefresh, (*Server).handleRefresh, post, get)
 		}
 	case "_flush":
 		if q.nseg == 2 {
-			return allow(epFlush, s.handleFlush, post, get)
+			return allow(epFlush, (*Server).handleFlush, post, get)
 		}
 	case "_forcemerge":
 		if q.nseg == 2 {
-			return allow(epForceMerge, s.handleForceMerge, post)
+			return allow(epForceMerge, (*Server).handleForceMerge, post)
 		}
 	case "_stats":
 		if q.nseg <= 3 {
-			return allow(epStats, s.handleStats, get)
+			return allow(epStats, (*Server).handleStats, get)
 		}
 	case "_settings":
 		if q.nseg == 2 {
-			return allow(epSettings, s.handleSettings, get, put)
+			return allow(epSettings, (*Server).handleSettings, get, put)
 		}
 	case "_mapping":
 		if q.nseg == 2 {
-			return allow(epMapping, s.handleMapping, get, put)
+			return allow(epMapping, (*Server).handleMapping, get, put)
 		}
 	case "_recovery":
 		if q.nseg == 2 {
-			return allow(epRecovery, s.handleRecovery, get)
+			return allow(epRecovery, (*Server).handleRecovery, get)
 		}
 	case "_doc":
 		switch q.nseg {
 		case 2:
-			return allow(epDoc, s.handleDoc, post)
+			return allow(epDoc, (*Server).handleDoc, post)
 		case 3:
-			return allow(epDoc, s.handleDoc, get, put, post, del)
+			return allow(epDoc, (*Server).handleDoc, get, put, post, del)
 		}
 	case "_create":
 		if q.nseg == 3 {
-			return allow(epDoc, s.handleDoc, put, post)
+			return allow(epDoc, (*Server).handleDoc, put, post)
 		}
 	case "_update":
 		if q.nseg == 3 {
-			return allow(epDoc, s.handleDoc, post)
+			return allow(epDoc, (*Server).handleDoc, post)
 		}
 	}
 	q.ep = epUnknown
-	return s.noHandler
+	return (*Server).noHandler
 }
 
 func (s *Server) noHandler(w http.ResponseWriter, q *req) {
 	s.writeError(w, q.r, badRequest("no handler found for uri [%s] and method [%s]", q.r.URL.RequestURI(), q.r.Method))
 }
 
+// allow selects h for endpoint ep when the request's method is one of
+// methods (HEAD counts as GET); otherwise the 405 handler.
+func (q *req) allow(ep endpoint, h handlerFunc, methods ...string) handlerFunc {
+	q.ep = ep
+	m := q.r.Method
+	for _, mm := range methods {
+		if m == mm || (m == http.MethodHead && mm == http.MethodGet) {
+			return h
+		}
+	}
+	q.allowed = strings.Join(methods, ", ")
+	if strings.Contains(q.allowed, http.MethodGet) {
+		q.allowed += ", " + http.MethodHead
+	}
+	return (*Server).methodNotAllowed
+}
+
 // methodNotAllowed answers like Elasticsearch: 405 with a plain string
 // "error" and an Allow header.
-func (s *Server) methodNotAllowed(methods []string) handlerFunc {
-	return func(w http.ResponseWriter, q *req) {
-		allowed := strings.Join(methods, ", ")
-		if strings.Contains(allowed, http.MethodGet) {
-			allowed += ", " + http.MethodHead
-		}
-		w.Header().Set("Allow", allowed)
-		e := getEnc()
-		defer putEnc(e)
-		e.obj()
-		e.kstr("error", "Incorrect HTTP method for uri ["+q.r.URL.RequestURI()+"] and method ["+q.r.Method+"], allowed: ["+allowed+"]")
-		e.kint("status", http.StatusMethodNotAllowed)
-		e.end()
-		s.writeJSON(w, q.r, http.StatusMethodNotAllowed, e.b)
-	}
+func (s *Server) methodNotAllowed(w http.ResponseWriter, q *req) {
+	w.Header().Set("Allow", q.allowed)
+	e := getEnc()
+	defer putEnc(e)
+	e.obj()
+	e.kstr("error", "Incorrect HTTP method for uri ["+q.r.URL.RequestURI()+"] and method ["+q.r.Method+"], allowed: ["+q.allowed+"]")
+	e.kint("status", http.StatusMethodNotAllowed)
+	e.end()
+	s.writeJSON(w, q.r, http.StatusMethodNotAllowed, e.b)
 }
 
 // writeJSON sends body with the negotiated content type, indenting it when
