@@ -295,3 +295,33 @@ func TestBulkTimePeriodStopsBeforeTheCorpusEnds(t *testing.T) {
 		t.Fatalf("%d bulks in %v, want about 6 in 300 ms", n, time.Since(start))
 	}
 }
+
+func TestBulkRandomConflictIDsArePermutedAndReproducible(t *testing.T) {
+	lines := docLines(50)
+	tr := bulkTrack(t, lines, nil)
+	ids := func() []string {
+		srv := newTestES(t, bulkOK)
+		runTask(t, tr, opTask(t, "index", "bulk", `{"bulk-size":100,"conflicts":"random","conflict-probability":0}`), srv, func(tp *TaskPlan) { tp.Seed = 9 })
+		var out []string
+		for i, l := range strings.Split(strings.TrimSuffix(bodies(srv)[0], "\n"), "\n") {
+			if i%2 == 0 {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	a, b := ids(), ids()
+	if !slices.Equal(a, b) {
+		t.Fatal("same seed gave different ids")
+	}
+	sorted := slices.Clone(a)
+	slices.Sort(sorted)
+	for i, l := range sorted {
+		if want := fmt.Sprintf(`{"index":{"_index":"idx","_id":"%010d"}}`, i); l != want {
+			t.Fatalf("ids are not a permutation of 0..49: %s", l)
+		}
+	}
+	if slices.Equal(a, sorted) {
+		t.Fatal("random conflicts kept the ids in order")
+	}
+}

@@ -208,7 +208,7 @@ func (f *FastClient) Close() {
 
 // tlsConfig builds the TLS configuration from the client options.
 func tlsConfig(o ClientOptions) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !o.VerifyCerts} // #nosec G402 -- verify_certs:false is the user's explicit choice, as in Rally
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipVerify} // #nosec G402 -- verify_certs:false is the user's explicit choice, as in Rally
 	if o.CACerts != "" {
 		pem, err := os.ReadFile(o.CACerts)
 		if err != nil {

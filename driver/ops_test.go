@@ -292,3 +292,13 @@ func TestErrorTypes(t *testing.T) {
 		t.Fatalf("errors by type %v", r.summary.ErrorsByType)
 	}
 }
+
+func TestTaskParamsOverrideOperationParams(t *testing.T) {
+	srv := newTestES(t, nil)
+	task := opTask(t, "r", "refresh", `{"index":"from-operation","request-params":{"a":"1"}}`)
+	task.Params = jsonParams(t, `{"index":"from-task"}`)
+	if r := runTask(t, opsTrack(t), task, srv); r.err != nil {
+		t.Fatal(r.err)
+	}
+	equalLines(t, srv.lines(), []string{`POST /from-task/_refresh?a=1`})
+}

@@ -46,9 +46,10 @@ type ClientOptions struct {
 	Timeout time.Duration
 	// UseSSL makes plain host:port targets https ("use_ssl").
 	UseSSL bool
-	// VerifyCerts checks the server certificate ("verify_certs", default
-	// true).
-	VerifyCerts bool
+	// InsecureSkipVerify is "verify_certs": false: the server certificate
+	// is not checked. The zero value verifies, so options built by hand are
+	// safe.
+	InsecureSkipVerify bool
 	// CACerts is a PEM file of CAs to trust ("ca_certs").
 	CACerts string
 	// ClientCert and ClientKey are PEM files for TLS client authentication
@@ -75,7 +76,7 @@ type ClientOptions struct {
 
 // DefaultClientOptions are the options when none are given.
 func DefaultClientOptions() ClientOptions {
-	return ClientOptions{Timeout: DefaultTimeout, VerifyCerts: true}
+	return ClientOptions{Timeout: DefaultTimeout}
 }
 
 // ParseClientOptions parses Rally's client options: a comma-separated list
@@ -273,7 +274,9 @@ func clientOptionsFromMap(m map[string]any) (ClientOptions, error) {
 		case "use_ssl":
 			o.UseSSL, err = optBool(v)
 		case "verify_certs":
-			o.VerifyCerts, err = optBool(v)
+			var verify bool
+			verify, err = optBool(v)
+			o.InsecureSkipVerify = !verify
 		case "ca_certs":
 			o.CACerts, err = optString(v)
 		case "client_cert":
@@ -458,7 +461,7 @@ func (o ClientOptions) asMap(redact bool) map[string]any {
 	if o.UseSSL {
 		m["use_ssl"] = true
 	}
-	m["verify_certs"] = o.VerifyCerts
+	m["verify_certs"] = !o.InsecureSkipVerify
 	if o.CACerts != "" {
 		m["ca_certs"] = o.CACerts
 	}

@@ -21,7 +21,7 @@ func TestParseClientOptions(t *testing.T) {
 		{"empty gives defaults", "", func(o *ClientOptions) {}},
 		{"rally key value syntax", "basic_auth_user:'u',basic_auth_password:'p',use_ssl:true,verify_certs:false,ca_certs:'/path/ca.pem',timeout:60", func(o *ClientOptions) {
 			o.BasicAuthUser, o.BasicAuthPassword = "u", "p"
-			o.UseSSL, o.VerifyCerts, o.CACerts, o.Timeout = true, false, "/path/ca.pem", 60*time.Second
+			o.UseSSL, o.InsecureSkipVerify, o.CACerts, o.Timeout = true, true, "/path/ca.pem", 60*time.Second
 		}},
 		{"fractional timeout and spaces", " timeout : 2.5 , http_compress:TRUE", func(o *ClientOptions) {
 			o.Timeout, o.HTTPCompress = 2500*time.Millisecond, true
@@ -37,7 +37,7 @@ func TestParseClientOptions(t *testing.T) {
 			o.Headers, o.Timeout = map[string]string{"X-Trace": "on"}, 5*time.Second
 		}},
 		{"JSON object", `{"use_ssl": true, "verify_certs": false, "timeout": 120}`, func(o *ClientOptions) {
-			o.UseSSL, o.VerifyCerts, o.Timeout = true, false, 120*time.Second
+			o.UseSSL, o.InsecureSkipVerify, o.Timeout = true, true, 120*time.Second
 		}},
 		{"multi-cluster default", `{"default": {"timeout": 7}}`, func(o *ClientOptions) { o.Timeout = 7 * time.Second }},
 		{"unknown options are kept", "max_connections:64,enable_cleanup_closed:true", func(o *ClientOptions) {
