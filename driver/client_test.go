@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,7 +53,9 @@ func TestClientSendsRequestAndReadsResponse(t *testing.T) {
 }
 
 func TestClientTLS(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") }))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") }))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // rejected handshakes are the point
+	srv.StartTLS()
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "https://")
 	caFile := filepath.Join(t.TempDir(), "ca.pem")

@@ -94,6 +94,12 @@ type TaskPlan struct {
 	// Complete, when closed, ends the task after each client's current
 	// request (a parallel block's completed-by task has finished).
 	Complete <-chan struct{}
+	// Slots, when set, limits how many clients of a parallel block run at
+	// once (the block's own "clients" is smaller than the sum of its
+	// tasks'): a client takes a slot before it starts and gives it back
+	// when done, so clients beyond the limit run after others, as Rally's
+	// allocator runs them one after another on the same client.
+	Slots chan struct{}
 	// FlushInterval is how often client deltas go to the sink; zero means
 	// one second.
 	FlushInterval time.Duration
@@ -132,18 +138,38 @@ func (e *TaskError) Error() string {
 
 func (e *TaskError) Unwrap() error { return e.Err }
 
-// applyTestMode shortens a task as Rally's --test-mode does: at most one
-// (warmup) iteration per client, no warmup time, at most 10 s of
-// measurement, unthrottled and without ramp-up.
+// applyTestMode shortens a task as Rally's --test-mode does (the same rule
+// as the track loader's, for tracks not loaded in test mode): (warmup)
+// iterations at most the number of clients, no warmup time, at most 10 s
+// of measurement, and no throttling.
 func applyTestMode(t *track.Task) {
-	t.WarmupIterations = min(t.WarmupIterations, 1)
-	t.Iterations = min(t.Iterations, 1)
+	t.WarmupIterations = min(t.WarmupIterations, max(t.Clients, 1))
+	t.Iterations = min(t.Iterations, max(t.Clients, 1))
 	t.WarmupTimePeriod = 0
 	if t.TimePeriod > 10*time.Second {
 		t.TimePeriod = 10 * time.Second
 	}
 	t.TargetThroughput = 0
-	t.RampUpTimePeriod = 0
+}
+
+// weighted is an opSpec whose requests carry several throughput units
+// (documents per bulk).
+type weighted interface {
+	requestWeight() float64
+}
+
+// requestWeight converts the task's target throughput unit into requests:
+// a throughput in the operation's own unit ("docs/s" for bulk) is divided
+// by the units per request.
+func requestWeight(t *track.Task, spec opSpec) float64 {
+	unit := t.TargetThroughputUnit
+	if unit == "" || unit == "ops/s" || unit != spec.unit() {
+		return 1
+	}
+	if w, ok := spec.(weighted); ok {
+		return w.requestWeight()
+	}
+	return 1
 }
 
 // taskInfo describes a task for the summary.
@@ -167,7 +193,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 		return TaskResult{Status: StatusFailed, Error: "no task"}, errors.New("run task: no track or task")
 	}
 	task := *tp.Task
-	if tp.TestMode {
+	if tp.TestMode && !tp.Track.TestMode {
 		applyTestMode(&task)
 	}
 	res := TaskResult{Info: taskInfo(&task, nil), IncludeInReporting: task.IncludeInReporting, Started: time.Now()}
@@ -248,7 +274,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 			sess:      &session{client: c},
 			runner:    r,
 			rec:       metrics.NewRecorder(task.Name, epoch),
-			sched:     ScheduleFor(&task, total, seed),
+			sched:     ScheduleFor(&task, total, requestWeight(&task, spec), seed),
 			rampDelay: RampUpDelay(task.RampUpTimePeriod, global, rampTotal),
 			waiter:    NewWaiter(),
 		})
@@ -294,6 +320,16 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if tp.Slots != nil {
+				select {
+				case tp.Slots <- struct{}{}:
+					defer func() { <-tp.Slots }()
+				case <-runCtx.Done():
+					return
+				case <-tp.Complete:
+					return
+				}
+			}
 			if err := w.run(runCtx, tp.Complete); err != nil {
 				errMu.Lock()
 				if firstErr == nil {

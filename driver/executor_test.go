@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"slices"
@@ -344,5 +345,86 @@ func TestTestModeShortensTasks(t *testing.T) {
 	r := runTask(t, &track.Track{}, task, srv, func(tp *TaskPlan) { tp.TestMode = true })
 	if r.err != nil || r.summary.Requests != 1 || r.summary.WarmupRequests != 1 || time.Since(start) > 2*time.Second {
 		t.Fatalf("err %v: %d + %d warmup requests in %v", r.err, r.summary.Requests, r.summary.WarmupRequests, time.Since(start))
+	}
+}
+
+func TestParallelBlockCompletedByAnyAndClientLimit(t *testing.T) {
+	var mu sync.Mutex
+	running, peak := 0, 0
+	srv := newTestES(t, func(recReq) (int, string) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return 200, `{}`
+	})
+	t.Run("any ends the block when the first task ends", func(t *testing.T) {
+		long := *opTask(t, "long", "search", `{"index":"x"}`)
+		long.TimePeriod, long.TargetThroughput = 20*time.Second, 10
+		short := *opTask(t, "short", "sleep", `{"duration":0.1}`)
+		ch := &track.Challenge{Schedule: []track.Step{{Tasks: []track.Task{long, short}, Parallel: true, CompletedBy: "any"}}}
+		start := time.Now()
+		if _, err := Run(context.Background(), Plan{Track: &track.Track{}, Challenge: ch, Targets: []Target{srv.target()}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Fatalf("block took %v", took)
+		}
+	})
+	t.Run("a block's clients limit how many run at once", func(t *testing.T) {
+		var tasks []track.Task
+		for i := 0; i < 4; i++ {
+			task := *opTask(t, fmt.Sprintf("t%d", i), "search", `{"index":"x"}`)
+			task.Iterations = 3
+			tasks = append(tasks, task)
+		}
+		mu.Lock()
+		peak = 0
+		mu.Unlock()
+		ch := &track.Challenge{Schedule: []track.Step{{Tasks: tasks, Parallel: true, Clients: 2}}}
+		res, err := Run(context.Background(), Plan{Track: &track.Track{}, Challenge: ch, Targets: []Target{srv.target()}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total int64
+		for _, r := range res.Tasks {
+			total += r.Requests
+		}
+		if peak != 2 || total != 12 {
+			t.Fatalf("peak concurrency %d, %d requests: want 2 at a time and all 12", peak, total)
+		}
+	})
+}
+
+func TestBulkThrottledInDocumentsPerSecond(t *testing.T) {
+	srv := newTestES(t, bulkOK)
+	task := opTask(t, "index", "bulk", `{"bulk-size":10}`)
+	task.TargetThroughput, task.TargetThroughputUnit = 200, "docs/s" // 20 bulks/s
+	task.TimePeriod = 500 * time.Millisecond
+	r := runTask(t, bulkTrack(t, docLines(1000), nil), task, srv)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if n := len(bodies(srv)); n < 8 || n > 12 {
+		t.Fatalf("%d bulks in 500 ms, want about 10 at 200 docs/s with 10 docs per bulk", n)
+	}
+	bad := opTask(t, "q", "search", `{"index":"x"}`)
+	bad.TargetThroughput, bad.TargetThroughputUnit = 10, "docs/s"
+	if err := Validate(&track.Track{}, &track.Challenge{Schedule: []track.Step{{Tasks: []track.Task{*bad}}}}); err == nil || !strings.Contains(err.Error(), "docs/s") {
+		t.Fatalf("search throttled in docs/s accepted: %v", err)
+	}
+}
+
+func TestTestModeIsNotAppliedTwice(t *testing.T) {
+	srv := newTestES(t, nil)
+	task := opTask(t, "q", "search", `{"index":"x"}`)
+	task.Clients, task.Iterations = 2, 2 // what the loader leaves: capped at the clients
+	r := runTask(t, &track.Track{TestMode: true}, task, srv, func(tp *TaskPlan) { tp.TestMode = true })
+	if r.err != nil || r.summary.Requests != 4 {
+		t.Fatalf("err %v, %d requests: want the loader's test-mode schedule as is", r.err, r.summary.Requests)
 	}
 }

@@ -193,7 +193,7 @@ func (b *bulkSpec) newFile(c track.Corpus, d track.Documents) (*bulkFile, error)
 	}
 	f := &bulkFile{
 		spec: corpus.Spec{
-			Corpus: c.Name, SourceFile: d.SourceFile, BaseURL: baseURL,
+			Corpus: c.Name, SourceFile: d.SourceFile, DocumentFile: d.DocumentFile, BaseURL: baseURL,
 			DocumentCount: d.DocumentCount, CompressedBytes: d.CompressedBytes, UncompressedBytes: d.UncompressedBytes,
 			IncludesActionAndMetaData: d.IncludesActionAndMetaData,
 		},
@@ -238,7 +238,11 @@ func actionLine(action, index, typ, id string) []byte {
 }
 
 func (b *bulkSpec) unit() string { return "docs/s" }
-func (b *bulkSpec) finite() bool { return true }
+
+// requestWeight is the documents per bulk request, for throughput targets
+// in docs/s.
+func (b *bulkSpec) requestWeight() float64 { return float64(b.bulkSize) }
+func (b *bulkSpec) finite() bool           { return true }
 
 // prepare makes every documents file ready (download, decompress, offset
 // table); once done it is a no-op.

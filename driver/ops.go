@@ -285,7 +285,7 @@ func Validate(t *track.Track, c *track.Challenge) error {
 				problems = append(problems, fmt.Sprintf("task %q: %v", task.Name, err))
 			}
 		}
-		if step.CompletedBy != "" && !names[step.CompletedBy] {
+		if step.CompletedBy != "" && step.CompletedBy != "any" && !names[step.CompletedBy] {
 			problems = append(problems, fmt.Sprintf("schedule step %d: completed-by %q names no task of the parallel block", si+1, step.CompletedBy))
 		}
 	}
@@ -311,6 +311,9 @@ func checkLoop(task *track.Task, spec opSpec) error {
 	}
 	if task.TargetThroughput < 0 {
 		return fmt.Errorf("target-throughput %v is negative", task.TargetThroughput)
+	}
+	if u := task.TargetThroughputUnit; task.TargetThroughput > 0 && u != "" && u != "ops/s" && u != spec.unit() {
+		return fmt.Errorf("target-throughput is in %s but a %s operation is measured in %s", u, task.Operation.Type, spec.unit())
 	}
 	return nil
 }

@@ -293,12 +293,14 @@ func TestErrorTypes(t *testing.T) {
 	}
 }
 
-func TestTaskParamsOverrideOperationParams(t *testing.T) {
+// Rally hands a task's leftover keys to the scheduler, not to the runner
+// (see track.Task.Params): the operation's params are what runs.
+func TestTaskParamsDoNotOverrideOperationParams(t *testing.T) {
 	srv := newTestES(t, nil)
 	task := opTask(t, "r", "refresh", `{"index":"from-operation","request-params":{"a":"1"}}`)
-	task.Params = jsonParams(t, `{"index":"from-task"}`)
+	task.Params = jsonParams(t, `{"index":"from-task","#COMMENT":"x"}`)
 	if r := runTask(t, opsTrack(t), task, srv); r.err != nil {
 		t.Fatal(r.err)
 	}
-	equalLines(t, srv.lines(), []string{`POST /from-task/_refresh?a=1`})
+	equalLines(t, srv.lines(), []string{`POST /from-operation/_refresh?a=1`})
 }

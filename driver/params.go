@@ -19,11 +19,12 @@ import (
 // and their errors name the key.
 type params map[string]any
 
-// taskParams merges the task's params over its operation's (task wins).
+// taskParams are the parameters a task's operation runs with: the
+// operation's own. The task's leftover keys (track.Task.Params) go to
+// Rally's scheduler, not to the runner, so they do not override these.
 func taskParams(t *track.Task) params {
-	p := make(params, len(t.Operation.Params)+len(t.Params))
+	p := make(params, len(t.Operation.Params))
 	maps.Copy(p, t.Operation.Params)
-	maps.Copy(p, t.Params)
 	return p
 }
 

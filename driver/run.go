@@ -135,6 +135,14 @@ func runStep(ctx context.Context, p Plan, step *track.Step, epoch time.Time, sin
 	for ti := range step.Tasks {
 		stepTotal += max(step.Tasks[ti].Clients, 1)
 	}
+	rampTotal := stepTotal
+	var slots chan struct{}
+	if step.Clients > 0 {
+		rampTotal = step.Clients
+		if step.Clients < stepTotal {
+			slots = make(chan struct{}, step.Clients)
+		}
+	}
 	complete := make(chan struct{})
 	var completeOnce sync.Once
 	results := make([]TaskResult, len(step.Tasks))
@@ -150,13 +158,16 @@ func runStep(ctx context.Context, p Plan, step *track.Step, epoch time.Time, sin
 		tp := TaskPlan{
 			Track: p.Track, Task: task,
 			TotalClients: max(task.Clients, 1),
-			RampUpOffset: offset, RampUpTotal: stepTotal,
+			RampUpOffset: offset, RampUpTotal: rampTotal, Slots: slots,
 			Targets: p.Targets, ClientOptions: p.ClientOptions, Transport: p.Transport,
 			OnError: p.OnError, TestMode: p.TestMode, DataDir: p.DataDir,
 			Epoch: epoch, Seed: p.Seed + uint64(ti)<<32, Progress: p.Progress,
 			NewClient: p.NewClient,
 		}
-		if step.CompletedBy != "" && task.Name != step.CompletedBy {
+		// With completed-by the other tasks stop when the named one ends;
+		// with "any" every task stops when the first one ends.
+		completes := step.CompletedBy == "any" || task.CompletesParent || (step.CompletedBy != "" && task.Name == step.CompletedBy)
+		if step.CompletedBy == "any" || (step.CompletedBy != "" && !completes) {
 			tp.Complete = complete
 		}
 		offset += tp.TotalClients
@@ -173,7 +184,7 @@ func runStep(ctx context.Context, p Plan, step *track.Step, epoch time.Time, sin
 				}
 				errMu.Unlock()
 			}
-			if step.CompletedBy != "" && task.Name == step.CompletedBy {
+			if completes {
 				completeOnce.Do(func() { close(complete) })
 			}
 		}()

@@ -80,18 +80,31 @@ func (p *Poisson) Next(i int64, prev time.Duration) time.Duration {
 // Throttled is true.
 func (*Poisson) Throttled() bool { return true }
 
+// maxRate is the per-client rate above which a schedule is unthrottled:
+// test mode sets Rally's sys.maxsize as target throughput, which means
+// "throttled code path, never waiting".
+const maxRate = 1e9
+
 // ScheduleFor returns the schedule of one client of a task: the task's
 // target throughput is split evenly over all its clients (each gets
-// TargetThroughput/totalClients), as in Rally. seed makes Poisson
-// reproducible per client.
-func ScheduleFor(t *track.Task, totalClients int, seed uint64) Schedule {
+// TargetThroughput/totalClients), as in Rally. requestWeight converts a
+// throughput in documents to requests: a bulk task with target-throughput
+// "5000 docs/s" and bulk-size 500 sends 10 requests/s (1 for "ops/s").
+// seed makes Poisson reproducible per client.
+func ScheduleFor(t *track.Task, totalClients int, requestWeight float64, seed uint64) Schedule {
 	if t.TargetThroughput <= 0 {
 		return Unthrottled{}
 	}
 	if totalClients < 1 {
 		totalClients = 1
 	}
-	rate := t.TargetThroughput / float64(totalClients)
+	if requestWeight <= 0 {
+		requestWeight = 1
+	}
+	rate := t.TargetThroughput / float64(totalClients) / requestWeight
+	if rate >= maxRate || math.IsInf(rate, 0) || math.IsNaN(rate) {
+		return Unthrottled{}
+	}
 	if t.Schedule == track.SchedulePoisson {
 		return NewPoisson(rate, seed)
 	}

@@ -92,16 +92,23 @@ func TestPoissonScheduleIsReproducible(t *testing.T) {
 
 func TestScheduleForSplitsThroughputAcrossClients(t *testing.T) {
 	task := &track.Task{TargetThroughput: 100}
-	d, ok := ScheduleFor(task, 4, 1).(Deterministic)
+	d, ok := ScheduleFor(task, 4, 1, 1).(Deterministic)
 	if !ok || d.Rate != 25 {
-		t.Fatalf("got %#v, want deterministic 25/s per client", ScheduleFor(task, 4, 1))
+		t.Fatalf("got %#v, want deterministic 25/s per client", ScheduleFor(task, 4, 1, 1))
 	}
 	task.Schedule = track.SchedulePoisson
-	if p, ok := ScheduleFor(task, 5, 1).(*Poisson); !ok || p.Rate != 20 {
-		t.Fatalf("got %#v, want poisson 20/s per client", ScheduleFor(task, 5, 1))
+	if p, ok := ScheduleFor(task, 5, 1, 1).(*Poisson); !ok || p.Rate != 20 {
+		t.Fatalf("got %#v, want poisson 20/s per client", ScheduleFor(task, 5, 1, 1))
 	}
-	if _, ok := ScheduleFor(&track.Task{}, 4, 1).(Unthrottled); !ok {
+	if _, ok := ScheduleFor(&track.Task{}, 4, 1, 1).(Unthrottled); !ok {
 		t.Fatal("no target throughput should be unthrottled")
+	}
+	bulk := &track.Task{TargetThroughput: 5000, TargetThroughputUnit: "docs/s"}
+	if d, ok := ScheduleFor(bulk, 2, 500, 1).(Deterministic); !ok || d.Rate != 5 {
+		t.Fatalf("5000 docs/s over 2 clients with 500 docs per bulk: got %#v, want 5 requests/s per client", ScheduleFor(bulk, 2, 500, 1))
+	}
+	if _, ok := ScheduleFor(&track.Task{TargetThroughput: math.MaxInt64}, 1, 1, 1).(Unthrottled); !ok {
+		t.Fatal("test mode's sys.maxsize throughput should never wait")
 	}
 }
 

@@ -25,6 +25,9 @@ type Spec struct {
 	// SourceFile is the file name as the track gives it, possibly an
 	// archive ("documents.json.bz2").
 	SourceFile string
+	// DocumentFile is the uncompressed file name; empty means SourceFile
+	// without its archive suffix.
+	DocumentFile string
 	// BaseURL is where SourceFile is downloaded from when missing.
 	BaseURL string
 	// DocumentCount is the number of documents in the file.
@@ -112,7 +115,10 @@ func Prepare(ctx context.Context, spec Spec, o Options) (string, error) {
 }
 
 func prepareFile(ctx context.Context, spec Spec, o Options) (string, error) {
-	docName := DocumentFileName(filepath.Base(spec.SourceFile))
+	docName := filepath.Base(spec.DocumentFile)
+	if spec.DocumentFile == "" {
+		docName = DocumentFileName(filepath.Base(spec.SourceFile))
+	}
 	corpusDir := ""
 	if o.DataDir != "" {
 		corpusDir = filepath.Join(o.DataDir, spec.Corpus)
@@ -276,7 +282,7 @@ func decompress(ctx context.Context, archive, out string, want int64, progress f
 		defer zr.Close()
 		r = zr
 	default:
-		return fmt.Errorf("decompress %s: unknown archive type", archive)
+		return fmt.Errorf("decompress %s: this archive type is not supported (use .bz2, .gz or .zst)", archive)
 	}
 	tmp := out + ".part"
 	f, err := os.Create(tmp)
