@@ -148,7 +148,7 @@ func (s *Server) handleIndexExists(w http.ResponseWriter, q *req) {
 	indices, e := s.resolve(q.seg(0), q.resolveOpts())
 	s.mu.RUnlock()
 	status := http.StatusOK
-	if e != nil || (len(indices) == 0 && !hasWildcard(q.seg(0))) {
+	if e != nil || len(indices) == 0 {
 		status = http.StatusNotFound
 	}
 	w.Header()["Content-Type"] = contentType(q.r)

@@ -295,7 +295,6 @@ func (m *metricAgg) write(e *enc) {
 type histAgg struct {
 	spec   *aggSpec
 	counts map[int64]int64
-	err    *esError
 }
 
 func (h *histAgg) name() string { return h.spec.name }

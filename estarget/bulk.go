@@ -42,7 +42,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 	if q.nseg == 2 {
 		defaultIndex = q.seg(0)
 	}
-	ops, e := parseBulk(body, defaultIndex, s.version.major < 8, (*opsp)[:0])
+	ops, e := parseBulk(body, defaultIndex, s.allowsTypes(), (*opsp)[:0])
 	*opsp = ops
 	if e != nil {
 		s.writeError(w, q.r, e)
@@ -129,6 +129,15 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 	out.comma = true
 	out.end()
 	s.writeJSON(w, q.r, http.StatusOK, out.b)
+}
+
+// allowsTypes reports whether bulk metadata may still carry _type:
+// Elasticsearch before 8 and OpenSearch before 2.
+func (s *Server) allowsTypes() bool {
+	if s.flavor == FlavorOpenSearch {
+		return s.version.major < 2
+	}
+	return s.version.major < 8
 }
 
 // touchedIndex is an index a bulk request wrote to, with its source bytes.

@@ -3,7 +3,6 @@ package estarget
 import (
 	"fmt"
 	"math"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,7 +83,7 @@ func (q *prefixQuery) match(src map[string]any, _ string) bool {
 	for _, v := range fieldValues(src, q.field) {
 		s := scalarString(v)
 		if q.glob {
-			if ok, err := path.Match(q.prefix, s); err == nil && ok {
+			if wildcardMatch(q.prefix, s, true) {
 				return true
 			}
 		} else if strings.HasPrefix(s, q.prefix) {

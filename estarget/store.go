@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -238,13 +237,41 @@ func validateIndexName(name string) *esError {
 
 func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
 
-// globMatch matches Elasticsearch's simple wildcard patterns (only '*').
+// globMatch matches Elasticsearch's simple wildcard patterns for names:
+// '*' matches any run of characters, everything else itself.
 func globMatch(pattern, name string) bool {
 	if !strings.Contains(pattern, "*") {
 		return pattern == name
 	}
-	ok, err := path.Match(strings.ReplaceAll(strings.ReplaceAll(pattern, "[", "\\["), "?", "\\?"), name)
-	return err == nil && ok
+	return wildcardMatch(pattern, name, false)
+}
+
+// wildcardMatch matches '*' (any run) and, when question is set, '?' (one
+// character) with the usual greedy backtracking; it runs in O(len(p)·len(s))
+// at worst and never recurses.
+func wildcardMatch(p, s string, question bool) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(p) && (p[pi] == s[si] || question && p[pi] == '?'):
+			pi++
+			si++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
 }
 
 // resolveOpts say how an index expression resolves.
