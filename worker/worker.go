@@ -57,6 +57,9 @@ type Config struct {
 	Stdout io.Writer
 	// Logger receives the worker's log; nil logs to <Workdir>/logs/worker.log.
 	Logger *slog.Logger
+	// Setup registers the application's handlers (the load driver's) on
+	// every new link before it runs; nil registers none.
+	Setup func(m *actor.Member, log *slog.Logger)
 }
 
 func (c Config) validate() (Config, error) {
@@ -198,6 +201,9 @@ func stayJoined(ctx context.Context, cfg Config, hello actor.Hello, log *slog.Lo
 		if err == nil {
 			fmt.Fprintf(cfg.Stdout, "joined %s pid %d\n", cfg.Name, hello.PID)
 			log.Info("joined", "tunnel", cfg.TunnelAddr, "rtt", m.RTT(), "clock_offset", m.ClockOffset())
+			if cfg.Setup != nil {
+				cfg.Setup(m, log)
+			}
 			err = m.Run(ctx)
 			if errors.Is(err, actor.ErrStopped) {
 				return nil

@@ -1,0 +1,112 @@
+package race
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"rally/control"
+	"rally/estarget"
+	"rally/report"
+	"rally/track"
+)
+
+func startTarget(t *testing.T, f estarget.Faults) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv := estarget.New(estarget.Options{})
+	if err := srv.SetFaults(f); err != nil {
+		t.Fatal(err)
+	}
+	sv, err := estarget.Listen(ctx, "127.0.0.1:0", srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sv.Addr().String()
+}
+
+func runRace(t *testing.T, req control.RaceRequest) *report.Race {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	local, err := StartLocal(ctx, "test", MemberConfig{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	plan, err := Check(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last control.RaceProgress
+	c := NewConductor(Config{System: local.System, Members: []string{LocalMember}, Store: report.Store{Dir: t.TempDir()},
+		Progress: func(p control.RaceProgress) { last = p }})
+	r, err := c.Run(ctx, plan)
+	if err != nil {
+		t.Fatalf("race: %v", err)
+	}
+	if last.State != report.StatusCompleted || !strings.Contains(last.Report, "Min Throughput") {
+		t.Errorf("final progress: state %q, report:\n%s", last.State, last.Report)
+	}
+	return r
+}
+
+func task(r *report.Race, name string) (found bool, requests int64, errs int64) {
+	for _, ts := range r.Summary.Tasks {
+		if ts.Task == name {
+			return true, ts.Requests, ts.Errors
+		}
+	}
+	return false, 0, 0
+}
+
+// TestTinyTrackEndToEnd runs the sample track through the coordinator
+// side, the actor protocol and an in-process member against the test
+// target, and checks what the target really stored.
+func TestTinyTrackEndToEnd(t *testing.T) {
+	addr := startTarget(t, estarget.Faults{})
+	r := runRace(t, control.RaceRequest{TrackPath: "../examples/tracks/tiny", TargetHosts: addr,
+		TrackParams: map[string]any{"search_target_throughput": 200}})
+	if r.Status != report.StatusCompleted || r.Distribution != "elasticsearch" {
+		t.Fatalf("race: status %s (%s), distribution %s", r.Status, r.Error, r.Distribution)
+	}
+	ok, n, errs := task(r, "index-append")
+	if !ok || errs != 0 {
+		t.Fatalf("index-append: found %v, %d requests, %d errors; tasks %+v", ok, n, errs, r.Summary.Tasks)
+	}
+	if !r.Summary.Cluster.Available || r.Summary.Cluster.DocCount != 2000 {
+		t.Errorf("cluster figures: %+v (want 2000 documents stored)", r.Summary.Cluster)
+	}
+}
+
+// TestSpreadRoundRobin: clients spread over members, ramp-up offsets run
+// across a parallel block.
+func TestSpreadRoundRobin(t *testing.T) {
+	step := track.Step{Parallel: true, Tasks: []track.Task{{Name: "a", Clients: 3}, {Name: "b", Clients: 2}}}
+	got := spread(step, []string{"h1", "h2"})
+	want := map[string][]TaskShare{
+		"h1": {{Task: 0, ClientIndexes: []int{0, 2}, TotalClients: 3, RampUpOffset: 0, RampUpTotal: 5},
+			{Task: 1, ClientIndexes: []int{1}, TotalClients: 2, RampUpOffset: 3, RampUpTotal: 5}},
+		"h2": {{Task: 0, ClientIndexes: []int{1}, TotalClients: 3, RampUpOffset: 0, RampUpTotal: 5},
+			{Task: 1, ClientIndexes: []int{0}, TotalClients: 2, RampUpOffset: 3, RampUpTotal: 5}},
+	}
+	for m, shares := range want {
+		if len(got[m]) != len(shares) {
+			t.Fatalf("%s: %+v, want %+v", m, got[m], shares)
+		}
+		for i := range shares {
+			g, w := got[m][i], shares[i]
+			if g.Task != w.Task || g.TotalClients != w.TotalClients || g.RampUpOffset != w.RampUpOffset ||
+				g.RampUpTotal != w.RampUpTotal || len(g.ClientIndexes) != len(w.ClientIndexes) {
+				t.Errorf("%s[%d] = %+v, want %+v", m, i, g, w)
+			}
+			for k := range w.ClientIndexes {
+				if g.ClientIndexes[k] != w.ClientIndexes[k] {
+					t.Errorf("%s[%d] clients %v, want %v", m, i, g.ClientIndexes, w.ClientIndexes)
+				}
+			}
+		}
+	}
+}
