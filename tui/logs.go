@@ -134,7 +134,8 @@ func (l *logsView) render(rc renderCtx, height int) []string {
 		return append(out, "no log lines yet")
 	}
 	picked := make([]logLine, 0, room)
-	skip := l.back
+	// A terminal grown taller may hold more than was scrolled back over.
+	skip := min(l.back, max(l.count()-room, 0))
 	for i := len(l.buf) - 1; i >= 0 && len(picked) < room; i-- {
 		line := l.at(i)
 		if !l.matches(line) {

@@ -40,7 +40,9 @@ type Options struct {
 	Race control.RaceRequest
 	// NoColor draws without any colour or other escape sequence in the
 	// views. The CLI sets it from NO_COLOR or a flag; this package never
-	// reads the environment.
+	// reads the environment. (Bubble Tea's own profile detection honours
+	// NO_COLOR only for values strconv.ParseBool takes as true, while
+	// no-color.org means any non-empty value: set NoColor for those.)
 	NoColor bool
 	// Now is the clock ages and countdowns are measured against; nil
 	// means time.Now.
@@ -187,7 +189,10 @@ func (m *Model) Close() {
 func Run(ctx context.Context, src Source, opts Options, in io.Reader, out io.Writer) error {
 	m := New(src, opts)
 	defer m.Close()
-	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}
+	// The window size is a fallback for an output that is not a terminal;
+	// a terminal's own size wins.
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out),
+		tea.WithWindowSize(defaultWidth, defaultHeight)}
 	if opts.NoColor {
 		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
 	}
