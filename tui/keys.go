@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -133,7 +135,7 @@ func (m *Model) helpLines() []string {
 		race += " against " + printable(m.opts.Race.TargetHosts)
 	}
 	k := func(keys, what string) string {
-		return "  " + m.th.paint(m.th.key, keys) + spaces(28-len([]rune(keys))) + what
+		return "  " + m.th.paint(m.th.key, keys) + strings.Repeat(" ", max(28-len([]rune(keys)), 1)) + what
 	}
 	return []string{
 		m.th.paint(m.th.header, "KEYS"),
@@ -147,15 +149,4 @@ func (m *Model) helpLines() []string {
 		k("?  esc", "show or hide this help"),
 		k("q  ctrl+c", "quit the UI; the cluster keeps running"),
 	}
-}
-
-func spaces(n int) string {
-	if n < 1 {
-		n = 1
-	}
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = ' '
-	}
-	return string(b)
 }
