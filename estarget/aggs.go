@@ -2,6 +2,7 @@ package estarget
 
 import (
 	"math"
+	"net/http"
 	"sort"
 	"strconv"
 	"time"
@@ -365,6 +366,33 @@ func (h *histAgg) add(src map[string]any) {
 	}
 }
 
+// check refuses a histogram that would need more than maxBuckets buckets,
+// as Elasticsearch does with search.max_buckets.
+func (h *histAgg) check() *esError {
+	if len(h.counts) == 0 {
+		return nil
+	}
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for k := range h.counts {
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	n := len(h.counts)
+	if h.spec.minCount == 0 {
+		n = 0
+		for k := lo; k <= hi && n <= maxBuckets; k = h.next(k) {
+			n++
+			if h.next(k) <= k { // overflow at the end of the int64 range
+				break
+			}
+		}
+	}
+	if n > maxBuckets {
+		return errf(http.StatusBadRequest, "too_many_buckets_exception",
+			"Trying to create too many buckets. Must be less than or equal to: [%d] but this number of buckets was exceeded. This limit can be set by changing the [search.max_buckets] cluster level setting.", maxBuckets)
+	}
+	return nil
+}
+
 func (h *histAgg) write(e *enc) {
 	keys := make([]int64, 0, len(h.counts))
 	for k := range h.counts {
@@ -377,6 +405,9 @@ func (h *histAgg) write(e *enc) {
 		var filled []int64
 		for k := keys[0]; k <= keys[len(keys)-1] && len(filled) <= maxBuckets; k = h.next(k) {
 			filled = append(filled, k)
+			if h.next(k) <= k {
+				break
+			}
 		}
 		keys = filled
 	}

@@ -38,9 +38,9 @@
 //     lexically), bool (must, filter, should with minimum_should_match,
 //     must_not), constant_score. Sort on fields, _score and _doc;
 //     track_total_hits; size/from; _source true/false.
-//     Aggregations: terms, min, max, avg, sum, value_count, cardinality and
-//     date_histogram/histogram with fixed numeric intervals are computed
-//     (top level only, no sub-aggregations).
+//     Aggregations: terms, min, max, avg, sum, value_count, cardinality,
+//     histogram and date_histogram (fixed or calendar intervals) are computed,
+//     top level only, without sub-aggregations.
 //   - Maintenance: _refresh, _flush, _forcemerge (max_num_segments,
 //     wait_for_completion=false with _tasks), _recovery (everything is done).
 //   - Statistics: _stats and /{index}/_stats[/{metric}], _nodes/stats[/{metric}],

@@ -75,21 +75,21 @@ func TestStallHoldsRequestsUntilWindowEnds(t *testing.T) {
 	at(100 * time.Millisecond)
 	outside := time.Now()
 	must(t, s, http.StatusOK, http.MethodGet, "/", "")
-	if d := time.Since(outside); d > 50*time.Millisecond {
+	if d := time.Since(outside); d > 150*time.Millisecond {
 		t.Errorf("request outside a window took %v", d)
 	}
 
 	at(320 * time.Millisecond)
 	must(t, s, http.StatusOK, http.MethodGet, "/", "")
 	inside := time.Since(t0)
-	if inside < 395*time.Millisecond || inside > 480*time.Millisecond {
+	if inside < 395*time.Millisecond || inside > 560*time.Millisecond {
 		t.Errorf("request arriving at 320ms finished at %v, want the window end (400ms)", inside)
 	}
 	wg.Wait()
 	if inFlightStatus != http.StatusRequestTimeout {
 		t.Errorf("in-flight request status %d", inFlightStatus)
 	}
-	if inFlightDone < 395*time.Millisecond || inFlightDone > 480*time.Millisecond {
+	if inFlightDone < 395*time.Millisecond || inFlightDone > 560*time.Millisecond {
 		t.Errorf("in-flight request answered at %v, want the window end (400ms)", inFlightDone)
 	}
 	if st := s.Stats(); st.Faults.Stalled < 2 {

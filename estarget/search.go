@@ -278,6 +278,13 @@ scan:
 			}
 		}
 	}
+	for _, a := range res.aggs {
+		if c, ok := a.(interface{ check() *esError }); ok {
+			if e := c.check(); e != nil {
+				return res, e
+			}
+		}
+	}
 	res.total = matched
 	if spec.trackTotal >= 0 && matched > spec.trackTotal {
 		res.total, res.relation = spec.trackTotal, "gte"

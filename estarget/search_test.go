@@ -374,3 +374,9 @@ func TestParseDateMath(t *testing.T) {
 		t.Error("nonsense parsed")
 	}
 }
+
+func TestTooManyBucketsIsRefused(t *testing.T) {
+	s := seeded(t, Options{})
+	mustError(t, call(t, s, http.MethodPost, "/docs/_search", `{"size":0,"aggs":{"h":{"histogram":{"field":"n","interval":0.0001}}}}`),
+		http.StatusBadRequest, "too_many_buckets_exception")
+}
