@@ -39,6 +39,9 @@ type FastClient struct {
 	// conn is the one live connection, so a cancelled context can break a
 	// request that is waiting for its response.
 	conn atomic.Pointer[net.Conn]
+	// inFlight is set while Do waits for a response: only then does a
+	// cancellation break the connection (an idle one stays usable).
+	inFlight atomic.Bool
 	// watched is the context whose cancellation currently aborts requests;
 	// registering once per context keeps Do free of allocations.
 	watched   context.Context
@@ -147,7 +150,9 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 	if timeout <= 0 {
 		timeout = f.timeout
 	}
+	f.inFlight.Store(true)
 	err := f.hc.DoTimeout(r, &f.resp, timeout)
+	f.inFlight.Store(false)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -176,7 +181,7 @@ func (f *FastClient) watch(ctx context.Context) {
 	}
 	f.watched = ctx
 	f.stopWatch = context.AfterFunc(ctx, func() {
-		if c := f.conn.Load(); c != nil {
+		if c := f.conn.Load(); c != nil && f.inFlight.Load() {
 			// An expired deadline makes the pending read fail at once;
 			// fasthttp then discards the connection.
 			_ = (*c).SetDeadline(time.Unix(1, 0))

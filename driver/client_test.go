@@ -203,3 +203,18 @@ func TestNewClientUnknownTransport(t *testing.T) {
 		t.Fatal("missing ca_certs accepted")
 	}
 }
+
+func TestFastClientStaysUsableAfterAnIdleCancel(t *testing.T) {
+	srv := newTestES(t, nil)
+	c, _ := NewFastClient(srv.target(), DefaultClientOptions())
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.Do(ctx, &Request{Method: "GET", Path: "/"}, &Response{}); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // while the connection is idle
+	time.Sleep(10 * time.Millisecond)
+	if err := c.Do(context.Background(), &Request{Method: "GET", Path: "/"}, &Response{}); err != nil {
+		t.Fatalf("idle connection broken by an earlier context: %v", err)
+	}
+}

@@ -132,10 +132,12 @@ type TaskError struct {
 	Err    error
 }
 
+// Error names the task and client, then the failure.
 func (e *TaskError) Error() string {
 	return fmt.Sprintf("task %q, client %d: %v", e.Task, e.Client, e.Err)
 }
 
+// Unwrap returns the request failure.
 func (e *TaskError) Unwrap() error { return e.Err }
 
 // applyTestMode shortens a task as Rally's --test-mode does (the same rule

@@ -105,6 +105,7 @@ type RequestError struct {
 	Reason string
 }
 
+// Error says which request failed and how.
 func (e *RequestError) Error() string {
 	if e.Status == 0 {
 		return fmt.Sprintf("%s %s: %s: %s", e.Method, e.Path, e.Type, e.Reason)

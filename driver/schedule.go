@@ -121,11 +121,17 @@ func RampUpDelay(rampUp time.Duration, index, total int) time.Duration {
 	return time.Duration(float64(rampUp) * float64(index) / float64(total))
 }
 
-// spinWindow is how early before an intended start the Waiter stops
-// sleeping and starts yielding: Go timers fire no sooner than about 1.08 ms
-// after they are due on these machines, so sleeping to the exact time would
-// start most requests late.
-const spinWindow = 1500 * time.Microsecond
+// Go timers fire late (on these machines no sooner than about 1.08 ms after
+// they are due, more under load), so sleeping to the exact time would start
+// most requests late. The Waiter sleeps until a window before the intended
+// time and yields the processor for the rest. The window adapts to the
+// timer lateness it observes, so that many waiting clients do not burn a
+// shared CPU spinning longer than needed.
+const (
+	initialSpinWindow = 1500 * time.Microsecond
+	minSpinWindow     = 200 * time.Microsecond
+	maxSpinWindow     = 3 * time.Millisecond
+)
 
 // Waiter sleeps until shortly before an intended start time and then yields
 // the processor until the time is reached, for sub-millisecond accuracy. It
@@ -133,6 +139,9 @@ const spinWindow = 1500 * time.Microsecond
 // goroutine.
 type Waiter struct {
 	timer *time.Timer
+	// late is a moving average of how late the timer fired.
+	late   time.Duration
+	window time.Duration
 	// Now is the clock; nil means time.Now (tests inject their own).
 	Now func() time.Time
 }
@@ -141,7 +150,7 @@ type Waiter struct {
 func NewWaiter() *Waiter {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &Waiter{timer: t}
+	return &Waiter{timer: t, window: initialSpinWindow, late: initialSpinWindow / 2}
 }
 
 func (w *Waiter) now() time.Time {
@@ -158,10 +167,12 @@ func (w *Waiter) Until(ctx context.Context, stop <-chan struct{}, at time.Time) 
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	if d > spinWindow {
-		w.timer.Reset(d - spinWindow)
+	if d > w.window {
+		due := at.Add(-w.window)
+		w.timer.Reset(d - w.window)
 		select {
 		case <-w.timer.C:
+			w.observe(w.now().Sub(due))
 		case <-ctx.Done():
 			w.timer.Stop()
 			return false
@@ -177,6 +188,13 @@ func (w *Waiter) Until(ctx context.Context, stop <-chan struct{}, at time.Time) 
 		}
 	}
 	return ctx.Err() == nil
+}
+
+// observe updates the window from one timer's lateness: 1.5 times the
+// average lateness plus a margin, within bounds.
+func (w *Waiter) observe(late time.Duration) {
+	w.late += (late - w.late) / 8
+	w.window = min(max(w.late*3/2+100*time.Microsecond, minSpinWindow), maxSpinWindow)
 }
 
 // Stop releases the timer.

@@ -316,6 +316,7 @@ type ctxReader struct {
 	r   io.Reader
 }
 
+// Read fails once the context has ended.
 func (c *ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
@@ -333,6 +334,7 @@ type progressWriter struct {
 	report func(Event)
 }
 
+// Write counts b and reports progress.
 func (p *progressWriter) Write(b []byte) (int, error) {
 	p.done += int64(len(b))
 	if p.report != nil {

@@ -1,4 +1,4 @@
-package driver
+package e2e
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"rally/driver"
 	"rally/estarget"
 	"rally/metrics"
 	"rally/track"
@@ -17,7 +18,7 @@ import (
 
 // rallyTracks is the repository's copy of Elastic's rally-tracks (kept as
 // the track loader's test material).
-var rallyTracks = filepath.Join("..", "track", "testdata", "rally-tracks")
+var rallyTracks = filepath.Join("..", "..", "track", "testdata", "rally-tracks")
 
 // TestGeonamesInTestModeAgainstTheTestTarget loads the real geonames track
 // in test mode with a synthetic 1000-document corpus and runs its default
@@ -39,7 +40,7 @@ func TestGeonamesInTestModeAgainstTheTestTarget(t *testing.T) {
 	}
 	// Three operations need geonames' track.py (parameter sources): they
 	// are named by Validate and left out here, as --exclude-tasks would.
-	err = Validate(tr, ch)
+	err = driver.Validate(tr, ch)
 	if err == nil || !strings.Contains(err.Error(), "pure-terms-query-source") {
 		t.Fatalf("validate: %v, want the track.py parameter sources named", err)
 	}
@@ -51,7 +52,7 @@ func TestGeonamesInTestModeAgainstTheTestTarget(t *testing.T) {
 		steps = append(steps, st)
 	}
 	ch.Schedule = steps
-	if err := Validate(tr, ch); err != nil {
+	if err := driver.Validate(tr, ch); err != nil {
 		t.Fatal(err)
 	}
 	// The test-mode corpus, generated where Rally would have put it.
@@ -70,9 +71,9 @@ func TestGeonamesInTestModeAgainstTheTestTarget(t *testing.T) {
 	agg := metrics.NewAggregator(epoch)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res, err := Run(ctx, Plan{
-		Track: tr, Challenge: ch, Targets: []Target{{Scheme: "http", Host: strings.TrimPrefix(es.URL, "http://")}},
-		OnError: OnErrorContinue, TestMode: true, DataDir: dataDir, Epoch: epoch,
+	res, err := driver.Run(ctx, driver.Plan{
+		Track: tr, Challenge: ch, Targets: []driver.Target{{Scheme: "http", Host: strings.TrimPrefix(es.URL, "http://")}},
+		OnError: driver.OnErrorContinue, TestMode: true, DataDir: dataDir, Epoch: epoch,
 	}, func(d *metrics.Delta) { agg.Add(d) })
 	for _, r := range res.Tasks {
 		t.Logf("%-45s %-9s %4d requests %3d errors", r.Info.Task, r.Status, r.Requests, r.Errors)
@@ -81,7 +82,7 @@ func TestGeonamesInTestModeAgainstTheTestTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range res.Tasks {
-		if r.Status != StatusCompleted {
+		if r.Status != driver.StatusCompleted {
 			t.Errorf("task %s: %s", r.Info.Task, r.Status)
 		}
 		// Only queries the test target does not implement may fail.
@@ -90,14 +91,14 @@ func TestGeonamesInTestModeAgainstTheTestTarget(t *testing.T) {
 		}
 	}
 	// Every document of every client's slice arrived exactly once.
-	c, _ := NewFastClient(Target{Scheme: "http", Host: strings.TrimPrefix(es.URL, "http://")}, DefaultClientOptions())
+	c, _ := driver.NewFastClient(driver.Target{Scheme: "http", Host: strings.TrimPrefix(es.URL, "http://")}, driver.DefaultClientOptions())
 	defer c.Close()
-	var resp Response
-	if err := c.Do(ctx, &Request{Method: "GET", Path: "/geonames/_search", Body: []byte(`{"size":0,"track_total_hits":true}`)}, &resp); err != nil {
+	var resp driver.Response
+	if err := c.Do(ctx, &driver.Request{Method: "GET", Path: "/geonames/_search", Body: []byte(`{"size":0,"track_total_hits":true}`)}, &resp); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(resp.Body), `"total":{"value":1000,"relation":"eq"}`) {
-		t.Fatalf("index holds: %s", snippet(resp.Body))
+		t.Fatalf("index holds: %.300s", resp.Body)
 	}
 	sum := agg.Summary(res.TaskInfos())
 	for _, ts := range sum.Tasks {
