@@ -218,6 +218,27 @@ func (c *Client) Down(ctx context.Context, req DownRequest) (DownReport, error) 
 	return rep, err
 }
 
+// StartRace asks the coordinator to start a race; it returns at once with
+// the race's id. Progress arrives as "race" events.
+func (c *Client) StartRace(ctx context.Context, req RaceRequest) (RaceStarted, error) {
+	var rs RaceStarted
+	err := c.call(ctx, http.MethodPost, PathRace, req, &rs)
+	return rs, err
+}
+
+// AbortRace aborts the running race.
+func (c *Client) AbortRace(ctx context.Context) error {
+	var ok struct{}
+	return c.call(ctx, http.MethodDelete, PathRace, nil, &ok)
+}
+
+// Race returns the running race's progress, or nil when none runs.
+func (c *Client) Race(ctx context.Context) (*RaceProgress, error) {
+	var rp *RaceProgress
+	err := c.call(ctx, http.MethodGet, PathRace, nil, &rp)
+	return rp, err
+}
+
 // Events streams events until ctx ends or the coordinator closes the stream.
 func (c *Client) Events(ctx context.Context, fn func(Event)) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://coordinator"+PathEvents, nil)

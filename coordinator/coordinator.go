@@ -98,6 +98,8 @@ type Coordinator struct {
 	uploads int
 	upBytes int64
 
+	racing racing
+
 	ctl      net.Listener
 	srv      *http.Server
 	downOnce sync.Once

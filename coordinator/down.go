@@ -34,6 +34,7 @@ const createdMarker = ".rally-created"
 func (c *Coordinator) Down(ctx context.Context, keepFiles bool) control.DownReport {
 	c.downOnce.Do(func() {
 		c.setPhase(control.ClusterDown)
+		c.stopRace()
 		rep := control.DownReport{Cluster: c.cfg.Inventory.Cluster, Hosts: make([]control.HostReport, len(c.hosts))}
 		var wg sync.WaitGroup
 		for i, h := range c.hosts {

@@ -33,6 +33,29 @@ func (c *Coordinator) handler() http.Handler {
 			c.Close()
 		}()
 	})
+	mux.HandleFunc("POST "+control.PathRace, func(w http.ResponseWriter, r *http.Request) {
+		var req control.RaceRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			control.WriteJSON(w, http.StatusBadRequest, err)
+			return
+		}
+		started, err := c.StartRace(r.Context(), req)
+		if err != nil {
+			control.WriteJSON(w, http.StatusBadRequest, err)
+			return
+		}
+		control.WriteJSON(w, http.StatusOK, started)
+	})
+	mux.HandleFunc("DELETE "+control.PathRace, func(w http.ResponseWriter, r *http.Request) {
+		if err := c.AbortRace(); err != nil {
+			control.WriteJSON(w, http.StatusConflict, err)
+			return
+		}
+		control.WriteJSON(w, http.StatusOK, struct{}{})
+	})
+	mux.HandleFunc("GET "+control.PathRace, func(w http.ResponseWriter, r *http.Request) {
+		control.WriteJSON(w, http.StatusOK, c.raceConductor().Current())
+	})
 	mux.HandleFunc("GET "+control.PathEvents, func(w http.ResponseWriter, r *http.Request) {
 		ch, cancel := c.events.subscribe(1024)
 		defer cancel()

@@ -22,8 +22,6 @@ import (
 // Config is what the coordinator side needs.
 type Config struct {
 	System *actor.System
-	// Members are the load-driver members that run clients.
-	Members []string
 	Store   report.Store
 	Version string
 	// TrackPathFor maps the request's track path to where a member finds
@@ -167,6 +165,8 @@ func (c *Conductor) Current() *control.RaceProgress {
 
 // Plan is a race request checked and loaded on the coordinator.
 type Plan struct {
+	// ID is the race's id; Run makes one when empty.
+	ID        string
 	Request   control.RaceRequest
 	Track     *track.Track
 	Challenge *track.Challenge
@@ -217,22 +217,26 @@ func Check(req control.RaceRequest) (*Plan, error) {
 	return &Plan{Request: req, Track: t, Challenge: ch, Targets: targets, Options: opts}, nil
 }
 
-// Run runs a checked race to its end and saves it. The returned race is
-// saved even when the race failed or was aborted (with its status).
-func (c *Conductor) Run(ctx context.Context, p *Plan) (*report.Race, error) {
+// Run runs a checked race on the given load-driver members to its end and
+// saves it. The returned race is saved even when the race failed or was
+// aborted (with its status).
+func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report.Race, error) {
 	if !c.runMu.TryLock() {
 		return nil, ErrBusy
 	}
 	defer c.runMu.Unlock()
-	if len(c.cfg.Members) == 0 {
+	if len(members) == 0 {
 		return nil, errors.New("no load-driver member to run clients")
 	}
 	now := time.Now()
+	if p.ID == "" {
+		p.ID = report.NewRaceID(now)
+	}
 	race := &report.Race{
-		ID: report.NewRaceID(now), Created: now.UTC(),
+		ID: p.ID, Created: now.UTC(),
 		Track: p.Track.Name, Challenge: p.Challenge.Name, TrackParams: p.Request.TrackParams,
 		TestMode: p.Request.TestMode, RallyVersion: c.cfg.Version, UserTags: p.Request.UserTags,
-		Hosts: append([]string(nil), c.cfg.Members...), OnError: p.Request.OnError,
+		Hosts: append([]string(nil), members...), OnError: p.Request.OnError,
 	}
 	if race.OnError == "" {
 		race.OnError = driver.OnErrorContinue
@@ -248,7 +252,7 @@ func (c *Conductor) Run(ctx context.Context, p *Plan) (*report.Race, error) {
 
 	cur := &run{
 		id: race.ID, epoch: now, agg: metrics.NewAggregator(now),
-		ready: make(chan Ready, len(c.cfg.Members)), done: make(chan stepDoneFrom, len(c.cfg.Members)),
+		ready: make(chan Ready, len(members)), done: make(chan stepDoneFrom, len(members)),
 		perHost: map[string]map[string]int64{},
 		progress: control.RaceProgress{ID: race.ID, Track: race.Track, Challenge: race.Challenge,
 			State: control.RaceRunning, Started: now},
@@ -271,7 +275,7 @@ func (c *Conductor) Run(ctx context.Context, p *Plan) (*report.Race, error) {
 	defer stopLost()
 
 	stopTicker := c.tickProgress(cur, p)
-	results, err := c.runSteps(ctx, cur, p, aborted, lost)
+	results, err := c.runSteps(ctx, cur, p, members, aborted, lost)
 	stopTicker()
 
 	race.Summary = cur.agg.Summary(reportable(p.Challenge, results))
@@ -304,13 +308,13 @@ var errAborted = errors.New("race aborted")
 
 // runSteps sends Start to every member, then runs the steps one after
 // another with a join point between them.
-func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, aborted <-chan struct{}, events <-chan actor.Event) (map[string]*driver.TaskResult, error) {
+func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []string, aborted <-chan struct{}, events <-chan actor.Event) (map[string]*driver.TaskResult, error) {
 	offsets := map[string]time.Duration{}
 	for _, m := range c.cfg.System.Status().Members {
 		offsets[m.Name] = m.ClockOffset
 	}
 	seed := rand.Uint64()
-	for _, m := range c.cfg.Members {
+	for _, m := range members {
 		path := p.Request.TrackPath
 		if c.cfg.TrackPathFor != nil {
 			path = c.cfg.TrackPathFor(m, path)
@@ -322,7 +326,7 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, aborted <-c
 			return nil, fmt.Errorf("%s: start race: %w", m, err)
 		}
 	}
-	for range c.cfg.Members {
+	for range members {
 		select {
 		case r := <-cur.ready:
 			if r.Error != "" {
@@ -333,7 +337,7 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, aborted <-c
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case ev := <-events:
-			if err := lostMember(ev, c.cfg.Members); err != nil {
+			if err := lostMember(ev, members); err != nil {
 				return nil, err
 			}
 		}
@@ -342,12 +346,12 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, aborted <-c
 	results := map[string]*driver.TaskResult{}
 	var firstErr error
 	for i, step := range p.Challenge.Schedule {
-		shares := spread(step, c.cfg.Members)
+		shares := spread(step, members)
 		for j := range step.Tasks {
 			c.setTaskState(cur, step.Tasks[j].Name, "running")
 		}
 		waiting := 0
-		for _, m := range c.cfg.Members {
+		for _, m := range members {
 			if len(shares[m]) == 0 {
 				continue
 			}
@@ -370,19 +374,19 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, aborted <-c
 				if d.Error != "" && stepErr == nil {
 					stepErr = fmt.Errorf("%s: %s", d.from, d.Error)
 					if p.Request.OnError == driver.OnErrorAbort {
-						c.abortMembers(cur.id, "another member failed")
+						c.abortMembers(members, cur.id, "another member failed")
 					}
 				}
 			case <-aborted:
-				c.abortMembers(cur.id, "aborted by the user")
+				c.abortMembers(members, cur.id, "aborted by the user")
 				c.drain(cur, i, waiting)
 				return results, errAborted
 			case <-ctx.Done():
-				c.abortMembers(cur.id, "coordinator stopping")
+				c.abortMembers(members, cur.id, "coordinator stopping")
 				return results, ctx.Err()
 			case ev := <-events:
-				if err := lostMember(ev, c.cfg.Members); err != nil {
-					c.abortMembers(cur.id, err.Error())
+				if err := lostMember(ev, members); err != nil {
+					c.abortMembers(members, cur.id, err.Error())
 					return results, err
 				}
 			}
@@ -417,8 +421,8 @@ func (c *Conductor) drain(cur *run, step, waiting int) {
 	}
 }
 
-func (c *Conductor) abortMembers(id, reason string) {
-	for _, m := range c.cfg.Members {
+func (c *Conductor) abortMembers(members []string, id, reason string) {
+	for _, m := range members {
 		_ = c.cfg.System.Send(m, MsgAbort, Abort{RaceID: id, Reason: reason})
 	}
 }

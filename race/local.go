@@ -69,7 +69,7 @@ func StartLocal(ctx context.Context, version string, cfg MemberConfig) (*Local, 
 
 // Close stops the member and the system.
 func (l *Local) Close() {
-	l.cancel()
 	l.System.Close()
+	l.cancel()
 	l.wg.Wait()
 }

@@ -41,9 +41,9 @@ func runRace(t *testing.T, req control.RaceRequest) *report.Race {
 		t.Fatal(err)
 	}
 	var last control.RaceProgress
-	c := NewConductor(Config{System: local.System, Members: []string{LocalMember}, Store: report.Store{Dir: t.TempDir()},
+	c := NewConductor(Config{System: local.System, Store: report.Store{Dir: t.TempDir()},
 		Progress: func(p control.RaceProgress) { last = p }})
-	r, err := c.Run(ctx, plan)
+	r, err := c.Run(ctx, plan, []string{LocalMember})
 	if err != nil {
 		t.Fatalf("race: %v", err)
 	}

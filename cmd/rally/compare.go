@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+
+	"rally/home"
+	"rally/report"
 )
 
 // compareCmd is `rally compare`: the difference between two saved races,
@@ -35,5 +39,40 @@ func (c *compareCmd) Validate() error {
 
 // Run prints the comparison.
 func (c *compareCmd) Run(ctx context.Context, e *env) error {
-	return notImplemented()
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	f, err := report.ParseFormat(c.ReportFormat)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if c.JSON {
+		f = report.JSON
+	}
+	store := report.Store{Dir: dir.Races()}
+	base, err := store.Load(c.Baseline)
+	if err != nil {
+		return usageErrorf("--baseline: %v", err)
+	}
+	cont, err := store.Load(c.Contender)
+	if err != nil {
+		return usageErrorf("--contender: %v", err)
+	}
+	cmp := report.Compare(base, cont)
+	if err := report.WriteComparison(e.Stdout, cmp, f); err != nil {
+		return err
+	}
+	if c.ReportFile == "" {
+		return nil
+	}
+	out, err := os.OpenFile(c.ReportFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteComparison(out, cmp, f); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -1,6 +1,10 @@
 package main
 
-import "context"
+import (
+	"context"
+
+	"rally/track"
+)
 
 // infoCmd is `rally info`: what a track contains, without running it
 // (wired in track).
@@ -23,5 +27,19 @@ Examples:
 
 // Run describes the track.
 func (c *infoCmd) Run(ctx context.Context, e *env) error {
-	return notImplemented()
+	params, err := track.ParseParams(c.TrackParams)
+	if err != nil {
+		return usageErrorf("--track-params: %v", err)
+	}
+	t, err := track.Load(track.LoadOptions{Path: c.TrackPath, Params: params})
+	if err != nil {
+		return err
+	}
+	var ch *track.Challenge
+	if c.Challenge != "" {
+		if ch, err = t.Challenge(c.Challenge); err != nil {
+			return err
+		}
+	}
+	return track.Describe(e.Stdout, t, ch, c.JSON)
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"rally/home"
+	"rally/report"
 )
 
 // listCmd is `rally list`: a group of subcommands, one per kind of thing.
@@ -45,5 +48,21 @@ func (c *listRacesCmd) Validate() error {
 
 // Run lists the races.
 func (c *listRacesCmd) Run(ctx context.Context, e *env) error {
-	return notImplemented()
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	races, listErr := report.Store{Dir: dir.Races()}.List()
+	if len(races) > c.Limit {
+		races = races[:c.Limit]
+	}
+	f := report.Text
+	if c.JSON {
+		f = report.JSON
+	}
+	if err := report.WriteList(e.Stdout, races, f); err != nil {
+		return err
+	}
+	// Broken races are reported after the readable ones, not instead.
+	return listErr
 }

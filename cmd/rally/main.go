@@ -126,16 +126,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel})))
 
 	if err := kctx.Run(); err != nil {
-		report(stderr, kctx.Command(), err)
+		reportError(stderr, kctx.Command(), err)
 		return exitCode(err)
 	}
 	return exitOK
 }
 
-// report prints a command's error for a person: inventory problems one per
+// reportError prints a command's error for a person: inventory problems one per
 // line as file:line:col (as compilers do, so editors can jump there),
 // anything else prefixed with the command.
-func report(w io.Writer, command string, err error) {
+func reportError(w io.Writer, command string, err error) {
 	var shown *shownError
 	if errors.As(err, &shown) {
 		return

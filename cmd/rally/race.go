@@ -33,5 +33,5 @@ Examples:
 
 // Run starts the race.
 func (c *raceCmd) Run(ctx context.Context, e *env) error {
-	return notImplemented()
+	return runRace(ctx, c, e)
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"rally/actor"
+	"rally/race"
 	"rally/worker"
 )
 
@@ -43,5 +47,8 @@ func (c *workerCmd) Run(ctx context.Context, e *env) error {
 		Version:    versionString(),
 		Stdin:      e.Stdin,
 		Stdout:     e.Stdout,
+		Setup: func(m *actor.Member, log *slog.Logger) {
+			race.Serve(m, race.MemberConfig{DataDir: filepath.Join(c.Workdir, "benchmarks", "data"), Logger: log})
+		},
 	})
 }

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"rally/control"
+	"rally/home"
+	"rally/race"
+	"rally/report"
+	"rally/track"
+)
+
+// runRace runs a race on the cluster that is up, or, when none is, on this
+// machine with an in-process load driver (the same protocol as a remote
+// worker). It prints progress to stderr and the summary report to stdout.
+func runRace(ctx context.Context, c *raceCmd, e *env) error {
+	if c.Track != "" {
+		return usageErrorf("--track %s: track repositories are not supported yet; give the track's directory with --track-path", c.Track)
+	}
+	if c.TrackPath == "" {
+		return usageErrorf("no track: give --track-path DIR")
+	}
+	if c.TargetHosts == "" {
+		return usageErrorf("no target: give --target-hosts host:port (provisioning clusters is not built yet)")
+	}
+	format, err := report.ParseFormat(c.ReportFormat)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	abs, err := filepath.Abs(c.TrackPath)
+	if err != nil {
+		return err
+	}
+	params, err := track.ParseParams(c.TrackParams)
+	if err != nil {
+		return usageErrorf("--track-params: %v", err)
+	}
+	tags, err := parseTags(c.UserTags)
+	if err != nil {
+		return usageErrorf("--user-tags: %v", err)
+	}
+	req := control.RaceRequest{
+		TrackPath: abs, Challenge: c.Challenge, TrackParams: params, TargetHosts: c.TargetHosts,
+		ClientOptions: c.ClientOptions, TestMode: c.TestMode, OnError: c.OnError, UserTags: tags,
+	}
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	store := report.Store{Dir: dir.Races()}
+
+	var r *report.Race
+	if name, client := runningCluster(ctx, dir, c.Cluster); client != nil {
+		r, err = raceOnCluster(ctx, name, client, store, req, e.Stderr)
+	} else if c.Cluster != "" {
+		return fmt.Errorf("cluster %s: %w", c.Cluster, control.ErrNotRunning)
+	} else {
+		r, err = raceLocally(ctx, dir, store, req, e.Stderr)
+	}
+	if r == nil {
+		return err
+	}
+	if werr := writeRaceReport(e.Stdout, r, format, c.ReportFile); werr != nil && err == nil {
+		err = werr
+	}
+	fmt.Fprintf(e.Stderr, "race %s %s; saved in %s\n", r.ID, r.Status, filepath.Join(store.Dir, r.ID))
+	if err == nil && r.Status != report.StatusCompleted {
+		err = fmt.Errorf("race %s %s: %s", r.ID, r.Status, r.Error)
+	}
+	return err
+}
+
+// runningCluster returns the cluster whose coordinator answers: the named
+// one, or the only one up.
+func runningCluster(ctx context.Context, dir home.Dir, name string) (string, *control.Client) {
+	if name == "" {
+		socks, _ := filepath.Glob(filepath.Join(dir.RunDir(), "*.sock"))
+		if len(socks) != 1 {
+			return "", nil
+		}
+		name = strings.TrimSuffix(filepath.Base(socks[0]), ".sock")
+	}
+	client := control.NewClient(dir.Socket(name))
+	if _, err := client.Status(ctx); err != nil {
+		return "", nil
+	}
+	return name, client
+}
+
+// raceLocally runs the race with an in-process load driver.
+func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req control.RaceRequest, progress io.Writer) (*report.Race, error) {
+	plan, err := race.Check(req)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "race %s/%s on this machine (no cluster is up: an in-process load driver)\n", plan.Track.Name, plan.Challenge.Name)
+	logger := slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: logLevel}))
+	local, err := race.StartLocal(context.Background(), versionString(), race.MemberConfig{DataDir: dir.Data(), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	defer local.Close()
+	pp := newProgressPrinter(progress)
+	conductor := race.NewConductor(race.Config{System: local.System, Store: store, Version: versionString(),
+		Logger: logger, Progress: pp.print})
+	stop := context.AfterFunc(ctx, func() {
+		fmt.Fprintln(progress, "aborting the race")
+		conductor.Abort()
+	})
+	defer stop()
+	return conductor.Run(context.Background(), plan, []string{race.LocalMember})
+}
+
+// raceOnCluster asks the cluster's coordinator to run the race and follows
+// its progress until it ends.
+func raceOnCluster(ctx context.Context, name string, client *control.Client, store report.Store, req control.RaceRequest, progress io.Writer) (*report.Race, error) {
+	evctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pp := newProgressPrinter(progress)
+	var id string
+	var idMu sync.Mutex
+	ended := make(chan control.RaceProgress, 1)
+	streamErr := make(chan error, 1)
+	go func() {
+		streamErr <- client.Events(evctx, func(ev control.Event) {
+			if ev.Kind != "race" || ev.Race == nil {
+				return
+			}
+			idMu.Lock()
+			mine := ev.Race.ID == id
+			idMu.Unlock()
+			if !mine {
+				return
+			}
+			pp.print(*ev.Race)
+			if ev.Race.State != control.RaceRunning {
+				select {
+				case ended <- *ev.Race:
+				default:
+				}
+			}
+		})
+	}()
+	idMu.Lock()
+	started, err := client.StartRace(ctx, req)
+	if err != nil {
+		idMu.Unlock()
+		return nil, fmt.Errorf("cluster %s: %w", name, err)
+	}
+	id = started.ID
+	idMu.Unlock()
+	fmt.Fprintf(progress, "race %s on cluster %s\n", id, name)
+	abortSent := false
+	for {
+		select {
+		case <-ended:
+			r, err := store.Load(id)
+			return r, err
+		case err := <-streamErr:
+			return nil, fmt.Errorf("cluster %s: event stream ended: %v", name, err)
+		case <-ctx.Done():
+			if !abortSent {
+				fmt.Fprintln(progress, "aborting the race")
+				_ = client.AbortRace(context.Background())
+				abortSent = true
+			}
+			ctx = context.Background()
+		}
+	}
+}
+
+func writeRaceReport(w io.Writer, r *report.Race, f report.Format, file string) error {
+	if err := report.WriteSummary(w, r, f); err != nil {
+		return err
+	}
+	if file == "" {
+		return nil
+	}
+	out, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteSummary(out, r, f); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func parseTags(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	tags := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q: want key:value", kv)
+		}
+		tags[k] = v
+	}
+	return tags, nil
+}
+
+// progressPrinter prints a line when a task changes state and, for running
+// tasks, about every two seconds.
+type progressPrinter struct {
+	w     io.Writer
+	mu    sync.Mutex
+	state map[string]string
+	last  time.Time
+}
+
+func newProgressPrinter(w io.Writer) *progressPrinter {
+	return &progressPrinter{w: w, state: map[string]string{}}
+}
+
+func (p *progressPrinter) print(rp control.RaceProgress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	periodic := time.Since(p.last) >= 2*time.Second
+	for _, t := range rp.Tasks {
+		changed := p.state[t.Task] != t.State
+		p.state[t.Task] = t.State
+		running := t.State == "running"
+		if t.State == "waiting" || (running && !periodic) || (!running && !changed) {
+			continue
+		}
+		line := fmt.Sprintf("  %-28s %-8s %8d requests", t.Task, t.State, t.Requests)
+		if t.Done >= 0 && t.State == "running" {
+			line += fmt.Sprintf(" %3.0f%%", 100*t.Done)
+		}
+		if t.Throughput > 0 {
+			line += fmt.Sprintf("  %.1f %s", t.Throughput, t.Unit)
+		}
+		if t.LatencyP50 > 0 {
+			line += fmt.Sprintf("  latency p50 %s p99 %s  service p50 %s", ms(t.LatencyP50), ms(t.LatencyP99), ms(t.ServiceTimeP50))
+		}
+		if t.Errors > 0 {
+			line += fmt.Sprintf("  errors %d", t.Errors)
+		}
+		fmt.Fprintln(p.w, line)
+	}
+	if periodic {
+		p.last = time.Now()
+	}
+	if rp.State != control.RaceRunning && rp.Error != "" {
+		fmt.Fprintf(p.w, "race %s: %s\n", rp.State, rp.Error)
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
