@@ -325,4 +325,3 @@ func (t *tail) String() string {
 	}
 	return strings.Join(t.lines, " | ")
 }
-

@@ -21,7 +21,7 @@ import (
 
 // Config is what the coordinator side needs.
 type Config struct {
-	System *actor.System
+	System  *actor.System
 	Store   report.Store
 	Version string
 	// TrackPathFor maps the request's track path to where a member finds
