@@ -89,7 +89,9 @@ type TaskPlan struct {
 	Epoch time.Time
 	// Seed makes Poisson schedules and id conflicts reproducible.
 	Seed uint64
-	// Progress receives events; nil means none.
+	// Progress receives events; nil means none. It is called from this
+	// call's goroutine only, but concurrent RunTask calls call it
+	// concurrently.
 	Progress func(ProgressEvent)
 	// Complete, when closed, ends the task after each client's current
 	// request (a parallel block's completed-by task has finished).

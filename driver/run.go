@@ -32,7 +32,9 @@ type Plan struct {
 	Epoch time.Time
 	// Seed makes Poisson schedules and id conflicts reproducible.
 	Seed uint64
-	// Progress receives events; nil means none.
+	// Progress receives events; nil means none. Tasks of a parallel block
+	// call it from their own goroutines, so it must be safe for concurrent
+	// use.
 	Progress func(ProgressEvent)
 	// NewClient overrides the HTTP client (tests, benchmarks); nil means
 	// NewClient(Transport, ...).

@@ -332,3 +332,30 @@ func TestPrepareRejectsWrongDownloadSize(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestConcurrentPrepareOfOneFile(t *testing.T) {
+	plain := genDocs(5000)
+	trackDir, dataDir := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(trackDir, "docs.json.zst"), compressZst(t, plain))
+	spec := Spec{Corpus: "c", SourceFile: "docs.json.zst", DocumentCount: 5000, UncompressedBytes: int64(len(plain))}
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			_, err := Prepare(context.Background(), spec, Options{TrackDir: trackDir, DataDir: dataDir})
+			errs <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := os.ReadFile(filepath.Join(dataDir, "c", "docs.json"))
+	if !bytes.Equal(got, plain) {
+		t.Fatal("content corrupted by concurrent preparation")
+	}
+	left, _ := filepath.Glob(filepath.Join(dataDir, "c", "*.part"))
+	if len(left) > 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

@@ -82,11 +82,11 @@ func BuildOffsetTable(dataFile string, progress func(Event)) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	tmp := OffsetTablePath(dataFile) + ".part"
-	out, err := os.Create(tmp)
+	out, err := createTemp(OffsetTablePath(dataFile))
 	if err != nil {
 		return 0, err
 	}
+	tmp := out.Name()
 	bw := bufio.NewWriter(out)
 	var lines, offset int64
 	var lastByte byte = '\n'

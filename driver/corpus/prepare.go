@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -82,6 +83,21 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
+// fileLocks serialises preparation of the same file within the process.
+var fileLocks sync.Map // string -> *sync.Mutex
+
+func lockFile(key string) (unlock func()) {
+	m, _ := fileLocks.LoadOrStore(key, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// createTemp creates a uniquely named temporary file beside final.
+func createTemp(final string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".*.part")
+}
+
 // archive suffixes Prepare can decompress.
 var archiveSuffixes = []string{".bz2", ".gz", ".zst"}
 
@@ -104,6 +120,11 @@ func Prepare(ctx context.Context, spec Spec, o Options) (string, error) {
 	if spec.SourceFile == "" {
 		return "", fmt.Errorf("corpus %q: documents entry has no source-file", spec.Corpus)
 	}
+	// One preparation per file at a time in this process; other processes
+	// are safe too, because every file is written under a unique temporary
+	// name and renamed into place complete.
+	unlock := lockFile(filepath.Join(o.DataDir, spec.Corpus, spec.SourceFile))
+	defer unlock()
 	path, err := prepareFile(ctx, spec, o)
 	if err != nil {
 		return "", fmt.Errorf("corpus %q: %s: %w", spec.Corpus, spec.SourceFile, err)
@@ -232,11 +253,11 @@ func download(ctx context.Context, o Options, url, dst string, wantSize int64) e
 	if total < 0 {
 		total = wantSize
 	}
-	tmp := dst + ".part"
-	f, err := os.Create(tmp)
+	f, err := createTemp(dst)
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}
+	tmp := f.Name()
 	pw := &progressWriter{kind: KindDownload, file: filepath.Base(dst), total: total, report: o.Progress}
 	n, err := io.Copy(io.MultiWriter(f, pw), resp.Body)
 	if cerr := f.Close(); err == nil {
@@ -284,11 +305,11 @@ func decompress(ctx context.Context, archive, out string, want int64, progress f
 	default:
 		return fmt.Errorf("decompress %s: this archive type is not supported (use .bz2, .gz or .zst)", archive)
 	}
-	tmp := out + ".part"
-	f, err := os.Create(tmp)
+	f, err := createTemp(out)
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	pw := &progressWriter{kind: KindDecompress, file: filepath.Base(out), total: want, report: progress}
 	n, err := io.Copy(io.MultiWriter(bw, pw), r)
