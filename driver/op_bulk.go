@@ -21,8 +21,8 @@ type bulkFile struct {
 	spec corpus.Spec
 	// corpusIndex orders files by corpus for Rally's staggering.
 	corpusIndex int
-	// action is the constant action-and-metadata line ("" when the file
-	// carries its own); idPrefix/idSuffix frame generated ids.
+	// action is the constant action-and-metadata line: nil when the file
+	// carries its own or when ids are generated per document (conflicts).
 	action   []byte
 	target   string
 	typ      string
@@ -218,7 +218,11 @@ func (b *bulkSpec) newFile(c track.Corpus, d track.Documents) (*bulkFile, error)
 		return nil, fmt.Errorf("documents have no target-index or target-data-stream")
 	}
 	if b.conflicts.mode == "" {
-		f.action = actionLine(map[bool]string{true: "create", false: "index"}[f.create], f.target, f.typ, "")
+		verb := "index"
+		if f.create {
+			verb = "create" // data streams are append-only
+		}
+		f.action = actionLine(verb, f.target, f.typ, "")
 	}
 	return f, nil
 }
