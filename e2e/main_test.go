@@ -19,7 +19,7 @@ import (
 )
 
 // rallyBin and labBin are the binaries under test, built once.
-var rallyBin, labBin string
+var rallyBin, labBin, estargetBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "rally-e2e-bin")
@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 	}
 	rallyBin = filepath.Join(dir, "rally")
 	labBin = filepath.Join(dir, "rally-lab")
-	for bin, pkg := range map[string]string{rallyBin: "rally/cmd/rally", labBin: "rally/cmd/rally-lab"} {
+	estargetBin = filepath.Join(dir, "estarget")
+	for bin, pkg := range map[string]string{rallyBin: "rally/cmd/rally", labBin: "rally/cmd/rally-lab", estargetBin: "rally/cmd/estarget"} {
 		build := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
