@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"rally/lab"
 	"rally/metrics"
 	"rally/report"
 )
@@ -20,7 +21,15 @@ import (
 func startTarget(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, estargetBin, append([]string{"--listen", "127.0.0.1:0", "--log-level", "error"}, args...)...)
+	listen := "127.0.0.1:0"
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--listen" {
+			listen = args[i+1]
+			args = append(args[:i:i], args[i+2:]...)
+			break
+		}
+	}
+	cmd := exec.CommandContext(ctx, estargetBin, append([]string{"--listen", listen, "--log-level", "error"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -146,5 +155,38 @@ func TestThroughputControl(t *testing.T) {
 	}
 	if ts.Errors != 0 {
 		t.Errorf("%d errors", ts.Errors)
+	}
+}
+
+// TestRaceOnCluster runs the sample track on the load drivers of a lab
+// cluster: the coordinator pushes the track to each host, the workers there
+// run the clients against a target on the lab's bridge, and the merged
+// report comes back.
+func TestRaceOnCluster(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	target := startTarget(t, "--listen", l.Gateway()+":0")
+	u.must("up", "--detach", "-i", l.InventoryFile())
+	t.Cleanup(func() { u.rally("down") })
+	r := u.must("race", "--track-path", "../examples/tracks/tiny", "--target-hosts", target, "--report-format", "json")
+	race := raceJSON(t, r)
+	if race.Status != "completed" || len(race.Hosts) != 2 {
+		t.Fatalf("race: status %s (%s), hosts %v\n%s", race.Status, race.Error, race.Hosts, r.stderr)
+	}
+	if race.Summary.Cluster.DocCount != 2000 {
+		t.Errorf("documents stored: %d, want 2000", race.Summary.Cluster.DocCount)
+	}
+	if !strings.Contains(r.stderr, "on cluster") {
+		t.Errorf("race did not run on the cluster:\n%s", r.stderr)
+	}
+	for _, h := range l.Hosts() {
+		files, err := l.Files(context.Background(), h.Name, "/root/.rally/tracks")
+		if err != nil || len(files) == 0 {
+			t.Errorf("%s: track not pushed: %v %v", h.Name, files, err)
+		}
+	}
+	u.must("down")
+	for _, h := range l.Hosts() {
+		assertClean(t, l, h.Name)
 	}
 }
