@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -286,7 +287,17 @@ func describeText(w io.Writer, t *Track, challenges []Challenge) error {
 	}
 	fmt.Fprintf(tw, "Path\t%s\n", t.Dir)
 	if docs > 0 {
-		fmt.Fprintf(tw, "Documents\t%s (%s compressed, %s uncompressed)\n", number(docs), sizeOrNA(comp), sizeOrNA(uncomp))
+		var sizes []string
+		if comp != nil {
+			sizes = append(sizes, size(*comp)+" compressed")
+		}
+		if uncomp != nil {
+			sizes = append(sizes, size(*uncomp)+" uncompressed")
+		}
+		if len(sizes) == 0 {
+			sizes = []string{"sizes unknown"}
+		}
+		fmt.Fprintf(tw, "Documents\t%s (%s)\n", number(docs), strings.Join(sizes, ", "))
 	}
 	if len(t.Params) > 0 {
 		fmt.Fprintf(tw, "Parameters\t%s\n", formatParams(t.Params))
@@ -333,15 +344,16 @@ func describeText(w io.Writer, t *Track, challenges []Challenge) error {
 	}
 	if len(t.Corpora) > 0 {
 		fmt.Fprintf(ew, "\nCorpora\n")
+		fmt.Fprintf(tw, "  Corpus / file\tDocuments\tCompressed\tUncompressed\tTarget\n")
 		for _, c := range t.Corpora {
 			d, cb, ub := totals([]Corpus{c})
-			fmt.Fprintf(tw, "  %s\t%s docs\t%s\t%s\t%s\n", c.Name, number(d), sizeOrNA(cb), sizeOrNA(ub), plural(len(c.Documents), "file"))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Name, number(d), sizeOrNA(cb), sizeOrNA(ub), plural(len(c.Documents), "file"))
 			for _, f := range c.Documents {
 				tgt := "-> " + target(f)
 				if f.IncludesActionAndMetaData {
 					tgt = "(action lines in file)"
 				}
-				fmt.Fprintf(tw, "    %s\t%s docs\t%s\t%s\t%s\n", f.SourceFile, number(f.DocumentCount),
+				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", f.SourceFile, number(f.DocumentCount),
 					sizeOrNA(knownSize(f.CompressedBytes)), sizeOrNA(knownSize(f.UncompressedBytes)), tgt)
 			}
 		}
@@ -381,7 +393,14 @@ func describeText(w io.Writer, t *Track, challenges []Challenge) error {
 		}
 		tw.Flush()
 		if reqs := t.CustomRequirements(&c); len(reqs) > 0 {
-			fmt.Fprintf(ew, "\n  Needs a track.py (not run by this tool): %s\n", plural(len(reqs), "task requirement"))
+			var names []string
+			for _, r := range reqs {
+				n := r.Kind + " " + r.Name
+				if !slices.Contains(names, n) {
+					names = append(names, n)
+				}
+			}
+			fmt.Fprintf(ew, "\n  Needs the track's track.py, which this tool does not run: %s\n", strings.Join(names, ", "))
 		}
 	}
 	if len(t.Warnings) > 0 {
@@ -422,7 +441,9 @@ func writeTaskRow(w io.Writer, num string, t Task) {
 		measure = plural(t.Iterations, "iter")
 	}
 	tgt := "-"
-	if t.TargetThroughput > 0 {
+	if t.TargetThroughput >= testModeThroughput {
+		tgt = "unthrottled (test mode)"
+	} else if t.TargetThroughput > 0 {
 		tgt = strconv.FormatFloat(roundTo(t.TargetThroughput, 3), 'f', -1, 64) + " " + throughputUnit(t)
 		if t.TargetInterval > 0 {
 			tgt += " (every " + seconds(t.TargetInterval) + ")"
@@ -499,7 +520,7 @@ func size(n int64) string {
 
 func sizeOrNA(n *int64) string {
 	if n == nil {
-		return "size n/a"
+		return "-"
 	}
 	return size(*n)
 }

@@ -20,6 +20,8 @@ import (
 //     (an addition of ours) as a YAML mapping;
 //   - otherwise, text that parses as JSON must be an object
 //     ('{"bulk_size": 500}');
+//   - text starting with '{' that is not valid JSON is an error (Rally
+//     would split it at commas);
 //   - otherwise it is a comma-separated list of key:value pairs
 //     ("bulk_size:500,index_settings_mode:'append',replicas:none").
 //
@@ -49,6 +51,11 @@ func ParseParams(s string) (map[string]any, error) {
 			return nil, fmt.Errorf("track params %s: %w", shorten(trimmed), err)
 		}
 		return m, nil
+	}
+	if strings.HasPrefix(trimmed, "{") {
+		// Rally would go on and split broken JSON at commas; nobody means that.
+		_, err := decodeParamsJSON([]byte(trimmed))
+		return nil, fmt.Errorf("track params %s look like JSON but do not parse: %w", shorten(trimmed), err)
 	}
 	out := map[string]any{}
 	for _, kv := range strings.Split(s, ",") {

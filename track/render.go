@@ -155,7 +155,27 @@ func (te *templateEnv) templateError(src *source, err error) error {
 		if se.Raw != "" {
 			e.Msg += fmt.Sprintf(" (near %q)", se.Raw)
 		}
-		if f, l, c, ok := src.originOfLine(se.Line, se.Column); ok {
+		line, col := se.Line, se.Column
+		if strings.Contains(se.Message, "Unexpected EOF") {
+			// An unclosed block is only noticed at the end of the text; point
+			// at the block that was never closed instead.
+			if l, c, name, ok := unclosedBlock(src.text, te.cfg); ok {
+				line, col = l, c
+				e.Msg = fmt.Sprintf("template syntax error: {%% %s %%} is never closed (%s)", name, se.Message)
+			}
+		}
+		if line == 0 {
+			// Lexer errors reach the parser without a position; find the
+			// error token ourselves.
+			if off, msg, ok := lexError(src.text, te.cfg); ok {
+				e.Msg = "template syntax error: " + msg
+				if f, l, c, ok := src.origin(off); ok {
+					e.File, e.Line, e.Col = te.display(f), l, c
+				}
+				return e
+			}
+		}
+		if f, l, c, ok := src.originOfLine(line, col); ok {
 			e.File, e.Line, e.Col = te.display(f), l, c
 		}
 		return e
@@ -170,6 +190,74 @@ func (te *templateEnv) templateError(src *source, err error) error {
 	}
 	e.Msg = "template error: " + rootCause(msg)
 	return e
+}
+
+// lexError returns the byte offset and message of the first lexer error in
+// text.
+func lexError(text string, cfg *config.Config) (off int, msg string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	stream := tokens.LexAll(text, cfg)
+	for !stream.EOF() {
+		if stream.IsError() {
+			tok := stream.Current()
+			return tok.Pos, tok.Val, true
+		}
+		stream.Next()
+	}
+	return 0, "", false
+}
+
+// blockOpeners are the tags that need an end tag.
+var blockOpeners = map[string]bool{"if": true, "for": true, "macro": true, "call": true, "filter": true,
+	"block": true, "with": true, "autoescape": true, "trans": true}
+
+// unclosedBlock finds the innermost block tag of text that has no end tag,
+// returning its 1-based line and byte column.
+func unclosedBlock(text string, cfg *config.Config) (line, col int, name string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	var toks []*tokens.Token
+	for stream := tokens.LexAll(text, cfg); !stream.End(); {
+		toks = append(toks, stream.Next())
+	}
+	type open struct {
+		name      string
+		line, col int
+	}
+	var stack []open
+	for i := 1; i < len(toks); i++ {
+		tok, begin := toks[i], toks[i-1]
+		if tok.Type != tokens.Name || begin.Type != tokens.BlockBegin {
+			continue
+		}
+		switch {
+		case blockOpeners[tok.Val]:
+			stack = append(stack, open{tok.Val, begin.Line, begin.Col})
+		case tok.Val == "set":
+			// {% set x %}...{% endset %} is a block; {% set x = 1 %} is not.
+			assign := false
+			for j := i + 1; j < len(toks) && toks[j].Type != tokens.BlockEnd; j++ {
+				assign = assign || toks[j].Type == tokens.Assign
+			}
+			if !assign {
+				stack = append(stack, open{"set", begin.Line, begin.Col})
+			}
+		case strings.HasPrefix(tok.Val, "end") && len(stack) > 0 && stack[len(stack)-1].name == tok.Val[3:]:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) == 0 {
+		return 0, 0, "", false
+	}
+	top := stack[len(stack)-1]
+	return top.line, top.col, top.name, true
 }
 
 // rootCause keeps the last part of gonja's chain of wrapped messages,
