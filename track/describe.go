@@ -27,6 +27,7 @@ func Describe(w io.Writer, t *Track, c *Challenge, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(describeJSON(t, challenges))
 	}
 	return describeText(w, t, challenges)

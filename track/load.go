@@ -222,6 +222,9 @@ func caretPad(text string, col int) string {
 // Challenge returns the challenge with this name; an empty name gives the
 // default challenge (the only one when the track has one).
 func (t *Track) Challenge(name string) (*Challenge, error) {
+	if len(t.Challenges) == 0 {
+		return nil, fmt.Errorf("track %s has no challenges", t.Name)
+	}
 	if name == "" {
 		for i := range t.Challenges {
 			if t.Challenges[i].Default {

@@ -1,6 +1,7 @@
 package track
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -375,5 +376,42 @@ func TestExampleTinyTrack(t *testing.T) {
 	}
 	if d.TargetIndex != "tiny" || d.DocumentArchive != "" {
 		t.Errorf("documents = %+v", d)
+	}
+}
+
+func TestLoad_concurrent_loads_do_not_interfere(t *testing.T) {
+	done := make(chan error, 2*len(sharedTracks))
+	for i := 0; i < 2; i++ {
+		for _, name := range sharedTracks {
+			go func() {
+				tr, err := Load(LoadOptions{Path: sharedTrackPath(name), Now: fixedNow, Params: map[string]any{"bulk_indexing_clients": int64(3 + i)}})
+				if err == nil {
+					for _, task := range tr.Challenges[0].Schedule {
+						if task.Tasks[0].Operation.Type == "bulk" && task.Tasks[0].Clients != 3+i {
+							err = fmt.Errorf("%s: bulk clients %d, want %d", name, task.Tasks[0].Clients, 3+i)
+						}
+					}
+				}
+				done <- err
+			}()
+		}
+	}
+	for range 2 * len(sharedTracks) {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{"nested", "http_logs"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Load(LoadOptions{Path: sharedTrackPath(name), Now: fixedNow}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

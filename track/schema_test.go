@@ -300,3 +300,10 @@ func TestSchema_templates(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestSchema_empty_challenges(t *testing.T) {
+	tr := mustLoadString(t, `{"challenges": []}`)
+	if _, err := tr.Challenge(""); err == nil || !strings.Contains(err.Error(), "has no challenges") {
+		t.Errorf("err = %v", err)
+	}
+}
