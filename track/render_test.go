@@ -175,3 +175,17 @@ func TestDates(t *testing.T) {
 		t.Errorf("daysBetween rounds toward -inf like Python's timedelta.days: got %d", d)
 	}
 }
+
+func TestRender_collect_macro_fallback(t *testing.T) {
+	// Single quotes do not match Rally's inlining expression; the
+	// rally.collect macro (glob + include) renders the parts instead, with
+	// paths relative to the track directory, as in Rally.
+	tr := mustLoadString(t, `{% import "rally.helpers" as rally with context %}
+{% set size = 7 %}
+{"operations": [{{ rally.collect(parts='ops/*.json') }}], "schedule": [{"operation": "a"}, {"operation": "b"}]}`,
+		"ops/a.json", `{"name": "a", "operation-type": "search", "size": {{ size }}}`,
+		"ops/b.json", `{"name": "b", "operation-type": "search"}`)
+	if len(tr.Operations) != 2 || tr.Operations[0].Params["size"] != jsonNumber("7") {
+		t.Errorf("operations = %+v", tr.Operations)
+	}
+}
