@@ -21,8 +21,8 @@ type LoadOptions struct {
 	TestMode bool
 
 	// AllowUnusedParams turns the error for track parameters the track
-	// never refers to into a warning (Track.Warnings), like Rally's
-	// --track-params-ignore-unused... setting.
+	// never refers to into a warning (Track.Warnings), as Rally's track
+	// setting params.ignore_unused does.
 	AllowUnusedParams bool
 	// BuildFlavor is the template global build_flavor; "default" when
 	// empty ("serverless" makes Rally's tracks drop settings serverless
