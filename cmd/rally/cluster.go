@@ -33,12 +33,17 @@ type upOptions struct {
 	ConnectTimeout    time.Duration
 	// serve is set in the detached child: progress goes to fd 3.
 	serve bool
+	// TUI attaches the terminal UI while the cluster forms (a terminal,
+	// no --detach, no --no-tui); Race is what its `r` key starts.
+	TUI  bool
+	Race control.RaceRequest
 }
 
 // runUp forms the cluster of an inventory, in the foreground (until
 // `rally down` or Ctrl-C, which tears down) or detached (a background
 // coordinator; this command returns once every host joined or failed).
-func runUp(ctx context.Context, o upOptions, stdout io.Writer) error {
+func runUp(ctx context.Context, o upOptions, e *env) error {
+	stdout := e.Stdout
 	inv, err := inventory.Load(o.Inventory)
 	if err != nil {
 		return err
@@ -52,6 +57,9 @@ func runUp(ctx context.Context, o upOptions, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "cluster %s is already up (coordinator pid %d, %d hosts); nothing changed\n",
 			inv.Cluster, st.Coordinator.PID, len(st.Hosts))
 		return nil
+	}
+	if o.TUI && !o.serve {
+		return upWithTUI(ctx, o, inv, dir, o.Race, e)
 	}
 	if o.Detach && !o.serve {
 		return detach(ctx, o, inv, dir, stdout)
@@ -129,25 +137,26 @@ func runUp(ctx context.Context, o upOptions, stdout io.Writer) error {
 	return nil
 }
 
-// detach starts this executable as a background coordinator (own session,
-// log file) and relays its progress until it is ready or fails.
-func detach(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home.Dir, stdout io.Writer) error {
+// startDetached starts this executable as a background coordinator (own
+// session, output to the cluster's coordinator.log). Its progress lines
+// arrive on the returned pipe, which ends with "ready" or "error: ...".
+func startDetached(o upOptions, inv *inventory.Inventory, dir home.Dir) (*exec.Cmd, *os.File, string, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	logPath := dir.CoordinatorLog(inv.Cluster)
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	defer logFile.Close()
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	abs, _ := filepath.Abs(o.Inventory)
 	args := []string{"up", "-i", abs, "--detach", "--serve-detached",
@@ -166,25 +175,21 @@ func detach(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		pr.Close()
-		return fmt.Errorf("start coordinator: %w", err)
+		return nil, nil, "", fmt.Errorf("start coordinator: %w", err)
 	}
 	pw.Close()
-	fmt.Fprintf(stdout, "coordinator pid %d, log %s\n", cmd.Process.Pid, logPath)
-	ready := false
-	var lastErr string
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "ready":
-			ready = true
-		case strings.HasPrefix(line, "error: "):
-			lastErr = strings.TrimPrefix(line, "error: ")
-		default:
-			fmt.Fprintln(stdout, line)
-		}
+	return cmd, pr, logPath, nil
+}
+
+// detach starts a background coordinator and relays its progress until it
+// is ready or fails.
+func detach(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home.Dir, stdout io.Writer) error {
+	cmd, pr, logPath, err := startDetached(o, inv, dir)
+	if err != nil {
+		return err
 	}
-	pr.Close()
+	fmt.Fprintf(stdout, "coordinator pid %d, log %s\n", cmd.Process.Pid, logPath)
+	ready, lastErr := relayProgress(pr, stdout)
 	if ready {
 		_ = cmd.Process.Release()
 		return nil
@@ -194,6 +199,69 @@ func detach(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home
 		lastErr = "coordinator exited before the cluster was up; see " + logPath
 	}
 	return errors.New(lastErr)
+}
+
+// relayProgress copies a detached coordinator's progress lines until the
+// pipe ends, telling whether it said ready and its last error.
+func relayProgress(pr *os.File, w io.Writer) (ready bool, lastErr string) {
+	defer pr.Close()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "ready":
+			ready = true
+		case strings.HasPrefix(line, "error: "):
+			lastErr = strings.TrimPrefix(line, "error: ")
+		default:
+			fmt.Fprintln(w, line)
+		}
+	}
+	return ready, lastErr
+}
+
+// upWithTUI starts a background coordinator and attaches the terminal UI
+// to it while the cluster forms. Quitting the UI leaves the cluster up.
+func upWithTUI(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home.Dir, race control.RaceRequest, e *env) error {
+	cmd, pr, logPath, err := startDetached(o, inv, dir)
+	if err != nil {
+		return err
+	}
+	exited := make(chan string, 1)
+	go func() {
+		ready, lastErr := relayProgress(pr, io.Discard)
+		if !ready {
+			_ = cmd.Wait()
+			exited <- lastErr
+			return
+		}
+		_ = cmd.Process.Release()
+	}()
+	client := control.NewClient(dir.Socket(inv.Cluster))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := client.Status(ctx); err == nil {
+			break
+		}
+		select {
+		case msg := <-exited:
+			if msg == "" {
+				msg = "coordinator exited before its control socket answered; see " + logPath
+			}
+			return errors.New(msg)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("coordinator's control socket did not answer within 15s; see %s", logPath)
+		}
+	}
+	if err := runTUI(ctx, inv.Cluster, client, race, e); err != nil {
+		return err
+	}
+	if _, err := client.Status(context.Background()); err == nil {
+		fmt.Fprintf(e.Stdout, "cluster %s keeps running: \"rally tui\" to watch it, \"rally down\" to tear it down\n", inv.Cluster)
+	}
+	return nil
 }
 
 func progressLine(ev control.Event) string {

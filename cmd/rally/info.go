@@ -33,7 +33,7 @@ func (c *infoCmd) Run(ctx context.Context, e *env) error {
 	}
 	t, err := track.Load(track.LoadOptions{Path: c.TrackPath, Params: params})
 	if err != nil {
-		return err
+		return &usageError{err: err} // the track is the user's input
 	}
 	var ch *track.Challenge
 	if c.Challenge != "" {

@@ -25,6 +25,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"rally/inventory"
+	"rally/track"
 )
 
 // Exit codes, as documented in ARCHITECTURE.md.
@@ -155,8 +156,9 @@ func exitCode(err error) int {
 		usage    *usageError
 		problems inventory.Problems
 		parse    *kong.ParseError
+		trackErr *track.Error
 	)
-	if errors.As(err, &usage) || errors.As(err, &problems) || errors.As(err, &parse) {
+	if errors.As(err, &usage) || errors.As(err, &problems) || errors.As(err, &parse) || errors.As(err, &trackErr) {
 		return exitUsage
 	}
 	return exitFailure

@@ -139,11 +139,11 @@ func TestExitCodes(t *testing.T) {
 		{"missing_track_dir_is_bad_input", []string{"info", "--track-path", filepath.Join(trackDir, "nope")}, 2, "rally: error: --track-path: stat …"},
 		{"negative_parallel_is_bad_usage", []string{"up", "-i", "x.yaml", "--parallel", "0"}, 2, "rally: error: up: --parallel 0: want 1 or more\n…"},
 		{"json_without_check_is_bad_usage", []string{"up", "-i", "x.yaml", "--json"}, 2, "rally: error: up: --json: only with --check\n…"},
-		{"race_is_not_implemented", []string{"race", "--track-path", trackDir}, 1, "rally race: not implemented yet\n"},
-		{"info_is_not_implemented", []string{"info", "--track-path", trackDir}, 1, "rally info: not implemented yet\n"},
-		{"tui_is_not_implemented", []string{"tui"}, 1, "rally tui: not implemented yet\n"},
-		{"list_races_is_not_implemented", []string{"list", "races", "--json"}, 1, "rally list races: not implemented yet\n"},
-		{"compare_is_not_implemented", []string{"compare", "--baseline", "a", "--contender", "b"}, 1, "rally compare: not implemented yet\n"},
+		{"race_without_target_is_bad_usage", []string{"race", "--track-path", trackDir}, 2, "rally race: no target: give --target-hosts…"},
+		{"race_by_track_name_is_not_supported", []string{"race", "--track", "geonames", "--target-hosts", "127.0.0.1:9200"}, 2, "rally race: --track geonames: track repositories are not supported yet…"},
+		{"info_without_track_json_is_bad_input", []string{"info", "--track-path", trackDir}, 2, "rally info: …"},
+		{"tui_without_cluster_fails", []string{"tui"}, 1, "rally tui: no coordinator is running…"},
+		{"compare_unknown_races_is_bad_usage", []string{"compare", "--baseline", "a", "--contender", "b"}, 2, "rally compare: --baseline: …"},
 		{"worker_without_workdir_is_bad_usage", []string{"worker", "--name", "h1"}, 2, "rally: error: missing flags: --workdir=DIR\n…"},
 	}
 	for _, tt := range tests {

@@ -99,7 +99,7 @@ func runningCluster(ctx context.Context, dir home.Dir, name string) (string, *co
 func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req control.RaceRequest, progress io.Writer) (*report.Race, error) {
 	plan, err := race.Check(req)
 	if err != nil {
-		return nil, err
+		return nil, &usageError{err: err} // the track, target or options are the user's input
 	}
 	fmt.Fprintf(progress, "race %s/%s on this machine (no cluster is up: an in-process load driver)\n", plan.Track.Name, plan.Challenge.Name)
 	logger := slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: logLevel}))

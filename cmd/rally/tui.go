@@ -1,11 +1,64 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/charmbracelet/x/term"
+
+	"rally/control"
+	"rally/home"
+	"rally/track"
+	"rally/tui"
+)
 
 // tuiCmd is `rally tui`: a terminal UI on a running cluster's event stream
 // (wired in tui).
 type tuiCmd struct {
-	Cluster string `placeholder:"NAME" help:"The cluster to watch (default: the only one that is up)."`
+	Cluster      string `placeholder:"NAME" help:"The cluster to watch (default: the only one that is up)."`
+	RaceDefaults `embed:""`
+}
+
+// RaceDefaults are the race the TUI's r key starts.
+type RaceDefaults struct {
+	TrackPath     string `placeholder:"DIR" help:"The track the TUI's r key races (a directory holding track.json)."`
+	Challenge     string `placeholder:"NAME" help:"Its challenge (default: the track's default)."`
+	TrackParams   string `placeholder:"PARAMS" help:"Its track parameters, as key:value pairs or a JSON/YAML file."`
+	TargetHosts   string `placeholder:"HOSTS" help:"The Elasticsearch endpoints the TUI's race targets, e.g. 10.0.0.21:9200."`
+	ClientOptions string `placeholder:"OPTIONS" help:"HTTP client options of that race."`
+}
+
+func (d RaceDefaults) request() (control.RaceRequest, error) {
+	req := control.RaceRequest{Challenge: d.Challenge, TargetHosts: d.TargetHosts, ClientOptions: d.ClientOptions}
+	if d.TrackPath != "" {
+		abs, err := filepath.Abs(d.TrackPath)
+		if err != nil {
+			return req, err
+		}
+		req.TrackPath = abs
+	}
+	params, err := track.ParseParams(d.TrackParams)
+	if err != nil {
+		return req, usageErrorf("--track-params: %v", err)
+	}
+	if len(params) > 0 {
+		req.TrackParams = params
+	}
+	return req, nil
+}
+
+// runTUI runs the terminal UI on a coordinator's control socket.
+func runTUI(ctx context.Context, cluster string, client *control.Client, race control.RaceRequest, e *env) error {
+	return tui.Run(ctx, client, tui.Options{Cluster: cluster, Race: race, NoColor: os.Getenv("NO_COLOR") != ""}, e.Stdin, e.Stdout)
+}
+
+// isTerminal tells whether w is a terminal (then people read it).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
 // Help is the detailed description shown by `rally tui --help`.
@@ -20,5 +73,20 @@ Examples:
 
 // Run shows the UI until the user quits.
 func (c *tuiCmd) Run(ctx context.Context, e *env) error {
-	return notImplemented()
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	race, err := c.RaceDefaults.request()
+	if err != nil {
+		return err
+	}
+	name, client := runningCluster(ctx, dir, c.Cluster)
+	if client == nil {
+		if c.Cluster != "" {
+			return fmt.Errorf("cluster %s: %w", c.Cluster, control.ErrNotRunning)
+		}
+		return fmt.Errorf("%w: start a cluster with rally up -i hosts.yaml (or name one with --cluster)", control.ErrNotRunning)
+	}
+	return runTUI(ctx, name, client, race, e)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"rally/control"
 	"rally/inventory"
 )
 
@@ -22,6 +23,7 @@ type upCmd struct {
 	NoTUI             bool          `name:"no-tui" help:"Print progress lines instead of the terminal UI."`
 	Parallel          int           `default:"16" placeholder:"N" help:"Dial at most N hosts at once (default: ${default})."`
 	ConnectTimeout    time.Duration `placeholder:"DURATION" help:"SSH connect timeout for hosts whose inventory entry sets no ssh.connect_timeout, e.g. 5s (default: 10s)."`
+	RaceDefaults      `embed:""`
 	// ServeDetached marks the background coordinator that --detach starts.
 	ServeDetached bool `hidden:"" name:"serve-detached" help:"Internal: this process is the detached coordinator."`
 }
@@ -57,7 +59,17 @@ func (c *upCmd) Run(ctx context.Context, e *env) error {
 	if c.Check {
 		return c.check(e)
 	}
+	var race control.RaceRequest
+	tuiMode := !c.Detach && !c.NoTUI && !c.ServeDetached && isTerminal(e.Stdout)
+	if tuiMode {
+		var err error
+		if race, err = c.RaceDefaults.request(); err != nil {
+			return err
+		}
+	}
 	return runUp(ctx, upOptions{
+		TUI:               tuiMode,
+		Race:              race,
 		Inventory:         c.Inventory,
 		Detach:            c.Detach,
 		AcceptNewHostKeys: c.AcceptNewHostKeys,
@@ -65,7 +77,7 @@ func (c *upCmd) Run(ctx context.Context, e *env) error {
 		Parallel:          c.Parallel,
 		ConnectTimeout:    c.ConnectTimeout,
 		serve:             c.ServeDetached,
-	}, e.Stdout)
+	}, e)
 }
 
 // checkResult is the stable JSON of `rally up --check --json`.
