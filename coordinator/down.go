@@ -59,11 +59,13 @@ func (c *Coordinator) Down(ctx context.Context, keepFiles bool) control.DownRepo
 // goroutine it owns returns.
 func (c *Coordinator) Close() {
 	c.cancel()
+	// Closing the broadcaster first ends the event streams, which would
+	// otherwise keep Shutdown waiting for their handlers.
+	c.events.close()
 	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = c.srv.Shutdown(shut)
 	os.Remove(c.socket)
-	c.events.close()
 	c.wg.Wait()
 	select {
 	case <-c.done:
