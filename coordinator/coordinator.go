@@ -128,10 +128,12 @@ func Start(ctx context.Context, cfg Config) (*Coordinator, error) {
 		cfg.Logger.Warn("no static build of this executable", "err", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	events := newBroadcaster()
+	cfg.Logger = slog.New(teeHandler{inner: cfg.Logger.Handler(), publish: events.publish})
 	c := &Coordinator{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		events:  newBroadcaster(),
+		events:  events,
 		started: time.Now(),
 		socket:  cfg.Home.Socket(cluster),
 		build:   self,

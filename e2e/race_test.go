@@ -190,3 +190,36 @@ func TestRaceOnCluster(t *testing.T) {
 		assertClean(t, l, h.Name)
 	}
 }
+
+// TestInfoRendersRallyTracks: every Rally track kept as test material
+// renders with `rally info`, and operations that need a track.py are named.
+func TestInfoRendersRallyTracks(t *testing.T) {
+	u := newUser(t)
+	dirs, err := filepath.Glob("../track/testdata/rally-tracks/*/track.json")
+	if err != nil || len(dirs) != 5 {
+		t.Fatalf("tracks: %v %v", dirs, err)
+	}
+	needsPython := 0
+	for _, file := range dirs {
+		dir := filepath.Dir(file)
+		r := u.must("info", "--track-path", dir)
+		if !strings.Contains(r.stdout, filepath.Base(dir)) {
+			t.Errorf("%s: info does not name the track:\n%s", dir, r.stdout)
+		}
+		if strings.Contains(r.stdout, "track.py") {
+			needsPython++
+		}
+		var js map[string]any
+		if err := json.Unmarshal([]byte(u.must("info", "--json", "--track-path", dir).stdout), &js); err != nil {
+			t.Errorf("%s: info --json: %v", dir, err)
+		}
+	}
+	if needsPython == 0 {
+		t.Error("no track reports an operation that needs track.py (nested, geonames and http_logs have some)")
+	}
+	// A race of a challenge that needs track.py is refused up front, naming it.
+	r := u.rally("race", "--track-path", "../track/testdata/rally-tracks/nested", "--target-hosts", "127.0.0.1:1")
+	if r.code != 2 || !strings.Contains(r.stderr, "track.py") {
+		t.Errorf("race needing track.py: %s", r)
+	}
+}

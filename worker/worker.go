@@ -57,6 +57,9 @@ type Config struct {
 	Stdout io.Writer
 	// Logger receives the worker's log; nil logs to <Workdir>/logs/worker.log.
 	Logger *slog.Logger
+	// LogCopy, when set with a nil Logger, also gets every log line (the
+	// coordinator reads the worker's stderr and shows the lines live).
+	LogCopy io.Writer
 	// Setup registers the application's handlers (the load driver's) on
 	// every new link before it runs; nil registers none.
 	Setup func(m *actor.Member, log *slog.Logger)
@@ -111,7 +114,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			return fmt.Errorf("worker: open log: %w", err)
 		}
 		defer f.Close()
-		log = slog.New(slog.NewTextHandler(f, nil))
+		var w io.Writer = f
+		if cfg.LogCopy != nil {
+			w = io.MultiWriter(f, cfg.LogCopy)
+		}
+		log = slog.New(slog.NewTextHandler(w, nil))
 	}
 	pid := os.Getpid()
 	log = log.With("member", cfg.Name, "pid", pid)

@@ -47,6 +47,7 @@ func (c *workerCmd) Run(ctx context.Context, e *env) error {
 		Version:    versionString(),
 		Stdin:      e.Stdin,
 		Stdout:     e.Stdout,
+		LogCopy:    e.Stderr,
 		Setup: func(m *actor.Member, log *slog.Logger) {
 			race.Serve(m, race.MemberConfig{DataDir: filepath.Join(c.Workdir, "benchmarks", "data"), Logger: log})
 		},
