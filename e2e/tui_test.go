@@ -103,8 +103,19 @@ func TestTUI(t *testing.T) {
 	p.waitFor(10*time.Second, "[3 Race]")
 	p.keys("r")
 	p.waitFor(90*time.Second, "completed", "REPORT", "index-append", "search-kitchen")
-	p.keys("End") // the report's task rows are below the fold at 40 lines
-	s = p.waitFor(10*time.Second, "Min Throughput", "99th percentile latency", "error rate")
+	// The report's task rows are below the fold at 40 lines: scroll to the
+	// end (again, should the report still be growing).
+	eventually(t, 15*time.Second, "report rows after scrolling", func() (bool, string) {
+		p.keys("End")
+		time.Sleep(200 * time.Millisecond)
+		s = p.screen()
+		for _, x := range []string{"Min Throughput", "99th percentile latency", "error rate"} {
+			if !strings.Contains(s, x) {
+				return false, s
+			}
+		}
+		return true, ""
+	})
 	t.Logf("race view:\n%s", s)
 
 	p.keys("d")
