@@ -64,9 +64,12 @@ func (c *Coordinator) Close() {
 	c.events.close()
 	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	start := time.Now()
 	_ = c.srv.Shutdown(shut)
 	os.Remove(c.socket)
+	c.log.Debug("control socket closed", "took", time.Since(start))
 	c.wg.Wait()
+	c.log.Debug("coordinator closed", "took", time.Since(start))
 	select {
 	case <-c.done:
 	default:

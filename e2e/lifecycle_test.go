@@ -82,7 +82,19 @@ func coordinatorPID(t *testing.T, u *user) int {
 	return u.status().Coordinator.PID
 }
 
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+// alive tells whether a process runs; a zombie (exited, not yet reaped by
+// init) does not.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return !(i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z')
+}
 
 // TestLifecycle walks a cluster through up, status, a second up, a rogue
 // connection, down, and up again over a kept build, on 3 lab hosts.

@@ -446,13 +446,25 @@ func writeDownReport(w io.Writer, rep control.DownReport, asJSON bool) error {
 	return nil
 }
 
-// waitGone waits for a local process to exit.
+// waitGone waits for a local process to exit. A zombie counts as gone:
+// the detached coordinator's parent is init, which may reap it late.
 func waitGone(pid int, max time.Duration) {
 	deadline := time.Now().Add(max)
 	for time.Now().Before(deadline) {
-		if err := syscall.Kill(pid, 0); err != nil {
+		if err := syscall.Kill(pid, 0); err != nil || zombie(pid) {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// zombie tells whether pid has exited but not been reaped yet.
+func zombie(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
