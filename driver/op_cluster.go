@@ -35,11 +35,7 @@ type clusterHealth struct {
 	ro           requestOptions
 }
 
-func compileClusterHealth(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildClusterHealth(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	rp, _ := p.object("request-params")
 	h := clusterHealth{ro: ro}
 	if ws, ok := rp["wait_for_status"]; ok {
@@ -58,19 +54,16 @@ func compileClusterHealth(_ *track.Track, _ *track.Task, p params) (opSpec, erro
 		h.path += "/" + idx
 	}
 	h.path += ro.query
-	return adminOp(p, h)
+	return h, nil
 }
 
 func (h clusterHealth) run(ctx context.Context, s *session) outcome {
-	if _, out := s.call(ctx, "GET", h.path, nil, &h.ro); out.err != nil {
-		return out
-	}
 	var r struct {
 		Status           string `json:"status"`
 		RelocatingShards int64  `json:"relocating_shards"`
 	}
-	if err := json.Unmarshal(s.resp.Body, &r); err != nil {
-		return conditionFailure("GET", h.path, "response is not cluster health: "+err.Error())
+	if out, ok := getJSON(ctx, s, h.path, &h.ro, &r, "cluster health"); !ok {
+		return out
 	}
 	if healthRank(r.Status) < healthRank(h.wantStatus) {
 		return conditionFailure("GET", h.path, fmt.Sprintf("cluster health is %q, want %q", r.Status, h.wantStatus))
@@ -81,16 +74,12 @@ func (h clusterHealth) run(ctx context.Context, s *session) outcome {
 	return outcome{weight: 1}
 }
 
-func compileRefresh(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildRefresh(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	idx, err := p.str("index", "_all")
 	if err != nil {
 		return nil, err
 	}
-	return adminOp(p, sequence{reqs: []request{{"POST", "/" + idx + "/_refresh" + ro.query, nil}}, ro: ro})
+	return sequence{reqs: []request{{"POST", "/" + idx + "/_refresh" + ro.query, nil}}, ro: ro}, nil
 }
 
 // forceMerge is POST /{index}/_forcemerge; in "polling" mode a timeout of
@@ -103,11 +92,7 @@ type forceMerge struct {
 	ro      requestOptions
 }
 
-func compileForceMerge(t *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildForceMerge(t *track.Track, p params, ro requestOptions) (runner, error) {
 	target, err := p.str("index", "")
 	if err != nil {
 		return nil, err
@@ -118,14 +103,7 @@ func compileForceMerge(t *track.Track, _ *track.Task, p params) (opSpec, error) 
 		}
 	}
 	if target == "" {
-		var names []string
-		for _, i := range t.Indices {
-			names = append(names, i.Name)
-		}
-		for _, d := range t.DataStreams {
-			names = append(names, d.Name)
-		}
-		target = strings.Join(names, ",")
+		target = strings.Join(append(trackIndexNames(t), trackDataStreamNames(t)...), ",")
 	}
 	if target == "" {
 		target = "_all"
@@ -150,7 +128,7 @@ func compileForceMerge(t *track.Track, _ *track.Task, p params) (opSpec, error) 
 	if err != nil {
 		return nil, err
 	}
-	return constantOp{forceMerge{path: path, polling: mode == "polling", poll: poll, ro: ro}}, nil
+	return forceMerge{path: path, polling: mode == "polling", poll: poll, ro: ro}, nil
 }
 
 func (f forceMerge) run(ctx context.Context, s *session) outcome {
@@ -166,14 +144,11 @@ func (f forceMerge) run(ctx context.Context, s *session) outcome {
 		if !sleepCtx(ctx, f.poll) {
 			return outcome{weight: 1}
 		}
-		if _, tout := s.call(ctx, "GET", tasksPath, nil, &f.ro); tout.err != nil {
-			return tout
-		}
 		var r struct {
 			Nodes map[string]json.RawMessage `json:"nodes"`
 		}
-		if err := json.Unmarshal(s.resp.Body, &r); err != nil {
-			return conditionFailure("GET", tasksPath, "response is not a task list: "+err.Error())
+		if tout, ok := getJSON(ctx, s, tasksPath, &f.ro, &r, "a task list"); !ok {
+			return tout
 		}
 		if len(r.Nodes) == 0 {
 			return outcome{weight: 1}
@@ -262,11 +237,7 @@ func (c statsCall) run(ctx context.Context, s *session) outcome {
 	return outcome{weight: 1}
 }
 
-func compileIndexStats(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildIndexStats(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	idx, err := p.str("index", "_all")
 	if err != nil {
 		return nil, err
@@ -275,34 +246,23 @@ func compileIndexStats(_ *track.Track, _ *track.Task, p params) (opSpec, error) 
 	if err != nil {
 		return nil, err
 	}
-	return adminOp(p, statsCall{path: "/" + idx + "/_stats" + ro.query, cond: cond, ro: ro})
+	return statsCall{path: "/" + idx + "/_stats" + ro.query, cond: cond, ro: ro}, nil
 }
 
-func compileNodeStats(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildNodeStats(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	cond, err := p.condition()
 	if err != nil {
 		return nil, err
 	}
-	return adminOp(p, statsCall{path: "/_nodes/stats" + ro.query, cond: cond, ro: ro})
+	return statsCall{path: "/_nodes/stats" + ro.query, cond: cond, ro: ro}, nil
 }
 
-func compilePutSettings(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
+func buildPutSettings(_ *track.Track, p params, ro requestOptions) (runner, error) {
+	body, err := p.mandatoryBody()
 	if err != nil {
 		return nil, err
 	}
-	body, err := p.jsonBody("body")
-	if err != nil {
-		return nil, err
-	}
-	if body == nil {
-		return nil, fmt.Errorf(`parameter "body" is mandatory`)
-	}
-	return adminOp(p, sequence{reqs: []request{{"PUT", "/_cluster/settings" + ro.query, body}}, ro: ro})
+	return sequence{reqs: []request{{"PUT", "/_cluster/settings" + ro.query, body}}, ro: ro}, nil
 }
 
 // pipelinePath is /_ingest/pipeline/{id} with master_timeout and timeout.
@@ -327,46 +287,25 @@ func pipelinePath(p params, ro requestOptions) (string, error) {
 	return withQuery("/_ingest/pipeline/"+id+qs, ro.query), nil
 }
 
-func compilePutPipeline(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildPutPipeline(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	path, err := pipelinePath(p, ro)
 	if err != nil {
 		return nil, err
 	}
-	body, err := p.jsonBody("body")
+	body, err := p.mandatoryBody()
 	if err != nil {
 		return nil, err
 	}
-	if body == nil {
-		return nil, fmt.Errorf(`parameter "body" is mandatory`)
-	}
-	return adminOp(p, sequence{reqs: []request{{"PUT", path, body}}, ro: ro})
+	return sequence{reqs: []request{{"PUT", path, body}}, ro: ro}, nil
 }
 
-// deletePipeline deletes an ingest pipeline; a missing one is fine.
-type deletePipeline struct {
-	path string
-	ro   requestOptions
-}
-
-func (d deletePipeline) run(ctx context.Context, s *session) outcome {
-	_, out := s.call(ctx, "DELETE", d.path, nil, &d.ro, 404)
-	return out
-}
-
-func compileDeletePipeline(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+// buildDeletePipeline deletes an ingest pipeline; a missing one is fine.
+func buildDeletePipeline(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	path, err := pipelinePath(p, ro)
 	if err != nil {
 		return nil, err
 	}
-	return adminOp(p, deletePipeline{path: path, ro: ro})
+	return rawRequest{method: "DELETE", path: path, ignore: []int{404}, ro: ro}, nil
 }
 
 // waitForRecovery polls GET /{index}/_recovery until every shard's stage is
@@ -377,11 +316,7 @@ type waitForRecovery struct {
 	ro   requestOptions
 }
 
-func compileWaitForRecovery(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildWaitForRecovery(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	idx, err := p.str("index", "")
 	if err != nil {
 		return nil, err
@@ -393,21 +328,18 @@ func compileWaitForRecovery(_ *track.Track, _ *track.Task, p params) (opSpec, er
 	if err != nil {
 		return nil, err
 	}
-	return adminOp(p, waitForRecovery{path: "/" + idx + "/_recovery" + ro.query, wait: wait, ro: ro})
+	return waitForRecovery{path: "/" + idx + "/_recovery" + ro.query, wait: wait, ro: ro}, nil
 }
 
 func (w waitForRecovery) run(ctx context.Context, s *session) outcome {
 	for {
-		if _, out := s.call(ctx, "GET", w.path, nil, &w.ro); out.err != nil {
-			return out
-		}
 		var r map[string]struct {
 			Shards []struct {
 				Stage string `json:"stage"`
 			} `json:"shards"`
 		}
-		if err := json.Unmarshal(s.resp.Body, &r); err != nil {
-			return conditionFailure("GET", w.path, "response is not a recovery report: "+err.Error())
+		if out, ok := getJSON(ctx, s, w.path, &w.ro, &r, "a recovery report"); !ok {
+			return out
 		}
 		done := len(r) > 0
 		for _, idx := range r {

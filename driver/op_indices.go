@@ -2,8 +2,8 @@ package driver
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,81 +11,6 @@ import (
 
 	"rally/track"
 )
-
-// request is one prepared HTTP request of an administrative operation.
-type request struct {
-	method, path string
-	body         []byte
-}
-
-// sequence sends its requests in order and stops at the first failure;
-// weight is the number of requests (Rally counts one op per index or
-// template).
-type sequence struct {
-	reqs []request
-	ro   requestOptions
-}
-
-func (q sequence) run(ctx context.Context, s *session) outcome {
-	for _, r := range q.reqs {
-		if _, out := s.call(ctx, r.method, r.path, r.body, &q.ro); out.err != nil {
-			return out
-		}
-	}
-	return outcome{weight: int64(len(q.reqs))}
-}
-
-// deletion deletes targets; with onlyIfExists it first asks HEAD existsPath
-// and deletes only what exists, else it deletes and ignores 404. extra
-// requests (deleting indices matching a template) follow each deletion.
-type deletion struct {
-	items        []deleteItem
-	onlyIfExists bool
-	ro           requestOptions
-}
-
-type deleteItem struct {
-	existsPath string
-	deletePath string
-	// then are deletions to send after this one (matching indices).
-	then []string
-}
-
-func (d deletion) run(ctx context.Context, s *session) outcome {
-	var ops int64
-	for _, it := range d.items {
-		doDelete := true
-		if d.onlyIfExists {
-			st, out := s.call(ctx, "HEAD", it.existsPath, nil, &d.ro, 404)
-			if out.err != nil {
-				return out
-			}
-			doDelete = st == 200
-		}
-		if doDelete {
-			if _, out := s.call(ctx, "DELETE", withQuery(it.deletePath, d.ro.query), nil, &d.ro, 404); out.err != nil {
-				return out
-			}
-			ops++
-		}
-		for _, p := range it.then {
-			if _, out := s.call(ctx, "DELETE", p, nil, &d.ro, 404); out.err != nil {
-				return out
-			}
-			ops++
-		}
-	}
-	return outcome{weight: ops}
-}
-
-// adminOp wraps an administrative runner in its retry policy.
-func adminOp(p params, r runner) (opSpec, error) {
-	rr, err := withRetry(p, r)
-	if err != nil {
-		return nil, err
-	}
-	return constantOp{rr}, nil
-}
 
 // decodeBody decodes a JSON object body (nil or empty gives an empty map).
 func decodeBody(raw json.RawMessage) (map[string]any, error) {
@@ -149,11 +74,25 @@ func mergeSettings(raw json.RawMessage, settings map[string]any, path []string, 
 	return json.Marshal(body)
 }
 
-func compileCreateIndex(t *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
+// trackIndexNames lists the indices the track declares.
+func trackIndexNames(t *track.Track) []string {
+	var names []string
+	for _, idx := range t.Indices {
+		names = append(names, idx.Name)
 	}
+	return names
+}
+
+// trackDataStreamNames lists the data streams the track declares.
+func trackDataStreamNames(t *track.Track) []string {
+	var names []string
+	for _, ds := range t.DataStreams {
+		names = append(names, ds.Name)
+	}
+	return names
+}
+
+func buildCreateIndex(t *track.Track, p params, ro requestOptions) (runner, error) {
 	settings, err := p.object("settings")
 	if err != nil {
 		return nil, err
@@ -189,55 +128,22 @@ func compileCreateIndex(t *track.Track, _ *track.Task, p params) (opSpec, error)
 	if len(reqs) == 0 {
 		return nil, fmt.Errorf("no track index matches %q", filter)
 	}
-	return adminOp(p, sequence{reqs: reqs, ro: ro})
+	return sequence{reqs: reqs, ro: ro}, nil
 }
 
-func compileDeleteIndex(t *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
-	only, err := p.bool("only-if-exists", true)
-	if err != nil {
-		return nil, err
-	}
-	names, err := p.strList("index")
-	if err != nil {
-		return nil, err
-	}
-	if len(names) == 0 {
-		for _, idx := range t.Indices {
-			names = append(names, idx.Name)
-		}
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("delete-index targets no index (the track has none and no \"index\" is given)")
-	}
-	d := deletion{onlyIfExists: only, ro: ro}
-	for _, n := range names {
-		d.items = append(d.items, deleteItem{existsPath: "/" + n, deletePath: "/" + n})
-	}
-	return adminOp(p, d)
-}
-
-func compileCreateDataStream(t *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildCreateDataStream(t *track.Track, p params, ro requestOptions) (runner, error) {
 	filter, err := p.strList("data-stream")
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	if len(t.DataStreams) > 0 {
-		for _, ds := range t.DataStreams {
-			if len(filter) == 0 || slices.Contains(filter, ds.Name) {
-				names = append(names, ds.Name)
+	names := filter
+	if declared := trackDataStreamNames(t); len(declared) > 0 {
+		names = nil
+		for _, n := range declared {
+			if len(filter) == 0 || slices.Contains(filter, n) {
+				names = append(names, n)
 			}
 		}
-	} else {
-		names = filter
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf(`no data stream to create: the track has none matching and no "data-stream" is given`)
@@ -246,35 +152,55 @@ func compileCreateDataStream(t *track.Track, _ *track.Task, p params) (opSpec, e
 	for _, n := range names {
 		reqs = append(reqs, request{"PUT", "/_data_stream/" + n + ro.query, nil})
 	}
-	return adminOp(p, sequence{reqs: reqs, ro: ro})
+	return sequence{reqs: reqs, ro: ro}, nil
 }
 
-func compileDeleteDataStream(t *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
+// namedDeletion is what delete-index or delete-data-stream deletes: the
+// names in param, else all the track declares.
+type namedDeletion struct {
+	// param names what to delete ("index", "data-stream").
+	param string
+	// declared lists what the track declares of that kind.
+	declared func(*track.Track) []string
+	// prefix is the DELETE path before the name (the existence check is
+	// always HEAD /{name}).
+	prefix string
+	// none is the error when there is nothing to delete.
+	none string
+}
+
+var (
+	indexDeletion = namedDeletion{
+		param: "index", declared: trackIndexNames, prefix: "/",
+		none: `delete-index targets no index (the track has none and no "index" is given)`,
 	}
-	only, err := p.bool("only-if-exists", true)
-	if err != nil {
-		return nil, err
+	dataStreamDeletion = namedDeletion{
+		param: "data-stream", declared: trackDataStreamNames, prefix: "/_data_stream/",
+		none: "delete-data-stream targets no data stream",
 	}
-	names, err := p.strList("data-stream")
-	if err != nil {
-		return nil, err
-	}
-	if len(names) == 0 {
-		for _, ds := range t.DataStreams {
-			names = append(names, ds.Name)
+)
+
+func buildDeleteNamed(k namedDeletion) buildFunc {
+	return func(t *track.Track, p params, ro requestOptions) (runner, error) {
+		d, err := newDeletion(p, ro)
+		if err != nil {
+			return nil, err
 		}
+		names, err := p.strList(k.param)
+		if err != nil {
+			return nil, err
+		}
+		if len(names) == 0 {
+			names = k.declared(t)
+		}
+		if len(names) == 0 {
+			return nil, errors.New(k.none)
+		}
+		for _, n := range names {
+			d.items = append(d.items, deleteItem{existsPath: "/" + n, deletePath: k.prefix + n})
+		}
+		return d, nil
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("delete-data-stream targets no data stream")
-	}
-	d := deletion{onlyIfExists: only, ro: ro}
-	for _, n := range names {
-		d.items = append(d.items, deleteItem{existsPath: "/" + n, deletePath: "/_data_stream/" + n})
-	}
-	return adminOp(p, d)
 }
 
 // templateKind is one of the three template APIs.
@@ -306,12 +232,8 @@ func (k templateKind) templates(t *track.Track) []track.Template {
 	return t.Templates
 }
 
-func compileCreateTemplate(kind templateKind) compileFunc {
-	return func(t *track.Track, _ *track.Task, p params) (opSpec, error) {
-		ro, err := p.requestOptions()
-		if err != nil {
-			return nil, err
-		}
+func buildCreateTemplate(kind templateKind) buildFunc {
+	return func(t *track.Track, p params, ro requestOptions) (runner, error) {
 		settings, err := p.object("settings")
 		if err != nil {
 			return nil, err
@@ -351,17 +273,13 @@ func compileCreateTemplate(kind templateKind) compileFunc {
 		default:
 			return nil, fmt.Errorf(`give "template" and "body", or declare templates in the track`)
 		}
-		return adminOp(p, sequence{reqs: reqs, ro: ro})
+		return sequence{reqs: reqs, ro: ro}, nil
 	}
 }
 
-func compileDeleteTemplate(kind templateKind) compileFunc {
-	return func(t *track.Track, _ *track.Task, p params) (opSpec, error) {
-		ro, err := p.requestOptions()
-		if err != nil {
-			return nil, err
-		}
-		only, err := p.bool("only-if-exists", true)
+func buildDeleteTemplate(kind templateKind) buildFunc {
+	return func(t *track.Track, p params, ro requestOptions) (runner, error) {
+		d, err := newDeletion(p, ro)
 		if err != nil {
 			return nil, err
 		}
@@ -369,7 +287,6 @@ func compileDeleteTemplate(kind templateKind) compileFunc {
 		if err != nil {
 			return nil, err
 		}
-		d := deletion{onlyIfExists: only, ro: ro}
 		add := func(n string, deleteMatching bool, pattern string) {
 			it := deleteItem{existsPath: kind.endpoint() + n, deletePath: kind.endpoint() + n}
 			// Never delete with an empty pattern by accident.
@@ -404,6 +321,6 @@ func compileDeleteTemplate(kind templateKind) compileFunc {
 		if len(d.items) == 0 {
 			return nil, fmt.Errorf("no template named %q in the track", name)
 		}
-		return adminOp(p, d)
+		return d, nil
 	}
 }

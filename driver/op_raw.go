@@ -18,11 +18,7 @@ type rawRequest struct {
 	ro           requestOptions
 }
 
-func compileRawRequest(_ *track.Track, _ *track.Task, p params) (opSpec, error) {
-	ro, err := p.requestOptions()
-	if err != nil {
-		return nil, err
-	}
+func buildRawRequest(_ *track.Track, p params, ro requestOptions) (runner, error) {
 	path, err := p.str("path", "")
 	if err != nil {
 		return nil, err
@@ -59,7 +55,7 @@ func compileRawRequest(_ *track.Track, _ *track.Task, p params) (opSpec, error) 
 			r.ignore = append(r.ignore, int(f))
 		}
 	}
-	return constantOp{r}, nil
+	return r, nil
 }
 
 func (r rawRequest) run(ctx context.Context, s *session) outcome {

@@ -272,10 +272,10 @@ func clientOptionsFromMap(m map[string]any) (ClientOptions, error) {
 			}
 			o.Timeout = time.Duration(secs * float64(time.Second))
 		case "use_ssl":
-			o.UseSSL, err = optBool(v)
+			o.UseSSL, err = toBool(v)
 		case "verify_certs":
 			var verify bool
-			verify, err = optBool(v)
+			verify, err = toBool(v)
 			o.InsecureSkipVerify = !verify
 		case "ca_certs":
 			o.CACerts, err = optString(v)
@@ -294,7 +294,7 @@ func clientOptionsFromMap(m map[string]any) (ClientOptions, error) {
 			key, err = optAPIKey(v)
 			o.APIKey = Secret(key)
 		case "http_compress":
-			o.HTTPCompress, err = optBool(v)
+			o.HTTPCompress, err = toBool(v)
 		case "headers":
 			o.Headers, err = optHeaders(v)
 		default:
@@ -347,21 +347,6 @@ func optString(v any) (string, error) {
 		return "", fmt.Errorf("want a string")
 	}
 	return s, nil
-}
-
-func optBool(v any) (bool, error) {
-	switch b := v.(type) {
-	case bool:
-		return b, nil
-	case string:
-		switch strings.ToLower(b) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-	}
-	return false, fmt.Errorf("want true or false")
 }
 
 func optFloat(v any) (float64, error) {

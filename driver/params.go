@@ -28,15 +28,23 @@ func taskParams(t *track.Task) params {
 	return p
 }
 
+// value returns a parameter's value; ok is false when it is absent or null,
+// which every getter treats alike.
+func (p params) value(key string) (v any, ok bool) {
+	v, ok = p[key]
+	return v, ok && v != nil
+}
+
+// has reports whether a parameter is given (present and not null).
 func (p params) has(key string) bool {
-	v, ok := p[key]
-	return ok && v != nil
+	_, ok := p.value(key)
+	return ok
 }
 
 // str returns a string parameter, def when absent.
 func (p params) str(key, def string) (string, error) {
-	v, ok := p[key]
-	if !ok || v == nil {
+	v, ok := p.value(key)
+	if !ok {
 		return def, nil
 	}
 	switch s := v.(type) {
@@ -51,8 +59,8 @@ func (p params) str(key, def string) (string, error) {
 // strList returns a string or a list of strings as a list (nil when
 // absent).
 func (p params) strList(key string) ([]string, error) {
-	v, ok := p[key]
-	if !ok || v == nil {
+	v, ok := p.value(key)
+	if !ok {
 		return nil, nil
 	}
 	switch s := v.(type) {
@@ -77,8 +85,8 @@ func (p params) strList(key string) ([]string, error) {
 // float returns a number parameter (numbers in strings are accepted, as
 // Jinja2 rendering often produces them).
 func (p params) float(key string, def float64) (float64, error) {
-	v, ok := p[key]
-	if !ok || v == nil {
+	v, ok := p.value(key)
+	if !ok {
 		return def, nil
 	}
 	f, err := toFloat(v)
@@ -111,6 +119,23 @@ func toFloat(v any) (float64, error) {
 	return f, nil
 }
 
+// toBool accepts a boolean or the strings "true" and "false" in any case,
+// as both task parameters and client options do.
+func toBool(v any) (bool, error) {
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		switch strings.ToLower(b) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("want true or false")
+}
+
 // int returns an integer parameter.
 func (p params) int(key string, def int64) (int64, error) {
 	f, err := p.float(key, float64(def))
@@ -125,22 +150,15 @@ func (p params) int(key string, def int64) (int64, error) {
 
 // bool returns a boolean parameter ("true"/"false" strings accepted).
 func (p params) bool(key string, def bool) (bool, error) {
-	v, ok := p[key]
-	if !ok || v == nil {
+	v, ok := p.value(key)
+	if !ok {
 		return def, nil
 	}
-	switch b := v.(type) {
-	case bool:
-		return b, nil
-	case string:
-		switch strings.ToLower(b) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
+	b, err := toBool(v)
+	if err != nil {
+		return false, fmt.Errorf("parameter %q: %w", key, err)
 	}
-	return false, fmt.Errorf("parameter %q: want true or false", key)
+	return b, nil
 }
 
 // seconds returns a duration given in (fractional) seconds.
@@ -160,8 +178,8 @@ func (p params) seconds(key string, def time.Duration) (time.Duration, error) {
 
 // object returns an object parameter (nil when absent).
 func (p params) object(key string) (map[string]any, error) {
-	v, ok := p[key]
-	if !ok || v == nil {
+	v, ok := p.value(key)
+	if !ok {
 		return nil, nil
 	}
 	m, ok := v.(map[string]any)
@@ -174,8 +192,8 @@ func (p params) object(key string) (map[string]any, error) {
 // jsonBody encodes a body parameter once (nil when absent). A string body
 // is sent as is, so pre-encoded NDJSON or JSON text works too.
 func (p params) jsonBody(key string) ([]byte, error) {
-	v, ok := p[key]
-	if !ok || v == nil {
+	v, ok := p.value(key)
+	if !ok {
 		return nil, nil
 	}
 	if s, ok := v.(string); ok {
@@ -186,6 +204,19 @@ func (p params) jsonBody(key string) ([]byte, error) {
 		return nil, fmt.Errorf("parameter %q: encode: %w", key, err)
 	}
 	return b, nil
+}
+
+// mandatoryBody is jsonBody("body") for operations that cannot do without
+// one.
+func (p params) mandatoryBody() ([]byte, error) {
+	body, err := p.jsonBody("body")
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, fmt.Errorf(`parameter "body" is mandatory`)
+	}
+	return body, nil
 }
 
 // queryString renders request parameters as "?k=v&..." (keys sorted;
