@@ -3,13 +3,10 @@ package driver
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -24,17 +21,13 @@ const userAgent = "rally-go"
 // keep-alive connection per benchmark client, and a request and response
 // reused for every call, so the request loop allocates nothing once warm.
 type FastClient struct {
-	hc      *fasthttp.HostClient
-	req     fasthttp.Request
-	resp    fasthttp.Response
-	base    string // scheme://host + path prefix
-	url     []byte // scratch: base + path
-	timeout time.Duration
-	auth    string
-	headers []Header
-	gzip    bool
-	gzw     *gzip.Writer
-	gzbuf   bytes.Buffer
+	clientConfig
+	hc    *fasthttp.HostClient
+	req   fasthttp.Request
+	resp  fasthttp.Response
+	url   []byte // scratch: base + path
+	gzw   *gzip.Writer
+	gzbuf bytes.Buffer
 
 	// conn is the one live connection, so a cancelled context can break a
 	// request that is waiting for its response.
@@ -52,35 +45,17 @@ var _ Client = (*FastClient)(nil)
 
 // NewFastClient returns a fasthttp Client for target.
 func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
-	scheme := target.Scheme
-	if opts.UseSSL {
-		scheme = "https"
+	cfg, err := newClientConfig(target, opts)
+	if err != nil {
+		return nil, err
 	}
-	f := &FastClient{
-		base:    scheme + "://" + target.Host + target.PathPrefix,
-		timeout: opts.Timeout,
-		auth:    opts.AuthorizationHeader(),
-		gzip:    opts.HTTPCompress,
-	}
-	if f.timeout <= 0 {
-		f.timeout = DefaultTimeout
-	}
-	for k, v := range opts.Headers {
-		f.headers = append(f.headers, Header{Name: k, Value: v})
-	}
-	var tlsConf *tls.Config
-	if scheme == "https" {
-		var err error
-		if tlsConf, err = tlsConfig(opts); err != nil {
-			return nil, err
-		}
-	}
-	dialer := &net.Dialer{Timeout: min(f.timeout, 30*time.Second), KeepAlive: 30 * time.Second}
+	f := &FastClient{clientConfig: cfg}
+	dialer := f.dialer()
 	f.hc = &fasthttp.HostClient{
 		Addr:      target.Host,
 		Name:      userAgent,
-		IsTLS:     scheme == "https",
-		TLSConfig: tlsConf,
+		IsTLS:     cfg.tls != nil,
+		TLSConfig: cfg.tls,
 		MaxConns:  1,
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := dialer.Dial("tcp", addr)
@@ -118,24 +93,9 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 	f.url = append(append(f.url[:0], f.base...), req.Path...)
 	r.SetRequestURIBytes(f.url)
 	r.Header.SetMethod(req.Method)
-	if f.auth != "" {
-		r.Header.Set("Authorization", f.auth)
-	}
-	for i := range f.headers {
-		r.Header.Set(f.headers[i].Name, f.headers[i].Value)
-	}
-	for i := range req.Headers {
-		r.Header.Set(req.Headers[i].Name, req.Headers[i].Value)
-	}
-	if f.gzip {
-		r.Header.Set("Accept-Encoding", "gzip")
-	}
+	f.setHeaders(req, r.Header.Set)
 	if req.Body != nil {
-		ct := req.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		r.Header.SetContentType(ct)
+		r.Header.SetContentType(contentType(req))
 		if f.gzip && len(req.Body) > 0 {
 			if err := f.compress(req.Body); err != nil {
 				return err
@@ -146,12 +106,8 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 			r.SetBodyRaw(req.Body)
 		}
 	}
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = f.timeout
-	}
 	f.inFlight.Store(true)
-	err := f.hc.DoTimeout(r, &f.resp, timeout)
+	err := f.hc.DoTimeout(r, &f.resp, f.requestTimeout(req))
 	f.inFlight.Store(false)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -209,28 +165,4 @@ func (f *FastClient) Close() {
 		f.stopWatch = nil
 	}
 	f.hc.CloseIdleConnections()
-}
-
-// tlsConfig builds the TLS configuration from the client options.
-func tlsConfig(o ClientOptions) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipVerify} // #nosec G402 -- verify_certs:false is the user's explicit choice, as in Rally
-	if o.CACerts != "" {
-		pem, err := os.ReadFile(o.CACerts)
-		if err != nil {
-			return nil, fmt.Errorf("client option ca_certs: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("client option ca_certs: %s: no PEM certificate in it", o.CACerts)
-		}
-		c.RootCAs = pool
-	}
-	if o.ClientCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
-		if err != nil {
-			return nil, fmt.Errorf("client options client_cert/client_key: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
 }

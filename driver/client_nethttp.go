@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 )
@@ -15,14 +13,10 @@ import (
 // NetClient is the net/http Client, kept to compare against FastClient in
 // benchmarks and as a fallback. It allocates per request (net/http does).
 type NetClient struct {
-	hc      *http.Client
-	tr      *http.Transport
-	base    string
-	timeout time.Duration
-	auth    string
-	headers []Header
-	gzip    bool
-	buf     bytes.Buffer
+	clientConfig
+	hc  *http.Client
+	tr  *http.Transport
+	buf bytes.Buffer
 }
 
 var _ Client = (*NetClient)(nil)
@@ -30,32 +24,14 @@ var _ Client = (*NetClient)(nil)
 // NewNetClient returns a net/http Client for target with one keep-alive
 // connection.
 func NewNetClient(target Target, opts ClientOptions) (*NetClient, error) {
-	scheme := target.Scheme
-	if opts.UseSSL {
-		scheme = "https"
+	cfg, err := newClientConfig(target, opts)
+	if err != nil {
+		return nil, err
 	}
-	n := &NetClient{
-		base:    scheme + "://" + target.Host + target.PathPrefix,
-		timeout: opts.Timeout,
-		auth:    opts.AuthorizationHeader(),
-		gzip:    opts.HTTPCompress,
-	}
-	if n.timeout <= 0 {
-		n.timeout = DefaultTimeout
-	}
-	for k, v := range opts.Headers {
-		n.headers = append(n.headers, Header{Name: k, Value: v})
-	}
-	var tlsConf *tls.Config
-	if scheme == "https" {
-		var err error
-		if tlsConf, err = tlsConfig(opts); err != nil {
-			return nil, err
-		}
-	}
+	n := &NetClient{clientConfig: cfg}
 	n.tr = &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: min(n.timeout, 30*time.Second), KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConf,
+		DialContext:         n.dialer().DialContext,
+		TLSClientConfig:     cfg.tls,
 		MaxConnsPerHost:     1,
 		MaxIdleConns:        1,
 		MaxIdleConnsPerHost: 1,
@@ -74,11 +50,7 @@ func NewNetClient(target Target, opts ClientOptions) (*NetClient, error) {
 
 // Do sends req and reads the whole response into resp.
 func (n *NetClient) Do(ctx context.Context, req *Request, resp *Response) error {
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = n.timeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, n.requestTimeout(req))
 	defer cancel()
 	var body io.Reader
 	if req.Body != nil {
@@ -96,27 +68,12 @@ func (n *NetClient) Do(ctx context.Context, req *Request, resp *Response) error 
 		return fmt.Errorf("build request: %w", err)
 	}
 	hr.Header.Set("User-Agent", userAgent)
-	if n.auth != "" {
-		hr.Header.Set("Authorization", n.auth)
-	}
-	for _, h := range n.headers {
-		hr.Header.Set(h.Name, h.Value)
-	}
-	for _, h := range req.Headers {
-		hr.Header.Set(h.Name, h.Value)
-	}
+	n.setHeaders(req, hr.Header.Set)
 	if req.Body != nil {
-		ct := req.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		hr.Header.Set("Content-Type", ct)
+		hr.Header.Set("Content-Type", contentType(req))
 		if n.gzip && len(req.Body) > 0 {
 			hr.Header.Set("Content-Encoding", "gzip")
 		}
-	}
-	if n.gzip {
-		hr.Header.Set("Accept-Encoding", "gzip")
 	}
 	hresp, err := n.hc.Do(hr)
 	if err != nil {
