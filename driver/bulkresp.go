@@ -34,18 +34,13 @@ func scanBulkResponse(b []byte) (bulkResult, error) {
 	}
 	itemsAt, haveErrors := -1, false
 	for first := true; ; first = false {
-		sc.ws()
-		if sc.peek() == '}' {
+		key, end, ok := sc.member(first)
+		if !ok {
+			return res, errBadBulkResponse
+		}
+		if end {
 			break
 		}
-		if !first && !sc.expect(',') {
-			return res, errBadBulkResponse
-		}
-		key, ok := sc.str()
-		if !ok || !sc.expect(':') {
-			return res, errBadBulkResponse
-		}
-		sc.ws()
 		switch {
 		case string(key) == "errors":
 			v, ok := sc.literalBool()
@@ -98,16 +93,12 @@ func (sc *jsonScanner) items(res *bulkResult) error {
 			return errBadBulkResponse
 		}
 		for firstAction := true; ; firstAction = false {
-			sc.ws()
-			if sc.peek() == '}' {
-				sc.i++
+			_, end, ok := sc.member(firstAction)
+			if !ok {
+				return errBadBulkResponse
+			}
+			if end {
 				break
-			}
-			if !firstAction && !sc.expect(',') {
-				return errBadBulkResponse
-			}
-			if _, ok := sc.str(); !ok || !sc.expect(':') {
-				return errBadBulkResponse
 			}
 			if err := sc.item(res); err != nil {
 				return err
@@ -124,19 +115,13 @@ func (sc *jsonScanner) item(res *bulkResult) error {
 	status, shardsFailed := 0, 0
 	var reason []byte
 	for first := true; ; first = false {
-		sc.ws()
-		if sc.peek() == '}' {
-			sc.i++
+		key, end, ok := sc.member(first)
+		if !ok {
+			return errBadBulkResponse
+		}
+		if end {
 			break
 		}
-		if !first && !sc.expect(',') {
-			return errBadBulkResponse
-		}
-		key, ok := sc.str()
-		if !ok || !sc.expect(':') {
-			return errBadBulkResponse
-		}
-		sc.ws()
 		switch string(key) {
 		case "status":
 			n, ok := sc.integer()
@@ -186,19 +171,13 @@ func (sc *jsonScanner) errorReason() ([]byte, bool) {
 	sc.i++
 	var reason []byte
 	for first := true; ; first = false {
-		sc.ws()
-		if sc.peek() == '}' {
-			sc.i++
+		key, end, ok := sc.member(first)
+		if !ok {
+			return nil, false
+		}
+		if end {
 			return reason, true
 		}
-		if !first && !sc.expect(',') {
-			return nil, false
-		}
-		key, ok := sc.str()
-		if !ok || !sc.expect(':') {
-			return nil, false
-		}
-		sc.ws()
 		if string(key) == "reason" && sc.peek() == '"' {
 			if reason, ok = sc.str(); !ok {
 				return nil, false
@@ -219,19 +198,13 @@ func (sc *jsonScanner) shardsFailed() (int, bool) {
 	sc.i++
 	failed := 0
 	for first := true; ; first = false {
-		sc.ws()
-		if sc.peek() == '}' {
-			sc.i++
+		key, end, ok := sc.member(first)
+		if !ok {
+			return 0, false
+		}
+		if end {
 			return failed, true
 		}
-		if !first && !sc.expect(',') {
-			return 0, false
-		}
-		key, ok := sc.str()
-		if !ok || !sc.expect(':') {
-			return 0, false
-		}
-		sc.ws()
 		if string(key) == "failed" {
 			if failed, ok = sc.integer(); !ok {
 				return 0, false
@@ -262,6 +235,26 @@ func (sc *jsonScanner) ws() {
 			return
 		}
 	}
+}
+
+// member reads the next member's key and colon in an object whose '{' is
+// consumed (first says whether it is the first member, else a ',' comes
+// before it) and leaves sc at the value. end reports the object's '}'
+// instead, consumed; ok is false on malformed input.
+func (sc *jsonScanner) member(first bool) (key []byte, end, ok bool) {
+	sc.ws()
+	if sc.peek() == '}' {
+		sc.i++
+		return nil, true, true
+	}
+	if !first && !sc.expect(',') {
+		return nil, false, false
+	}
+	if key, ok = sc.str(); !ok || !sc.expect(':') {
+		return nil, false, false
+	}
+	sc.ws()
+	return key, false, true
 }
 
 func (sc *jsonScanner) peek() byte {
