@@ -73,20 +73,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 		}
 		now := time.Now()
 		if ix := res.index; ix != nil {
-			took := now.Sub(last).Nanoseconds()
 			touched = touch(touched, ix, int64(len(op.source)))
-			switch {
-			case res.err != nil:
-				ix.st.indexFailed.Add(1)
-			case op.typ == opDelete:
-				ix.st.deleteTotal.Add(1)
-				ix.st.deleteTimeNs.Add(took)
-			case res.result == "noop":
-				ix.st.noopUpdates.Add(1)
-			default:
-				ix.st.indexTotal.Add(1)
-				ix.st.indexTimeNs.Add(took)
-			}
+			countWrite(ix, op, &res, now.Sub(last).Nanoseconds())
 		}
 		last = now
 		if res.err != nil {
@@ -96,11 +84,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
 	}
 	if hasRefresh && refresh != "false" {
 		for _, ti := range touched {
-			ix := ti.ix
-			t0 := time.Now()
-			ix.refresh()
-			ix.st.refreshTotal.Add(1)
-			ix.st.refreshTimeNs.Add(time.Since(t0).Nanoseconds())
+			ti.ix.countedRefresh()
 		}
 	}
 	s.mu.Unlock()
@@ -141,6 +125,24 @@ func (s *Server) allowsTypes() bool {
 }
 
 // touchedIndex is an index a bulk request wrote to, with its source bytes.
+// countWrite adds one applied write to the indexing numbers of ix, the
+// index it went to: a failure, a delete, a no-op update or an index; deletes
+// and indexes took tookNs.
+func countWrite(ix *index, op *bulkOp, res *itemResult, tookNs int64) {
+	switch {
+	case res.err != nil:
+		ix.st.indexFailed.Add(1)
+	case op.typ == opDelete:
+		ix.st.deleteTotal.Add(1)
+		ix.st.deleteTimeNs.Add(tookNs)
+	case res.result == "noop":
+		ix.st.noopUpdates.Add(1)
+	default:
+		ix.st.indexTotal.Add(1)
+		ix.st.indexTimeNs.Add(tookNs)
+	}
+}
+
 type touchedIndex struct {
 	ix    *index
 	bytes int64
@@ -258,7 +260,7 @@ func (s *Server) applyOp(op *bulkOp) itemResult {
 		return s.applyUpdate(op, ix, res, fail)
 	case opDelete:
 		if op.id == "" {
-			return fail(errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: id is missing;"))
+			return fail(validationFailed("id is missing"))
 		}
 		cur, exists := ix.get(op.id)
 		if e := checkIf(op, cur, exists); e != nil {
@@ -295,13 +297,13 @@ func checkIf(op *bulkOp, cur *doc, exists bool) *esError {
 func (s *Server) applyUpdate(op *bulkOp, ix *index, res itemResult, fail func(*esError) itemResult) itemResult {
 	u := op.update
 	if op.id == "" {
-		return fail(errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: id is missing;"))
+		return fail(validationFailed("id is missing"))
 	}
 	if u.Script != nil {
 		return fail(badRequest("estarget does not run scripts: scripted updates are not supported by this test target"))
 	}
 	if u.Doc == nil && u.Upsert == nil {
-		return fail(errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: script or doc is missing;"))
+		return fail(validationFailed("script or doc is missing"))
 	}
 	cur, exists := ix.get(op.id)
 	if e := checkIf(op, cur, exists); e != nil {

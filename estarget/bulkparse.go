@@ -109,7 +109,7 @@ func parseBulk(body []byte, defaultIndex string, allowType bool, ops []bulkOp) (
 		ops = append(ops, op)
 	}
 	if len(ops) == 0 {
-		return ops, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no requests added;")
+		return ops, validationFailed("no requests added")
 	}
 	var missing []byte
 	n := 0

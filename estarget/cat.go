@@ -73,10 +73,8 @@ func (s *Server) writeCat(w http.ResponseWriter, q *req, cols []string, rows [][
 
 func (s *Server) handleCatIndices(w http.ResponseWriter, q *req) {
 	s.mu.RLock()
-	indices, e := s.resolve(q.seg(2), q.resolveOpts())
-	if e != nil {
-		s.mu.RUnlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, q.seg(2), s.mu.RUnlock)
+	if !ok {
 		return
 	}
 	bytesUnit, _ := q.param("bytes")

@@ -12,21 +12,16 @@ import (
 // stored flattened and shown nested with string values, null removes.
 func (s *Server) handleClusterSettings(w http.ResponseWriter, q *req) {
 	if q.r.Method == http.MethodPut {
-		body, e := readBody(q.r)
-		if e != nil {
-			s.writeError(w, q.r, e)
-			return
-		}
 		var in struct {
 			Persistent map[string]any `json:"persistent"`
 			Transient  map[string]any `json:"transient"`
 		}
-		if e := decodeBody(body, &in); e != nil {
+		if _, e := readJSONBody(q.r, &in); e != nil {
 			s.writeError(w, q.r, e)
 			return
 		}
 		if in.Persistent == nil && in.Transient == nil {
-			s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no settings to update;"))
+			s.writeError(w, q.r, validationFailed("no settings to update"))
 			return
 		}
 		pFlat, tFlat := map[string]any{}, map[string]any{}
@@ -63,21 +58,7 @@ func applyClusterSettings(dst, src, applied map[string]any) {
 		return
 	}
 	flat := map[string]any{}
-	var walk func(p string, v any)
-	walk = func(p string, v any) {
-		if m, ok := v.(map[string]any); ok {
-			for k, x := range m {
-				if p == "" {
-					walk(k, x)
-				} else {
-					walk(p+"."+k, x)
-				}
-			}
-			return
-		}
-		flat[p] = v
-	}
-	walk("", src)
+	walkLeaves("", src, func(p string, v any) { flat[p] = v })
 	for k, v := range flat {
 		if v == nil {
 			delete(dst, k)

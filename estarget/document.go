@@ -55,19 +55,7 @@ func (s *Server) handleDoc(w http.ResponseWriter, q *req) {
 	s.mu.Lock()
 	res := s.applyOp(&op)
 	if ix := res.index; ix != nil {
-		took := time.Since(start).Nanoseconds()
-		switch {
-		case res.err != nil:
-			ix.st.indexFailed.Add(1)
-		case op.typ == opDelete:
-			ix.st.deleteTotal.Add(1)
-			ix.st.deleteTimeNs.Add(took)
-		case res.result == "noop":
-			ix.st.noopUpdates.Add(1)
-		default:
-			ix.st.indexTotal.Add(1)
-			ix.st.indexTimeNs.Add(took)
-		}
+		countWrite(ix, &op, &res, time.Since(start).Nanoseconds())
 		if r, ok := q.param("refresh"); ok && r != "false" {
 			ix.refresh()
 			ix.st.refreshTotal.Add(1)

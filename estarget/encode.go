@@ -114,12 +114,34 @@ func (e *enc) knull(k string)              { e.key(k); e.null() }
 func (e *enc) kshards(k string, total int) { e.kobj(k); e.shardCounts(total); e.end() }
 
 // shardCounts writes the members of a _shards object for a fully successful
-// operation on total shard copies.
+// operation on total shard copies (and of the node APIs' _nodes object).
 func (e *enc) shardCounts(total int) {
 	e.kint("total", int64(total))
 	e.kint("successful", int64(total))
 	e.kint("failed", 0)
 }
+
+// kshardsSkipped writes a _shards object the way search-type APIs do, with
+// "skipped" (always 0) before "failed".
+func (e *enc) kshardsSkipped(k string, total int) {
+	e.kobj(k)
+	e.kint("total", int64(total))
+	e.kint("successful", int64(total))
+	e.kint("skipped", 0)
+	e.kint("failed", 0)
+	e.end()
+}
+
+// zeros writes a member of value 0 for every key, for the statistics the
+// target does not model.
+func (e *enc) zeros(keys ...string) {
+	for _, k := range keys {
+		e.kint(k, 0)
+	}
+}
+
+// kzeros writes "k":{...} holding only zeros (see zeros).
+func (e *enc) kzeros(k string, keys ...string) { e.kobj(k); e.zeros(keys...); e.end() }
 
 // appendFloat writes v the way Elasticsearch's Jackson output does for
 // doubles: integral values keep a ".0", NaN and infinities become null.

@@ -77,6 +77,12 @@ func indexNotFound(name string) *esError {
 	}
 }
 
+// validationFailed is the 400 action_request_validation_exception of a
+// request that fails one validation: "Validation Failed: 1: <what>;".
+func validationFailed(what string) *esError {
+	return errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: %s;", what)
+}
+
 func resourceNotFound(format string, args ...any) *esError {
 	return errf(http.StatusNotFound, "resource_not_found_exception", format, args...)
 }

@@ -21,11 +21,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, q *req) {
 		e.kstr("distribution", "opensearch")
 	}
 	e.kstr("number", s.version.number)
-	if s.flavor == FlavorElasticsearch {
-		e.kstr("build_flavor", "default")
-	}
-	e.kstr("build_type", "tar")
-	e.kstr("build_hash", buildHash)
+	s.writeBuild(e)
 	e.kstr("build_date", s.version.buildDate)
 	e.kbool("build_snapshot", false)
 	e.kstr("lucene_version", s.version.lucene)
@@ -41,15 +37,20 @@ func (s *Server) handleRoot(w http.ResponseWriter, q *req) {
 	s.writeJSON(w, q.r, http.StatusOK, e.b)
 }
 
+// writeBuild writes the build members of version answers: build_flavor
+// (Elasticsearch only), build_type and build_hash.
+func (s *Server) writeBuild(e *enc) {
+	if s.flavor == FlavorElasticsearch {
+		e.kstr("build_flavor", "default")
+	}
+	e.kstr("build_type", "tar")
+	e.kstr("build_hash", buildHash)
+}
+
 func (s *Server) handleCreateIndex(w http.ResponseWriter, q *req) {
 	name := q.seg(0)
-	body, e := readBody(q.r)
-	if e != nil {
-		s.writeError(w, q.r, e)
-		return
-	}
 	var in indexBody
-	if e := decodeBody(body, &in); e != nil {
+	if _, e := readJSONBody(q.r, &in); e != nil {
 		s.writeError(w, q.r, e)
 		return
 	}
@@ -58,7 +59,7 @@ func (s *Server) handleCreateIndex(w http.ResponseWriter, q *req) {
 		return
 	}
 	s.mu.Lock()
-	_, e = s.createIndex(name, in, nil)
+	_, e := s.createIndex(name, in, nil)
 	s.mu.Unlock()
 	if e != nil {
 		s.writeError(w, q.r, e)
@@ -156,16 +157,25 @@ func (s *Server) renderSettings(ix *index) map[string]any {
 	return nestSettings(ix.settings)
 }
 
-func (s *Server) handleGetIndex(w http.ResponseWriter, q *req) {
+// writeIndexMap answers a read of the indices of expr with
+// {"<index>":render(ix),...}, rendered under the read lock.
+func (s *Server) writeIndexMap(w http.ResponseWriter, q *req, expr string, render func(ix *index) map[string]any) {
 	s.mu.RLock()
-	indices, e := s.resolve(q.seg(0), q.resolveOpts())
-	if e != nil {
-		s.mu.RUnlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, expr, s.mu.RUnlock)
+	if !ok {
 		return
 	}
 	out := map[string]any{}
 	for _, ix := range indices {
+		out[ix.name] = render(ix)
+	}
+	b, _ := json.Marshal(out)
+	s.mu.RUnlock()
+	s.writeJSON(w, q.r, http.StatusOK, b)
+}
+
+func (s *Server) handleGetIndex(w http.ResponseWriter, q *req) {
+	s.writeIndexMap(w, q, q.seg(0), func(ix *index) map[string]any {
 		m := map[string]any{
 			"aliases":  orEmpty(ix.aliases),
 			"mappings": orEmpty(ix.mappings),
@@ -174,11 +184,8 @@ func (s *Server) handleGetIndex(w http.ResponseWriter, q *req) {
 		if ix.dataStream != "" {
 			m["data_stream"] = ix.dataStream
 		}
-		out[ix.name] = m
-	}
-	b, _ := json.Marshal(out)
-	s.mu.RUnlock()
-	s.writeJSON(w, q.r, http.StatusOK, b)
+		return m
+	})
 }
 
 // nonDynamic are index settings that cannot change on an open index.
@@ -188,34 +195,15 @@ var nonDynamic = map[string]bool{
 }
 
 func (s *Server) handleSettings(w http.ResponseWriter, q *req) {
-	expr := ""
-	if q.seg(0) != "_settings" {
-		expr = q.seg(0)
-	}
+	expr := q.indexExpr("_settings")
 	if q.r.Method == http.MethodGet || q.r.Method == http.MethodHead {
-		s.mu.RLock()
-		indices, e := s.resolve(expr, q.resolveOpts())
-		if e != nil {
-			s.mu.RUnlock()
-			s.writeError(w, q.r, e)
-			return
-		}
-		out := map[string]any{}
-		for _, ix := range indices {
-			out[ix.name] = map[string]any{"settings": s.renderSettings(ix)}
-		}
-		b, _ := json.Marshal(out)
-		s.mu.RUnlock()
-		s.writeJSON(w, q.r, http.StatusOK, b)
-		return
-	}
-	body, e := readBody(q.r)
-	if e != nil {
-		s.writeError(w, q.r, e)
+		s.writeIndexMap(w, q, expr, func(ix *index) map[string]any {
+			return map[string]any{"settings": s.renderSettings(ix)}
+		})
 		return
 	}
 	var in map[string]any
-	if e := decodeBody(body, &in); e != nil {
+	if _, e := readJSONBody(q.r, &in); e != nil {
 		s.writeError(w, q.r, e)
 		return
 	}
@@ -225,35 +213,22 @@ func (s *Server) handleSettings(w http.ResponseWriter, q *req) {
 	flat := map[string]any{}
 	flattenSettings(flat, in, "index.")
 	var removals []string
-	var walk func(p string, v any)
-	walk = func(p string, v any) {
-		if m, ok := v.(map[string]any); ok {
-			for k, x := range m {
-				if p == "" {
-					walk(k, x)
-				} else {
-					walk(p+"."+k, x)
-				}
-			}
-			return
-		}
+	walkLeaves("", in, func(p string, v any) {
 		if v == nil {
 			if !strings.HasPrefix(p, "index.") {
 				p = "index." + p
 			}
 			removals = append(removals, p)
 		}
-	}
-	walk("", in)
+	})
 	if len(flat) == 0 && len(removals) == 0 {
-		s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no settings to update;"))
+		s.writeError(w, q.r, validationFailed("no settings to update"))
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, expr, nil)
+	if !ok {
 		return
 	}
 	var fixed []string
@@ -292,48 +267,26 @@ func (s *Server) handleSettings(w http.ResponseWriter, q *req) {
 }
 
 func (s *Server) handleMapping(w http.ResponseWriter, q *req) {
-	expr := ""
-	if q.seg(0) != "_mapping" {
-		expr = q.seg(0)
-	}
-	if q.r.Method == http.MethodPut {
-		body, e := readBody(q.r)
-		if e != nil {
-			s.writeError(w, q.r, e)
-			return
-		}
-		var in map[string]any
-		if e := decodeBody(body, &in); e != nil {
-			s.writeError(w, q.r, e)
-			return
-		}
-		s.mu.Lock()
-		indices, e := s.resolve(expr, q.resolveOpts())
-		if e == nil {
-			for _, ix := range indices {
-				ix.mappings = deepMerge(ix.mappings, in)
-			}
-		}
-		s.mu.Unlock()
-		if e != nil {
-			s.writeError(w, q.r, e)
-			return
-		}
-		s.writeAck(w, q.r)
+	expr := q.indexExpr("_mapping")
+	if q.r.Method != http.MethodPut {
+		s.writeIndexMap(w, q, expr, func(ix *index) map[string]any {
+			return map[string]any{"mappings": orEmpty(ix.mappings)}
+		})
 		return
 	}
-	s.mu.RLock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.mu.RUnlock()
+	var in map[string]any
+	if _, e := readJSONBody(q.r, &in); e != nil {
 		s.writeError(w, q.r, e)
 		return
 	}
-	out := map[string]any{}
-	for _, ix := range indices {
-		out[ix.name] = map[string]any{"mappings": orEmpty(ix.mappings)}
+	s.mu.Lock()
+	indices, ok := s.resolveFor(w, q, expr, s.mu.Unlock)
+	if !ok {
+		return
 	}
-	b, _ := json.Marshal(out)
-	s.mu.RUnlock()
-	s.writeJSON(w, q.r, http.StatusOK, b)
+	for _, ix := range indices {
+		ix.mappings = deepMerge(ix.mappings, in)
+	}
+	s.mu.Unlock()
+	s.writeAck(w, q.r)
 }

@@ -11,15 +11,9 @@ import (
 // maintenance runs fn on every index of the request's expression and
 // answers {"_shards":{...}}.
 func (s *Server) maintenance(w http.ResponseWriter, q *req, self string, fn func(ix *index)) {
-	expr := ""
-	if q.seg(0) != self {
-		expr = q.seg(0)
-	}
 	s.mu.Lock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.mu.Unlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, q.indexExpr(self), s.mu.Unlock)
+	if !ok {
 		return
 	}
 	shards := 0
@@ -28,6 +22,12 @@ func (s *Server) maintenance(w http.ResponseWriter, q *req, self string, fn func
 		shards += ix.shards
 	}
 	s.mu.Unlock()
+	s.writeShards(w, q, shards)
+}
+
+// writeShards answers {"_shards":{...}} for an operation that succeeded on
+// every one of shards shard copies.
+func (s *Server) writeShards(w http.ResponseWriter, q *req, shards int) {
 	out := getEnc()
 	defer putEnc(out)
 	out.obj()
@@ -37,12 +37,15 @@ func (s *Server) maintenance(w http.ResponseWriter, q *req, self string, fn func
 }
 
 func (s *Server) handleRefresh(w http.ResponseWriter, q *req) {
-	s.maintenance(w, q, "_refresh", func(ix *index) {
-		t0 := time.Now()
-		ix.refresh()
-		ix.st.refreshTotal.Add(1)
-		ix.st.refreshTimeNs.Add(time.Since(t0).Nanoseconds())
-	})
+	s.maintenance(w, q, "_refresh", (*index).countedRefresh)
+}
+
+// countedRefresh refreshes ix and adds the refresh to its numbers.
+func (ix *index) countedRefresh() {
+	t0 := time.Now()
+	ix.refresh()
+	ix.st.refreshTotal.Add(1)
+	ix.st.refreshTimeNs.Add(time.Since(t0).Nanoseconds())
 }
 
 func (s *Server) handleFlush(w http.ResponseWriter, q *req) {
@@ -78,15 +81,9 @@ func (s *Server) handleForceMerge(w http.ResponseWriter, q *req) {
 		}
 		maxSeg = n
 	}
-	expr := ""
-	if q.seg(0) != "_forcemerge" {
-		expr = q.seg(0)
-	}
 	s.mu.Lock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.mu.Unlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, q.indexExpr("_forcemerge"), s.mu.Unlock)
+	if !ok {
 		return
 	}
 	shards := 0
@@ -122,12 +119,7 @@ func (s *Server) handleForceMerge(w http.ResponseWriter, q *req) {
 		s.mu.Lock()
 		apply()
 		s.mu.Unlock()
-		out := getEnc()
-		defer putEnc(out)
-		out.obj()
-		out.kshards("_shards", shards)
-		out.end()
-		s.writeJSON(w, q.r, http.StatusOK, out.b)
+		s.writeShards(w, q, shards)
 		return
 	}
 	s.taskSeq++
@@ -235,15 +227,8 @@ func (s *Server) handleTasks(w http.ResponseWriter, q *req) {
 	out.kobj("nodes")
 	if len(running) > 0 {
 		out.kobj(s.nodeID)
-		out.kstr("name", s.nodeName)
-		out.kstr("transport_address", "127.0.0.1:9300")
-		out.kstr("host", "127.0.0.1")
-		out.kstr("ip", "127.0.0.1:9300")
-		out.karr("roles")
-		for _, r := range nodeRoles {
-			out.str(r)
-		}
-		out.endArr()
+		s.writeNodeAddress(out, "127.0.0.1:9300")
+		writeNodeRoles(out)
 		out.kobj("tasks")
 		for _, t := range running {
 			out.key(t.id)
@@ -260,15 +245,10 @@ func (s *Server) handleTasks(w http.ResponseWriter, q *req) {
 // handleRecovery reports every shard as recovered from an empty store and
 // done; with active_only=true there is nothing to report.
 func (s *Server) handleRecovery(w http.ResponseWriter, q *req) {
-	expr := ""
-	if q.seg(0) != "_recovery" {
-		expr = q.seg(0)
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, q.indexExpr("_recovery"), nil)
+	if !ok {
 		return
 	}
 	out := getEnc()
@@ -310,9 +290,7 @@ func (s *Server) writeRecoveryShard(e *enc, ix *index, shard int) {
 	e.end()
 	e.kobj("index")
 	e.kobj("size")
-	for _, k := range []string{"total_in_bytes", "reused_in_bytes", "recovered_in_bytes", "recovered_from_snapshot_in_bytes"} {
-		e.kint(k, 0)
-	}
+	e.zeros("total_in_bytes", "reused_in_bytes", "recovered_in_bytes", "recovered_from_snapshot_in_bytes")
 	e.kstr("percent", "0.0%")
 	e.end()
 	e.kobj("files")
@@ -332,9 +310,6 @@ func (s *Server) writeRecoveryShard(e *enc, ix *index, shard int) {
 	e.kint("total_on_start", 0)
 	e.kint("total_time_in_millis", 0)
 	e.end()
-	e.kobj("verify_index")
-	e.kint("check_index_time_in_millis", 0)
-	e.kint("total_time_in_millis", 0)
-	e.end()
+	e.kzeros("verify_index", "check_index_time_in_millis", "total_time_in_millis")
 	e.end()
 }

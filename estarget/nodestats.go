@@ -45,25 +45,10 @@ func (s *Server) handleNodesStats(w http.ResponseWriter, q *req) {
 	now := time.Now()
 	out := getEnc()
 	defer putEnc(out)
-	out.obj()
-	out.kobj("_nodes")
-	out.kint("total", 1)
-	out.kint("successful", 1)
-	out.kint("failed", 0)
-	out.end()
-	out.kstr("cluster_name", s.clusterName)
-	out.kobj("nodes")
-	out.kobj(s.nodeID)
+	s.openNodes(out)
 	out.kint("timestamp", now.UnixMilli())
-	out.kstr("name", s.nodeName)
-	out.kstr("transport_address", "127.0.0.1:9300")
-	out.kstr("host", "127.0.0.1")
-	out.kstr("ip", "127.0.0.1:9300")
-	out.karr("roles")
-	for _, r := range nodeRoles {
-		out.str(r)
-	}
-	out.endArr()
+	s.writeNodeAddress(out, "127.0.0.1:9300")
+	writeNodeRoles(out)
 	out.kobj("attributes")
 	out.end()
 	if f.has("indices") {
@@ -131,10 +116,45 @@ func (s *Server) handleNodesStats(w http.ResponseWriter, q *req) {
 		out.end()
 		out.end()
 	}
-	out.end()
-	out.end()
-	out.end()
+	closeNodes(out)
 	s.writeJSON(w, q.r, http.StatusOK, out.b)
+}
+
+// openNodes opens the body of a node API answer: the "_nodes" counts of the
+// one node, cluster_name, and that node's object under "nodes".
+// closeNodes ends what it opened.
+func (s *Server) openNodes(e *enc) {
+	e.obj()
+	e.kshards("_nodes", 1)
+	e.kstr("cluster_name", s.clusterName)
+	e.kobj("nodes")
+	e.kobj(s.nodeID)
+}
+
+// closeNodes ends the objects openNodes opened.
+func closeNodes(e *enc) {
+	e.end()
+	e.end()
+	e.end()
+}
+
+// writeNodeAddress writes the node's name and addresses; ip is
+// "127.0.0.1:9300" in stats and tasks and "127.0.0.1" in info, as in
+// Elasticsearch.
+func (s *Server) writeNodeAddress(e *enc, ip string) {
+	e.kstr("name", s.nodeName)
+	e.kstr("transport_address", "127.0.0.1:9300")
+	e.kstr("host", "127.0.0.1")
+	e.kstr("ip", ip)
+}
+
+// writeNodeRoles writes the node's "roles": every role there is.
+func writeNodeRoles(e *enc) {
+	e.karr("roles")
+	for _, r := range nodeRoles {
+		e.str(r)
+	}
+	e.endArr()
 }
 
 func (s *Server) completedFor(pool string) int64 {
@@ -186,12 +206,7 @@ func (s *Server) writeJVM(e *enc, now time.Time) {
 	e.kint("peak_max_in_bytes", 0)
 	e.end()
 	for _, name := range []string{"old", "survivor"} {
-		e.kobj(name)
-		e.kint("used_in_bytes", 0)
-		e.kint("max_in_bytes", 0)
-		e.kint("peak_used_in_bytes", 0)
-		e.kint("peak_max_in_bytes", 0)
-		e.end()
+		e.kzeros(name, "used_in_bytes", "max_in_bytes", "peak_used_in_bytes", "peak_max_in_bytes")
 	}
 	e.end()
 	e.end()
@@ -205,19 +220,12 @@ func (s *Server) writeJVM(e *enc, now time.Time) {
 	e.kint("collection_count", int64(m.NumGC))
 	e.kint("collection_time_in_millis", int64(m.PauseTotalNs/1e6))
 	e.end()
-	e.kobj("old")
-	e.kint("collection_count", 0)
-	e.kint("collection_time_in_millis", 0)
-	e.end()
+	e.kzeros("old", "collection_count", "collection_time_in_millis")
 	e.end()
 	e.end()
 	e.kobj("buffer_pools")
 	e.end()
-	e.kobj("classes")
-	e.kint("current_loaded_count", 0)
-	e.kint("total_loaded_count", 0)
-	e.kint("total_unloaded_count", 0)
-	e.end()
+	e.kzeros("classes", "current_loaded_count", "total_loaded_count", "total_unloaded_count")
 	e.end()
 }
 
@@ -321,30 +329,11 @@ func (s *Server) handleNodesInfo(w http.ResponseWriter, q *req) {
 	runtime.ReadMemStats(&m)
 	out := getEnc()
 	defer putEnc(out)
-	out.obj()
-	out.kobj("_nodes")
-	out.kint("total", 1)
-	out.kint("successful", 1)
-	out.kint("failed", 0)
-	out.end()
-	out.kstr("cluster_name", s.clusterName)
-	out.kobj("nodes")
-	out.kobj(s.nodeID)
-	out.kstr("name", s.nodeName)
-	out.kstr("transport_address", "127.0.0.1:9300")
-	out.kstr("host", "127.0.0.1")
-	out.kstr("ip", "127.0.0.1")
+	s.openNodes(out)
+	s.writeNodeAddress(out, "127.0.0.1")
 	out.kstr("version", s.version.number)
-	if s.flavor == FlavorElasticsearch {
-		out.kstr("build_flavor", "default")
-	}
-	out.kstr("build_type", "tar")
-	out.kstr("build_hash", buildHash)
-	out.karr("roles")
-	for _, r := range nodeRoles {
-		out.str(r)
-	}
-	out.endArr()
+	s.writeBuild(out)
+	writeNodeRoles(out)
 	out.kobj("attributes")
 	out.end()
 	out.kobj("settings")
@@ -383,8 +372,6 @@ func (s *Server) handleNodesInfo(w http.ResponseWriter, q *req) {
 	out.endArr()
 	out.karr("modules")
 	out.endArr()
-	out.end()
-	out.end()
-	out.end()
+	closeNodes(out)
 	s.writeJSON(w, q.r, http.StatusOK, out.b)
 }

@@ -53,6 +53,15 @@ func (q *req) param(name string) (string, bool) {
 	return "", false
 }
 
+// indexExpr is the index expression of a path served both with and without
+// one: "" for /{self}..., the first segment for /{index}/{self}....
+func (q *req) indexExpr(self string) string {
+	if q.seg(0) == self {
+		return ""
+	}
+	return q.seg(0)
+}
+
 // flag reports a boolean parameter: present without value or "true".
 func (q *req) flag(name string) bool {
 	v, ok := q.param(name)

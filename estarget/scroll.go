@@ -86,16 +86,11 @@ func (s *Server) closeScroll(id string, now time.Time) bool {
 
 // handleScroll serves GET/POST /_search/scroll[/{id}] and DELETE (clear).
 func (s *Server) handleScroll(w http.ResponseWriter, q *req) {
-	body, e := readBody(q.r)
-	if e != nil {
-		s.writeError(w, q.r, e)
-		return
-	}
 	var in struct {
 		ScrollID any    `json:"scroll_id"`
 		Scroll   string `json:"scroll"`
 	}
-	if e := decodeBody(body, &in); e != nil {
+	if _, e := readJSONBody(q.r, &in); e != nil {
 		s.writeError(w, q.r, e)
 		return
 	}
@@ -111,7 +106,7 @@ func (s *Server) handleScroll(w http.ResponseWriter, q *req) {
 		return
 	}
 	if len(ids) != 1 {
-		s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: scrollId is missing;"))
+		s.writeError(w, q.r, validationFailed("scrollId is missing"))
 		return
 	}
 	keepStr := in.Scroll
@@ -205,7 +200,7 @@ func (s *Server) clearScroll(w http.ResponseWriter, q *req, ids []string) {
 func (s *Server) handleOpenPIT(w http.ResponseWriter, q *req) {
 	keepStr, ok := q.param("keep_alive")
 	if !ok {
-		s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: [keep_alive] is not specified;"))
+		s.writeError(w, q.r, validationFailed("[keep_alive] is not specified"))
 		return
 	}
 	keep, e := parseKeepAlive("keep_alive", keepStr)
@@ -215,10 +210,8 @@ func (s *Server) handleOpenPIT(w http.ResponseWriter, q *req) {
 	}
 	now := time.Now()
 	s.mu.Lock()
-	indices, e := s.resolve(q.seg(0), q.resolveOpts())
-	if e != nil {
-		s.mu.Unlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, q.seg(0), s.mu.Unlock)
+	if !ok {
 		return
 	}
 	s.expireContexts(now)
@@ -239,12 +232,7 @@ func (s *Server) handleOpenPIT(w http.ResponseWriter, q *req) {
 		out.kint("creation_time", now.UnixMilli())
 	} else {
 		out.kstr("id", p.id)
-		out.kobj("_shards")
-		out.kint("total", int64(shards))
-		out.kint("successful", int64(shards))
-		out.kint("skipped", 0)
-		out.kint("failed", 0)
-		out.end()
+		out.kshardsSkipped("_shards", shards)
 	}
 	out.end()
 	s.writeJSON(w, q.r, http.StatusOK, out.b)
@@ -269,16 +257,11 @@ func (s *Server) usePIT(id string, keep time.Duration) (*pitContext, *esError) {
 // handleClosePIT serves DELETE /_pit {"id":...} (Elasticsearch) and
 // DELETE /_search/point_in_time[/_all] {"pit_id":[...]} (OpenSearch).
 func (s *Server) handleClosePIT(w http.ResponseWriter, q *req) {
-	body, e := readBody(q.r)
-	if e != nil {
-		s.writeError(w, q.r, e)
-		return
-	}
 	var in struct {
 		ID    string `json:"id"`
 		PitID any    `json:"pit_id"`
 	}
-	if e := decodeBody(body, &in); e != nil {
+	if _, e := readJSONBody(q.r, &in); e != nil {
 		s.writeError(w, q.r, e)
 		return
 	}
@@ -312,7 +295,7 @@ func (s *Server) handleClosePIT(w http.ResponseWriter, q *req) {
 	}
 	if in.ID == "" {
 		s.mu.Unlock()
-		s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: id is missing;"))
+		s.writeError(w, q.r, validationFailed("id is missing"))
 		return
 	}
 	_, ok := s.pits[in.ID]

@@ -303,14 +303,19 @@ func page(hits []hit, from, size int) []hit {
 	return hits[from:min(len(hits), from+size)]
 }
 
-func (s *Server) handleSearch(w http.ResponseWriter, q *req) {
-	start := time.Now()
+// readSearch reads and parses the body and parameters of a search-type
+// request (_search, _count).
+func readSearch(q *req) (*searchSpec, *esError) {
 	body, e := readBody(q.r)
 	if e != nil {
-		s.writeError(w, q.r, e)
-		return
+		return nil, e
 	}
-	spec, e := parseSearch(q, body)
+	return parseSearch(q, body)
+}
+
+func (s *Server) handleSearch(w http.ResponseWriter, q *req) {
+	start := time.Now()
+	spec, e := readSearch(q)
 	if e != nil {
 		s.writeError(w, q.r, e)
 		return
@@ -323,17 +328,13 @@ func (s *Server) handleSearch(w http.ResponseWriter, q *req) {
 			return
 		}
 		if spec.from > 0 {
-			s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: using [from] is not allowed in a scroll context;"))
+			s.writeError(w, q.r, validationFailed("using [from] is not allowed in a scroll context"))
 			return
 		}
 	}
-	expr := ""
-	if q.seg(0) != "_search" {
-		expr = q.seg(0)
-	}
+	expr := q.indexExpr("_search")
 	if spec.pitID != "" && expr != "" {
-		s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception",
-			"Validation Failed: 1: [indices] cannot be used with point in time. Do not specify any index with point in time.;"))
+		s.writeError(w, q.r, validationFailed("[indices] cannot be used with point in time. Do not specify any index with point in time."))
 		return
 	}
 
@@ -356,10 +357,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, q *req) {
 	}
 
 	s.mu.RLock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.mu.RUnlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, expr, s.mu.RUnlock)
+	if !ok {
 		return
 	}
 	for _, ix := range indices {
@@ -410,12 +409,7 @@ func writeSearchBody(out *enc, spec *searchSpec, res *searchResult, hits []hit, 
 	sorted := len(spec.sort) > 0
 	out.kint("took", took.Milliseconds())
 	out.kbool("timed_out", false)
-	out.kobj("_shards")
-	out.kint("total", int64(res.shards))
-	out.kint("successful", int64(res.shards))
-	out.kint("skipped", 0)
-	out.kint("failed", 0)
-	out.end()
+	out.kshardsSkipped("_shards", res.shards)
 	out.kobj("hits")
 	if spec.trackTotal != 0 {
 		out.kobj("total")
@@ -472,27 +466,16 @@ func writeSearchBody(out *enc, spec *searchSpec, res *searchResult, hits []hit, 
 
 func (s *Server) handleCount(w http.ResponseWriter, q *req) {
 	start := time.Now()
-	body, e := readBody(q.r)
-	if e != nil {
-		s.writeError(w, q.r, e)
-		return
-	}
-	spec, e := parseSearch(q, body)
+	spec, e := readSearch(q)
 	if e != nil {
 		s.writeError(w, q.r, e)
 		return
 	}
 	spec.size, spec.from, spec.trackTotal, spec.aggs, spec.sort = 0, 0, -1, nil, nil
 	spec.needSource = needsSource(spec.query)
-	expr := ""
-	if q.seg(0) != "_count" {
-		expr = q.seg(0)
-	}
 	s.mu.RLock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.mu.RUnlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, q.indexExpr("_count"), s.mu.RUnlock)
+	if !ok {
 		return
 	}
 	res, e := s.scan(indices, spec, false)
@@ -509,12 +492,7 @@ func (s *Server) handleCount(w http.ResponseWriter, q *req) {
 	defer putEnc(out)
 	out.obj()
 	out.kint("count", int64(res.total))
-	out.kobj("_shards")
-	out.kint("total", int64(res.shards))
-	out.kint("successful", int64(res.shards))
-	out.kint("skipped", 0)
-	out.kint("failed", 0)
-	out.end()
+	out.kshardsSkipped("_shards", res.shards)
 	out.end()
 	s.writeJSON(w, q.r, http.StatusOK, out.b)
 }

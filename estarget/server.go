@@ -444,3 +444,16 @@ func decodeBody(body []byte, v any) *esError {
 	}
 	return nil
 }
+
+// readJSONBody reads the request body and decodes it into v (an empty body
+// leaves v alone); it returns the body for callers that keep it verbatim.
+func readJSONBody(r *http.Request, v any) ([]byte, *esError) {
+	body, e := readBody(r)
+	if e != nil {
+		return nil, e
+	}
+	if e := decodeBody(body, v); e != nil {
+		return nil, e
+	}
+	return body, nil
+}

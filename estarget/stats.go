@@ -196,37 +196,24 @@ func writeIndexStats(e *enc, s statSnapshot, f metricFilter) {
 		e.end()
 	}
 	if f.has("warmer") {
-		e.kobj("warmer")
-		e.kint("current", 0)
-		e.kint("total", 0)
-		e.kint("total_time_in_millis", 0)
-		e.end()
+		e.kzeros("warmer", "current", "total", "total_time_in_millis")
 	}
-	for _, name := range []string{"query_cache", "fielddata", "completion"} {
-		if !f.has(name) {
-			continue
+	if f.has("query_cache") {
+		e.kzeros("query_cache", "memory_size_in_bytes", "evictions",
+			"total_count", "hit_count", "miss_count", "cache_size", "cache_count")
+	}
+	for _, name := range []string{"fielddata", "completion"} {
+		if f.has(name) {
+			e.kzeros(name, "memory_size_in_bytes", "evictions")
 		}
-		e.kobj(name)
-		e.kint("memory_size_in_bytes", 0)
-		e.kint("evictions", 0)
-		if name == "query_cache" {
-			e.kint("total_count", 0)
-			e.kint("hit_count", 0)
-			e.kint("miss_count", 0)
-			e.kint("cache_size", 0)
-			e.kint("cache_count", 0)
-		}
-		e.end()
 	}
 	if f.has("segments") {
 		e.kobj("segments")
 		e.kint("count", s.segments)
-		for _, k := range []string{"memory_in_bytes", "terms_memory_in_bytes", "stored_fields_memory_in_bytes",
+		e.zeros("memory_in_bytes", "terms_memory_in_bytes", "stored_fields_memory_in_bytes",
 			"term_vectors_memory_in_bytes", "norms_memory_in_bytes", "points_memory_in_bytes",
 			"doc_values_memory_in_bytes", "index_writer_memory_in_bytes", "version_map_memory_in_bytes",
-			"fixed_bit_set_memory_in_bytes"} {
-			e.kint(k, 0)
-		}
+			"fixed_bit_set_memory_in_bytes")
 		e.kint("max_unsafe_auto_id_timestamp", -1)
 		e.kobj("file_sizes")
 		e.end()
@@ -242,19 +229,10 @@ func writeIndexStats(e *enc, s statSnapshot, f metricFilter) {
 		e.end()
 	}
 	if f.has("request_cache") {
-		e.kobj("request_cache")
-		e.kint("memory_size_in_bytes", 0)
-		e.kint("evictions", 0)
-		e.kint("hit_count", 0)
-		e.kint("miss_count", 0)
-		e.end()
+		e.kzeros("request_cache", "memory_size_in_bytes", "evictions", "hit_count", "miss_count")
 	}
 	if f.has("recovery") {
-		e.kobj("recovery")
-		e.kint("current_as_source", 0)
-		e.kint("current_as_target", 0)
-		e.kint("throttle_time_in_millis", 0)
-		e.end()
+		e.kzeros("recovery", "current_as_source", "current_as_target", "throttle_time_in_millis")
 	}
 	if f.has("bulk") {
 		e.kobj("bulk")
@@ -294,10 +272,8 @@ func (s *Server) handleStats(w http.ResponseWriter, q *req) {
 	}
 	s.settle()
 	s.mu.RLock()
-	indices, e := s.resolve(expr, q.resolveOpts())
-	if e != nil {
-		s.mu.RUnlock()
-		s.writeError(w, q.r, e)
+	indices, ok := s.resolveFor(w, q, expr, s.mu.RUnlock)
+	if !ok {
 		return
 	}
 	snaps := make([]statSnapshot, len(indices))

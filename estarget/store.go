@@ -293,6 +293,21 @@ func (q *req) resolveOpts() resolveOpts {
 	}
 }
 
+// resolveFor resolves expr with q's options for a handler that holds the
+// store lock. When that fails it calls release (the handler's unlock; nil
+// when a deferred unlock does it), answers the error and reports false.
+func (s *Server) resolveFor(w http.ResponseWriter, q *req, expr string, release func()) ([]*index, bool) {
+	indices, e := s.resolve(expr, q.resolveOpts())
+	if e != nil {
+		if release != nil {
+			release()
+		}
+		s.writeError(w, q.r, e)
+		return nil, false
+	}
+	return indices, true
+}
+
 // resolve turns an index expression (comma list, wildcards, _all, data
 // stream names) into concrete indices, sorted by name, without duplicates.
 func (st *state) resolve(expr string, o resolveOpts) ([]*index, *esError) {
@@ -360,32 +375,35 @@ func (st *state) resolve(expr string, o resolveOpts) ([]*index, *esError) {
 // Settings are kept flattened with full keys ("index.number_of_shards") and
 // rendered nested with string values, as Elasticsearch shows them.
 
+// walkLeaves calls fn with the dotted path and the value of every
+// non-object value below v, which stands at path ("" for the top).
+func walkLeaves(path string, v any, fn func(path string, leaf any)) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		fn(path, v)
+		return
+	}
+	for k, x := range m {
+		if path != "" {
+			k = path + "." + k
+		}
+		walkLeaves(k, x, fn)
+	}
+}
+
 // flattenSettings flattens a settings object into dst, prefixing keys with
 // prefix when they lack it ("index." for index settings).
 func flattenSettings(dst map[string]any, src map[string]any, prefix string) {
-	var walk func(p string, v any)
-	walk = func(p string, v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			for k, vv := range t {
-				if p == "" {
-					walk(k, vv)
-				} else {
-					walk(p+"."+k, vv)
-				}
-			}
-		default:
-			if prefix != "" && !strings.HasPrefix(p, prefix) {
-				p = prefix + p
-			}
-			if v == nil {
-				delete(dst, p)
-				return
-			}
-			dst[p] = settingValue(v)
+	walkLeaves("", src, func(p string, v any) {
+		if prefix != "" && !strings.HasPrefix(p, prefix) {
+			p = prefix + p
 		}
-	}
-	walk("", src)
+		if v == nil {
+			delete(dst, p)
+			return
+		}
+		dst[p] = settingValue(v)
+	})
 }
 
 // settingValue renders a scalar the way Elasticsearch stores settings:

@@ -18,14 +18,7 @@ type legacyTemplate struct {
 	body     indexBody
 }
 
-func (t *legacyTemplate) matches(name string) bool {
-	for _, p := range t.patterns {
-		if globMatch(p, name) {
-			return true
-		}
-	}
-	return false
-}
+func (t *legacyTemplate) matches(name string) bool { return matchesAny(t.patterns, name) }
 
 // indexTemplate is a composable _index_template.
 type indexTemplate struct {
@@ -38,8 +31,11 @@ type indexTemplate struct {
 	raw        json.RawMessage
 }
 
-func (t *indexTemplate) matches(name string) bool {
-	for _, p := range t.patterns {
+func (t *indexTemplate) matches(name string) bool { return matchesAny(t.patterns, name) }
+
+// matchesAny reports whether name matches one of the index patterns.
+func matchesAny(patterns []string, name string) bool {
+	for _, p := range patterns {
 		if globMatch(p, name) {
 			return true
 		}
@@ -66,75 +62,38 @@ func stringList(v any) ([]string, bool) {
 	return nil, false
 }
 
-// namesMatching returns the keys of m matching a name expression (comma
-// list with wildcards; empty or "*" or "_all" means all), sorted.
-func namesMatching[V any](m map[string]V, expr string) (names []string, missing string) {
-	if expr == "" || expr == "_all" {
-		expr = "*"
+// indexPatterns reads the index_patterns of a template body: a string or a
+// non-empty list of strings.
+func indexPatterns(v any) ([]string, *esError) {
+	patterns, ok := stringList(v)
+	if !ok || len(patterns) == 0 {
+		return nil, validationFailed("index patterns are missing")
 	}
-	seen := map[string]bool{}
-	for _, part := range strings.Split(expr, ",") {
-		if hasWildcard(part) {
-			for k := range m {
-				if globMatch(part, k) && !seen[k] {
-					seen[k] = true
-					names = append(names, k)
-				}
-			}
-			continue
-		}
-		if _, ok := m[part]; ok {
-			if !seen[part] {
-				seen[part] = true
-				names = append(names, part)
-			}
-		} else if missing == "" {
-			missing = part
-		}
-	}
-	sort.Strings(names)
-	return names, missing
+	return patterns, nil
 }
 
 func (s *Server) handleLegacyTemplate(w http.ResponseWriter, q *req) {
 	name := q.seg(1)
 	switch q.r.Method {
 	case http.MethodGet, http.MethodHead:
-		s.mu.RLock()
-		names, missing := namesMatching(s.legacyTemplates, name)
-		e := getEnc()
-		defer putEnc(e)
-		e.obj()
-		for _, n := range names {
-			t := s.legacyTemplates[n]
+		writeNamedObject(s, w, q, s.legacyTemplates, name, func(t *legacyTemplate) []byte {
 			b, _ := json.Marshal(t.render())
-			e.kraw(n, b)
-		}
-		e.end()
-		s.mu.RUnlock()
-		status := http.StatusOK
-		if missing != "" || (name != "" && len(names) == 0) {
-			status = http.StatusNotFound
-		}
-		s.writeJSON(w, q.r, status, e.b)
+			return b
+		})
 	case http.MethodPut, http.MethodPost:
 		if name == "" {
 			s.noHandler(w, q)
 			return
 		}
-		body, ee := readBody(q.r)
+		var raw map[string]any
+		body, ee := readJSONBody(q.r, &raw)
 		if ee != nil {
 			s.writeError(w, q.r, ee)
 			return
 		}
-		var raw map[string]any
-		if ee := decodeBody(body, &raw); ee != nil {
+		patterns, ee := indexPatterns(raw["index_patterns"])
+		if ee != nil {
 			s.writeError(w, q.r, ee)
-			return
-		}
-		patterns, ok := stringList(raw["index_patterns"])
-		if !ok || len(patterns) == 0 {
-			s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: index patterns are missing;"))
 			return
 		}
 		t := &legacyTemplate{name: name, patterns: patterns, raw: raw}
@@ -142,29 +101,10 @@ func (s *Server) handleLegacyTemplate(w http.ResponseWriter, q *req) {
 			t.order = int(o)
 		}
 		_ = json.Unmarshal(body, &t.body)
-		s.mu.Lock()
-		_, exists := s.legacyTemplates[name]
-		if exists && q.flag("create") {
-			s.mu.Unlock()
-			s.writeError(w, q.r, badRequest("index_template [%s] already exists", name))
-			return
-		}
-		s.legacyTemplates[name] = t
-		s.mu.Unlock()
-		s.writeAck(w, q.r)
+		putNamed(s, w, q, s.legacyTemplates, name, t, "index_template", nil)
 	case http.MethodDelete:
-		s.mu.Lock()
-		names, missing := namesMatching(s.legacyTemplates, name)
-		if missing != "" || len(names) == 0 {
-			s.mu.Unlock()
-			s.writeError(w, q.r, errf(http.StatusNotFound, "index_template_missing_exception", "index_template [%s] missing", name))
-			return
-		}
-		for _, n := range names {
-			delete(s.legacyTemplates, n)
-		}
-		s.mu.Unlock()
-		s.writeAck(w, q.r)
+		deleteNamed(s, w, q, s.legacyTemplates, name,
+			errf(http.StatusNotFound, "index_template_missing_exception", "index_template [%s] missing", name), nil)
 	}
 }
 
@@ -197,35 +137,11 @@ func (s *Server) handleIndexTemplate(w http.ResponseWriter, q *req) {
 	name := q.seg(1)
 	switch q.r.Method {
 	case http.MethodGet, http.MethodHead:
-		s.mu.RLock()
-		names, missing := namesMatching(s.indexTemplates, name)
-		if missing != "" || (name != "" && len(names) == 0) {
-			s.mu.RUnlock()
-			s.writeError(w, q.r, resourceNotFound("index template matching [%s] not found", name))
-			return
-		}
-		e := getEnc()
-		defer putEnc(e)
-		e.obj()
-		e.karr("index_templates")
-		for _, n := range names {
-			e.obj()
-			e.kstr("name", n)
-			e.kraw("index_template", s.indexTemplates[n].raw)
-			e.end()
-		}
-		e.endArr()
-		e.end()
-		s.mu.RUnlock()
-		s.writeJSON(w, q.r, http.StatusOK, e.b)
+		writeNamedList(s, w, q, s.indexTemplates, name, "index template", "index_templates", "index_template",
+			func(t *indexTemplate) []byte { return t.raw })
 	case http.MethodPut, http.MethodPost:
 		if name == "" {
 			s.noHandler(w, q)
-			return
-		}
-		body, ee := readBody(q.r)
-		if ee != nil {
-			s.writeError(w, q.r, ee)
 			return
 		}
 		var in struct {
@@ -235,13 +151,14 @@ func (s *Server) handleIndexTemplate(w http.ResponseWriter, q *req) {
 			Template      indexBody      `json:"template"`
 			DataStream    map[string]any `json:"data_stream"`
 		}
-		if ee := decodeBody(body, &in); ee != nil {
+		body, ee := readJSONBody(q.r, &in)
+		if ee != nil {
 			s.writeError(w, q.r, ee)
 			return
 		}
-		patterns, ok := stringList(in.IndexPatterns)
-		if !ok || len(patterns) == 0 {
-			s.writeError(w, q.r, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: index patterns are missing;"))
+		patterns, ee := indexPatterns(in.IndexPatterns)
+		if ee != nil {
+			s.writeError(w, q.r, ee)
 			return
 		}
 		var compact map[string]any
@@ -249,55 +166,37 @@ func (s *Server) handleIndexTemplate(w http.ResponseWriter, q *req) {
 		raw, _ := json.Marshal(compact)
 		t := &indexTemplate{name: name, patterns: patterns, priority: in.Priority, composedOf: in.ComposedOf,
 			template: in.Template, dataStream: in.DataStream, raw: raw}
-		s.mu.Lock()
-		var missingComponents []string
-		for _, c := range t.composedOf {
-			if _, ok := s.componentTemplates[c]; !ok {
-				missingComponents = append(missingComponents, c)
-			}
-		}
-		if len(missingComponents) > 0 {
-			s.mu.Unlock()
-			s.writeError(w, q.r, errf(http.StatusBadRequest, "invalid_index_template_exception",
-				"index_template [%s] invalid, cause [index template [%s] specifies component templates %s that do not exist]",
-				name, name, bracketList(missingComponents)))
-			return
-		}
-		if _, exists := s.indexTemplates[name]; exists && q.flag("create") {
-			s.mu.Unlock()
-			s.writeError(w, q.r, badRequest("index template [%s] already exists", name))
-			return
-		}
-		s.indexTemplates[name] = t
-		s.mu.Unlock()
-		s.writeAck(w, q.r)
-	case http.MethodDelete:
-		s.mu.Lock()
-		names, missing := namesMatching(s.indexTemplates, name)
-		if missing != "" || len(names) == 0 {
-			s.mu.Unlock()
-			s.writeError(w, q.r, resourceNotFound("index_template matching [%s] not found", name))
-			return
-		}
-		for _, n := range names {
-			var users []string
-			for _, ds := range s.dataStreams {
-				if ds.template == n {
-					users = append(users, ds.name)
+		putNamed(s, w, q, s.indexTemplates, name, t, "index template", func() *esError {
+			var missing []string
+			for _, c := range t.composedOf {
+				if _, ok := s.componentTemplates[c]; !ok {
+					missing = append(missing, c)
 				}
 			}
-			if len(users) > 0 {
-				s.mu.Unlock()
-				sort.Strings(users)
-				s.writeError(w, q.r, badRequest("unable to remove composable templates [%s] as they are in use by a data streams %s", n, bracketList(users)))
-				return
+			if len(missing) > 0 {
+				return errf(http.StatusBadRequest, "invalid_index_template_exception",
+					"index_template [%s] invalid, cause [index template [%s] specifies component templates %s that do not exist]",
+					name, name, bracketList(missing))
 			}
-		}
-		for _, n := range names {
-			delete(s.indexTemplates, n)
-		}
-		s.mu.Unlock()
-		s.writeAck(w, q.r)
+			return nil
+		})
+	case http.MethodDelete:
+		deleteNamed(s, w, q, s.indexTemplates, name,
+			resourceNotFound("index_template matching [%s] not found", name), func(names []string) *esError {
+				for _, n := range names {
+					var users []string
+					for _, ds := range s.dataStreams {
+						if ds.template == n {
+							users = append(users, ds.name)
+						}
+					}
+					if len(users) > 0 {
+						sort.Strings(users)
+						return badRequest("unable to remove composable templates [%s] as they are in use by a data streams %s", n, bracketList(users))
+					}
+				}
+				return nil
+			})
 	}
 }
 
@@ -307,39 +206,15 @@ func (s *Server) handleComponentTemplate(w http.ResponseWriter, q *req) {
 	name := q.seg(1)
 	switch q.r.Method {
 	case http.MethodGet, http.MethodHead:
-		s.mu.RLock()
-		names, missing := namesMatching(s.componentTemplates, name)
-		if missing != "" || (name != "" && len(names) == 0) {
-			s.mu.RUnlock()
-			s.writeError(w, q.r, resourceNotFound("component template matching [%s] not found", name))
-			return
-		}
-		e := getEnc()
-		defer putEnc(e)
-		e.obj()
-		e.karr("component_templates")
-		for _, n := range names {
-			e.obj()
-			e.kstr("name", n)
-			e.kraw("component_template", s.componentTemplates[n])
-			e.end()
-		}
-		e.endArr()
-		e.end()
-		s.mu.RUnlock()
-		s.writeJSON(w, q.r, http.StatusOK, e.b)
+		writeNamedList(s, w, q, s.componentTemplates, name, "component template", "component_templates", "component_template",
+			func(raw json.RawMessage) []byte { return raw })
 	case http.MethodPut, http.MethodPost:
 		if name == "" {
 			s.noHandler(w, q)
 			return
 		}
-		body, ee := readBody(q.r)
-		if ee != nil {
-			s.writeError(w, q.r, ee)
-			return
-		}
 		var in map[string]any
-		if ee := decodeBody(body, &in); ee != nil {
+		if _, ee := readJSONBody(q.r, &in); ee != nil {
 			s.writeError(w, q.r, ee)
 			return
 		}
@@ -348,44 +223,25 @@ func (s *Server) handleComponentTemplate(w http.ResponseWriter, q *req) {
 			return
 		}
 		raw, _ := json.Marshal(in)
-		s.mu.Lock()
-		if _, exists := s.componentTemplates[name]; exists && q.flag("create") {
-			s.mu.Unlock()
-			s.writeError(w, q.r, badRequest("component template [%s] already exists", name))
-			return
-		}
-		s.componentTemplates[name] = raw
-		s.mu.Unlock()
-		s.writeAck(w, q.r)
+		putNamed(s, w, q, s.componentTemplates, name, raw, "component template", nil)
 	case http.MethodDelete:
-		s.mu.Lock()
-		names, missing := namesMatching(s.componentTemplates, name)
-		if missing != "" || len(names) == 0 {
-			s.mu.Unlock()
-			s.writeError(w, q.r, resourceNotFound("%s", name))
-			return
-		}
-		var users []string
-		for _, t := range s.indexTemplates {
-			for _, c := range t.composedOf {
-				for _, n := range names {
-					if c == n {
-						users = append(users, t.name)
+		deleteNamed(s, w, q, s.componentTemplates, name, resourceNotFound("%s", name), func(names []string) *esError {
+			var users []string
+			for _, t := range s.indexTemplates {
+				for _, c := range t.composedOf {
+					for _, n := range names {
+						if c == n {
+							users = append(users, t.name)
+						}
 					}
 				}
 			}
-		}
-		if len(users) > 0 {
-			s.mu.Unlock()
-			sort.Strings(users)
-			s.writeError(w, q.r, badRequest("component templates %s cannot be removed as they are still in use by index templates %s", bracketList(names), bracketList(users)))
-			return
-		}
-		for _, n := range names {
-			delete(s.componentTemplates, n)
-		}
-		s.mu.Unlock()
-		s.writeAck(w, q.r)
+			if len(users) > 0 {
+				sort.Strings(users)
+				return badRequest("component templates %s cannot be removed as they are still in use by index templates %s", bracketList(names), bracketList(users))
+			}
+			return nil
+		})
 	}
 }
 
@@ -518,33 +374,14 @@ func (s *Server) handlePipeline(w http.ResponseWriter, q *req) {
 	id := q.seg(2)
 	switch q.r.Method {
 	case http.MethodGet, http.MethodHead:
-		s.mu.RLock()
-		names, missing := namesMatching(s.pipelines, id)
-		e := getEnc()
-		defer putEnc(e)
-		e.obj()
-		for _, n := range names {
-			e.kraw(n, s.pipelines[n])
-		}
-		e.end()
-		s.mu.RUnlock()
-		status := http.StatusOK
-		if missing != "" || (id != "" && len(names) == 0) {
-			status = http.StatusNotFound
-		}
-		s.writeJSON(w, q.r, status, e.b)
+		writeNamedObject(s, w, q, s.pipelines, id, func(raw json.RawMessage) []byte { return raw })
 	case http.MethodPut:
 		if id == "" {
 			s.noHandler(w, q)
 			return
 		}
-		body, ee := readBody(q.r)
-		if ee != nil {
-			s.writeError(w, q.r, ee)
-			return
-		}
 		var in map[string]any
-		if ee := decodeBody(body, &in); ee != nil {
+		if _, ee := readJSONBody(q.r, &in); ee != nil {
 			s.writeError(w, q.r, ee)
 			return
 		}
@@ -569,17 +406,6 @@ func (s *Server) handlePipeline(w http.ResponseWriter, q *req) {
 			s.noHandler(w, q)
 			return
 		}
-		s.mu.Lock()
-		names, missing := namesMatching(s.pipelines, id)
-		if missing != "" || len(names) == 0 {
-			s.mu.Unlock()
-			s.writeError(w, q.r, resourceNotFound("pipeline [%s] is missing", id))
-			return
-		}
-		for _, n := range names {
-			delete(s.pipelines, n)
-		}
-		s.mu.Unlock()
-		s.writeAck(w, q.r)
+		deleteNamed(s, w, q, s.pipelines, id, resourceNotFound("pipeline [%s] is missing", id), nil)
 	}
 }
