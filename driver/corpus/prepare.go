@@ -257,22 +257,11 @@ func download(ctx context.Context, o Options, url, dst string, wantSize int64) e
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}
-	tmp := f.Name()
 	pw := &progressWriter{kind: KindDownload, file: filepath.Base(dst), total: total, report: o.Progress}
-	n, err := io.Copy(io.MultiWriter(f, pw), resp.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := fillTemp(f, resp.Body, pw, wantSize, "the track"); err != nil {
 		return fmt.Errorf("download %s: %w", url, err)
 	}
-	if wantSize > 0 && n != wantSize {
-		os.Remove(tmp)
-		return fmt.Errorf("download %s: got %d bytes, the track says %d", url, n, wantSize)
-	}
-	pw.finish()
-	return os.Rename(tmp, dst)
+	return os.Rename(f.Name(), dst)
 }
 
 // decompress writes the decompressed archive to out (via out.part),
@@ -309,9 +298,19 @@ func decompress(ctx context.Context, archive, out string, want int64, progress f
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	bw := bufio.NewWriterSize(f, 1<<20)
 	pw := &progressWriter{kind: KindDecompress, file: filepath.Base(out), total: want, report: progress}
+	if err := fillTemp(f, r, pw, want, "uncompressed-bytes in the track"); err != nil {
+		return fmt.Errorf("decompress %s: %w", archive, err)
+	}
+	return os.Rename(f.Name(), out)
+}
+
+// fillTemp copies r into the new temporary file f, reporting progress to
+// pw, and closes f. The copy must come to want bytes when want > 0 (the
+// error then says what source gave want). On any failure f is removed; on
+// success the caller renames it into place.
+func fillTemp(f *os.File, r io.Reader, pw *progressWriter, want int64, source string) error {
+	bw := bufio.NewWriterSize(f, 1<<20)
 	n, err := io.Copy(io.MultiWriter(bw, pw), r)
 	if err == nil {
 		err = bw.Flush()
@@ -319,16 +318,15 @@ func decompress(ctx context.Context, archive, out string, want int64, progress f
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("decompress %s: %w", archive, err)
+	if err == nil && want > 0 && n != want {
+		err = fmt.Errorf("got %d bytes, %s says %d", n, source, want)
 	}
-	if want > 0 && n != want {
-		os.Remove(tmp)
-		return fmt.Errorf("decompress %s: got %d bytes, uncompressed-bytes in the track says %d", archive, n, want)
+	if err != nil {
+		os.Remove(f.Name())
+		return err
 	}
 	pw.finish()
-	return os.Rename(tmp, out)
+	return nil
 }
 
 // ctxReader stops a long copy when the context ends.
