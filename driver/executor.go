@@ -235,15 +235,10 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 	if tp.OnError != "" && tp.OnError != OnErrorContinue && tp.OnError != OnErrorAbort {
 		return fail(fmt.Errorf("on-error %q is not continue or abort", tp.OnError))
 	}
-	if p, ok := spec.(preparer); ok {
-		if err := p.prepare(ctx, prepareEnv{trackDir: tp.Track.Dir, dataDir: tp.DataDir, progress: corpusProgress(tp.Progress, task.Name)}); err != nil {
-			return fail(fmt.Errorf("task %q: %w", task.Name, err))
-		}
+	if err := prepareTask(ctx, spec, tp.Track, tp.DataDir, tp.Progress, task.Name); err != nil {
+		return fail(err)
 	}
-	epoch := tp.Epoch
-	if epoch.IsZero() {
-		epoch = time.Now()
-	}
+	epoch := orNow(tp.Epoch)
 	rampTotal := tp.RampUpTotal
 	if rampTotal <= 0 {
 		rampTotal = total
@@ -318,8 +313,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 	}()
 
 	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	var firstErr error
+	var first firstError
 	for _, w := range workers {
 		wg.Add(1)
 		go func() {
@@ -335,11 +329,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 				}
 			}
 			if err := w.run(runCtx, tp.Complete); err != nil {
-				errMu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				errMu.Unlock()
+				first.set(err)
 				cancel(err)
 			}
 		}()
@@ -349,6 +339,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 	<-flusherDone
 	flushAll()
 
+	firstErr := first.get()
 	for _, w := range workers {
 		res.Requests += w.requests
 		res.Errors += w.errors
@@ -373,6 +364,52 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 		tp.Progress(ProgressEvent{Kind: ProgressTaskEnd, Task: task.Name, Status: res.Status})
 	}
 	return res, firstErr
+}
+
+// prepareTask does a compiled task's slow work before the race, when it
+// has any (its corpora).
+func prepareTask(ctx context.Context, spec opSpec, tr *track.Track, dataDir string, progress func(ProgressEvent), task string) error {
+	pr, ok := spec.(preparer)
+	if !ok {
+		return nil
+	}
+	if err := pr.prepare(ctx, prepareEnv{trackDir: tr.Dir, dataDir: dataDir, progress: corpusProgress(progress, task)}); err != nil {
+		return fmt.Errorf("task %q: %w", task, err)
+	}
+	return nil
+}
+
+// orNow is t, or the current time when t is zero.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
+}
+
+// firstError keeps the first error that concurrent goroutines report.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+// set records err unless an error came before; it reports whether err is
+// the first.
+func (f *firstError) set(err error) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return false
+	}
+	f.err = err
+	return true
+}
+
+// get returns the first error, nil when none came.
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // corpusProgress adapts corpus events to ProgressEvents.

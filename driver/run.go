@@ -41,6 +41,26 @@ type Plan struct {
 	NewClient func(Target, ClientOptions) (Client, error)
 }
 
+// taskPlan is the TaskPlan of one task of the plan on this host: all its
+// clients, with the settings every task of the plan shares.
+func (p *Plan) taskPlan(task *track.Task, epoch time.Time, seed uint64) TaskPlan {
+	return TaskPlan{
+		Track:         p.Track,
+		Task:          task,
+		TotalClients:  max(task.Clients, 1),
+		Targets:       p.Targets,
+		ClientOptions: p.ClientOptions,
+		Transport:     p.Transport,
+		OnError:       p.OnError,
+		TestMode:      p.TestMode,
+		DataDir:       p.DataDir,
+		Epoch:         epoch,
+		Seed:          seed,
+		Progress:      p.Progress,
+		NewClient:     p.NewClient,
+	}
+}
+
 // Result is how every task of a challenge ended, in schedule order.
 type Result struct {
 	Tasks []TaskResult
@@ -72,10 +92,8 @@ func Prepare(ctx context.Context, p Plan) error {
 			if err != nil {
 				return fmt.Errorf("task %q: %w", task.Name, err)
 			}
-			if pr, ok := spec.(preparer); ok {
-				if err := pr.prepare(ctx, prepareEnv{trackDir: p.Track.Dir, dataDir: p.DataDir, progress: corpusProgress(p.Progress, task.Name)}); err != nil {
-					return fmt.Errorf("task %q: %w", task.Name, err)
-				}
+			if err := prepareTask(ctx, spec, p.Track, p.DataDir, p.Progress, task.Name); err != nil {
+				return err
 			}
 		}
 	}
@@ -96,10 +114,7 @@ func Run(ctx context.Context, p Plan, sink func(*metrics.Delta)) (Result, error)
 	if len(p.Targets) == 0 {
 		return res, errors.New("run: no target hosts")
 	}
-	epoch := p.Epoch
-	if epoch.IsZero() {
-		epoch = time.Now()
-	}
+	epoch := orNow(p.Epoch)
 	var sinkMu sync.Mutex
 	safeSink := func(d *metrics.Delta) {
 		if sink == nil {
@@ -151,21 +166,13 @@ func runStep(ctx context.Context, p Plan, step *track.Step, epoch time.Time, sin
 	// The first task to abort or fail stops the rest of the block.
 	stepCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var errMu sync.Mutex
-	var firstErr error
+	var firstErr firstError
 	var wg sync.WaitGroup
 	offset := 0
 	for ti := range step.Tasks {
 		task := &step.Tasks[ti]
-		tp := TaskPlan{
-			Track: p.Track, Task: task,
-			TotalClients: max(task.Clients, 1),
-			RampUpOffset: offset, RampUpTotal: rampTotal, Slots: slots,
-			Targets: p.Targets, ClientOptions: p.ClientOptions, Transport: p.Transport,
-			OnError: p.OnError, TestMode: p.TestMode, DataDir: p.DataDir,
-			Epoch: epoch, Seed: p.Seed + uint64(ti)<<32, Progress: p.Progress,
-			NewClient: p.NewClient,
-		}
+		tp := p.taskPlan(task, epoch, p.Seed+uint64(ti)<<32)
+		tp.RampUpOffset, tp.RampUpTotal, tp.Slots = offset, rampTotal, slots
 		// With completed-by the other tasks stop when the named one ends;
 		// with "any" every task stops when the first one ends.
 		completes := step.CompletedBy == "any" || task.CompletesParent || (step.CompletedBy != "" && task.Name == step.CompletedBy)
@@ -178,13 +185,8 @@ func runStep(ctx context.Context, p Plan, step *track.Step, epoch time.Time, sin
 			defer wg.Done()
 			var err error
 			results[ti], err = RunTask(stepCtx, tp, sink)
-			if err != nil && ctx.Err() == nil {
-				errMu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				errMu.Unlock()
+			if err != nil && ctx.Err() == nil && firstErr.set(err) {
+				cancel()
 			}
 			if completes {
 				completeOnce.Do(func() { close(complete) })
@@ -192,5 +194,5 @@ func runStep(ctx context.Context, p Plan, step *track.Step, epoch time.Time, sin
 		}()
 	}
 	wg.Wait()
-	return results, firstErr
+	return results, firstErr.get()
 }
