@@ -2,7 +2,6 @@ package estarget
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,12 +82,7 @@ func BenchmarkSearchTiny(b *testing.B) {
 // BenchmarkRootHTTP measures GET / over loopback with keep-alive clients,
 // which is what a load driver sees.
 func BenchmarkRootHTTP(b *testing.B) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sv, err := Listen(ctx, "127.0.0.1:0", New(Options{}))
-	if err != nil {
-		b.Fatal(err)
-	}
+	sv, cancel := listenLoopback(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	url := sv.URL() + "/"
 	b.ReportAllocs()

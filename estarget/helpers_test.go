@@ -3,6 +3,7 @@ package estarget
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -113,6 +114,38 @@ func callRaw(t testing.TB, h http.Handler, method, path string, body []byte, hea
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+// mustAnswerCleanly fails unless res is a 200 whose body decodes into ok or
+// a 4xx with a well-formed error body: what any input, however mangled, may
+// get, and never a 5xx.
+func mustAnswerCleanly(t testing.TB, res response, ok any) {
+	t.Helper()
+	switch {
+	case res.status == http.StatusOK:
+		decode(t, res.body, ok)
+	case res.status >= 400 && res.status < 500:
+		var eb errorBody
+		decode(t, res.body, &eb)
+		if eb.Status != res.status || eb.Error.Type == "" {
+			t.Fatalf("error body: %s", res.body)
+		}
+	default:
+		t.Fatalf("status %d: %s", res.status, res.body)
+	}
+}
+
+// listenLoopback serves a new default target on a free loopback port until
+// the returned cancel is called, at the latest when the test ends.
+func listenLoopback(t testing.TB) (*Serving, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	sv, err := Listen(ctx, "127.0.0.1:0", New(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sv, cancel
 }
 
 func gzipped(t testing.TB, s string) []byte {

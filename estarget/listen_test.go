@@ -1,7 +1,6 @@
 package estarget
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -10,12 +9,7 @@ import (
 )
 
 func TestListenServesUntilContextEnds(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sv, err := Listen(ctx, "127.0.0.1:0", New(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sv, cancel := listenLoopback(t)
 	if !strings.HasPrefix(sv.URL(), "http://127.0.0.1:") || strings.HasSuffix(sv.URL(), ":0") {
 		t.Fatalf("URL %q must carry the real port", sv.URL())
 	}
@@ -45,13 +39,8 @@ func TestListenServesUntilContextEnds(t *testing.T) {
 }
 
 func TestListenReportsBusyAddress(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sv, err := Listen(ctx, "127.0.0.1:0", New(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Listen(ctx, sv.Addr().String(), New(Options{})); err == nil || !strings.Contains(err.Error(), sv.Addr().String()) {
+	sv, cancel := listenLoopback(t)
+	if _, err := Listen(t.Context(), sv.Addr().String(), New(Options{})); err == nil || !strings.Contains(err.Error(), sv.Addr().String()) {
 		t.Fatalf("second Listen on %s: %v", sv.Addr(), err)
 	}
 	cancel()

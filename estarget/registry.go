@@ -91,6 +91,22 @@ func writeNamedList[V any](s *Server, w http.ResponseWriter, q *req, m map[strin
 	s.writeJSON(w, q.r, http.StatusOK, e.b)
 }
 
+// readPutBody starts a PUT of entry name: without a name there is no such
+// endpoint; otherwise the JSON body is decoded into v and returned. It
+// answers any failure itself and reports whether the handler goes on.
+func (s *Server) readPutBody(w http.ResponseWriter, q *req, name string, v any) ([]byte, bool) {
+	if name == "" {
+		s.noHandler(w, q)
+		return nil, false
+	}
+	body, e := readJSONBody(q.r, v)
+	if e != nil {
+		s.writeError(w, q.r, e)
+		return nil, false
+	}
+	return body, true
+}
+
 // putNamed stores v as entry name and acknowledges. Under the write lock it
 // first refuses with check's error (check may be nil), then, with ?create,
 // an existing name: "<what> [name] already exists".

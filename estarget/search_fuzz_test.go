@@ -24,18 +24,6 @@ func FuzzSearch(f *testing.F) {
 	s := seeded(f, Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res := callRaw(t, s, http.MethodPost, "/docs/_search", body, map[string]string{"Content-Type": "application/json"})
-		switch {
-		case res.status == http.StatusOK:
-			var sr searchResponse
-			decode(t, res.body, &sr)
-		case res.status >= 400 && res.status < 500:
-			var eb errorBody
-			decode(t, res.body, &eb)
-			if eb.Status != res.status || eb.Error.Type == "" {
-				t.Fatalf("error body: %s", res.body)
-			}
-		default:
-			t.Fatalf("status %d: %s", res.status, res.body)
-		}
+		mustAnswerCleanly(t, res, &searchResponse{})
 	})
 }

@@ -81,14 +81,9 @@ func (s *Server) handleLegacyTemplate(w http.ResponseWriter, q *req) {
 			return b
 		})
 	case http.MethodPut, http.MethodPost:
-		if name == "" {
-			s.noHandler(w, q)
-			return
-		}
 		var raw map[string]any
-		body, ee := readJSONBody(q.r, &raw)
-		if ee != nil {
-			s.writeError(w, q.r, ee)
+		body, ok := s.readPutBody(w, q, name, &raw)
+		if !ok {
 			return
 		}
 		patterns, ee := indexPatterns(raw["index_patterns"])
@@ -140,10 +135,6 @@ func (s *Server) handleIndexTemplate(w http.ResponseWriter, q *req) {
 		writeNamedList(s, w, q, s.indexTemplates, name, "index template", "index_templates", "index_template",
 			func(t *indexTemplate) []byte { return t.raw })
 	case http.MethodPut, http.MethodPost:
-		if name == "" {
-			s.noHandler(w, q)
-			return
-		}
 		var in struct {
 			IndexPatterns any            `json:"index_patterns"`
 			Priority      int64          `json:"priority"`
@@ -151,9 +142,8 @@ func (s *Server) handleIndexTemplate(w http.ResponseWriter, q *req) {
 			Template      indexBody      `json:"template"`
 			DataStream    map[string]any `json:"data_stream"`
 		}
-		body, ee := readJSONBody(q.r, &in)
-		if ee != nil {
-			s.writeError(w, q.r, ee)
+		body, ok := s.readPutBody(w, q, name, &in)
+		if !ok {
 			return
 		}
 		patterns, ee := indexPatterns(in.IndexPatterns)
@@ -209,13 +199,8 @@ func (s *Server) handleComponentTemplate(w http.ResponseWriter, q *req) {
 		writeNamedList(s, w, q, s.componentTemplates, name, "component template", "component_templates", "component_template",
 			func(raw json.RawMessage) []byte { return raw })
 	case http.MethodPut, http.MethodPost:
-		if name == "" {
-			s.noHandler(w, q)
-			return
-		}
 		var in map[string]any
-		if _, ee := readJSONBody(q.r, &in); ee != nil {
-			s.writeError(w, q.r, ee)
+		if _, ok := s.readPutBody(w, q, name, &in); !ok {
 			return
 		}
 		if _, ok := in["template"].(map[string]any); !ok {
@@ -376,13 +361,8 @@ func (s *Server) handlePipeline(w http.ResponseWriter, q *req) {
 	case http.MethodGet, http.MethodHead:
 		writeNamedObject(s, w, q, s.pipelines, id, func(raw json.RawMessage) []byte { return raw })
 	case http.MethodPut:
-		if id == "" {
-			s.noHandler(w, q)
-			return
-		}
 		var in map[string]any
-		if _, ee := readJSONBody(q.r, &in); ee != nil {
-			s.writeError(w, q.r, ee)
+		if _, ok := s.readPutBody(w, q, id, &in); !ok {
 			return
 		}
 		procs, ok := in["processors"].([]any)

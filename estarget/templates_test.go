@@ -157,3 +157,79 @@ func TestTemplatesApplyToNewIndices(t *testing.T) {
 		mustError(t, call(t, s, http.MethodGet, "/_component_template/nope", ""), http.StatusNotFound, "resource_not_found_exception")
 	})
 }
+
+// TestNamedRegistryAnswers pins the answers the named registries
+// (legacy, composable and component templates, ingest pipelines) share in
+// shape but word differently.
+func TestNamedRegistryAnswers(t *testing.T) {
+	s := New(Options{})
+	must(t, s, http.StatusOK, http.MethodPut, "/_template/lt", `{"index_patterns":"l-*"}`)
+	must(t, s, http.StatusOK, http.MethodPut, "/_component_template/ct", `{"template":{}}`)
+	must(t, s, http.StatusOK, http.MethodPut, "/_index_template/it", `{"index_patterns":["i-*"],"composed_of":["ct"]}`)
+	must(t, s, http.StatusOK, http.MethodPut, "/_ingest/pipeline/pl", `{"processors":[]}`)
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		typ, reason              string // of the error; "" for none
+	}{
+		{"legacy_create_conflict", http.MethodPut, "/_template/lt?create=true", `{"index_patterns":"l-*"}`,
+			400, "illegal_argument_exception", "index_template [lt] already exists"},
+		{"composable_create_conflict", http.MethodPut, "/_index_template/it?create=true", `{"index_patterns":["i-*"]}`,
+			400, "illegal_argument_exception", "index template [it] already exists"},
+		{"component_create_conflict", http.MethodPut, "/_component_template/ct?create", `{"template":{}}`,
+			400, "illegal_argument_exception", "component template [ct] already exists"},
+		{"missing_components_before_conflict", http.MethodPut, "/_index_template/it?create=true", `{"index_patterns":["i-*"],"composed_of":["a","b"]}`,
+			400, "invalid_index_template_exception", "index_template [it] invalid, cause [index template [it] specifies component templates [a, b] that do not exist]"},
+		{"pipeline_put_replaces_even_with_create", http.MethodPut, "/_ingest/pipeline/pl?create=true", `{"processors":[]}`, 200, "", ""},
+		{"patterns_missing", http.MethodPut, "/_template/x", `{"index_patterns":[]}`,
+			400, "action_request_validation_exception", "Validation Failed: 1: index patterns are missing;"},
+		{"put_without_name", http.MethodPut, "/_ingest/pipeline", `{"processors":[]}`, 400, "illegal_argument_exception", ""},
+		{"put_bad_json", http.MethodPut, "/_component_template/x", `{`, 400, "x_content_parse_exception", ""},
+		{"legacy_get_partly_missing_is_404_with_body", http.MethodGet, "/_template/lt,nope", "", 404, "", ""},
+		{"pipeline_get_missing_is_404", http.MethodGet, "/_ingest/pipeline/nope", "", 404, "", ""},
+		{"composable_get_missing", http.MethodGet, "/_index_template/nope", "",
+			404, "resource_not_found_exception", "index template matching [nope] not found"},
+		{"component_get_missing", http.MethodGet, "/_component_template/nope", "",
+			404, "resource_not_found_exception", "component template matching [nope] not found"},
+		{"legacy_delete_missing", http.MethodDelete, "/_template/lt,nope", "",
+			404, "index_template_missing_exception", "index_template [lt,nope] missing"},
+		{"composable_delete_missing", http.MethodDelete, "/_index_template/nope", "",
+			404, "resource_not_found_exception", "index_template matching [nope] not found"},
+		{"component_delete_missing", http.MethodDelete, "/_component_template/nope", "",
+			404, "resource_not_found_exception", "nope"},
+		{"pipeline_delete_missing", http.MethodDelete, "/_ingest/pipeline/nope", "",
+			404, "resource_not_found_exception", "pipeline [nope] is missing"},
+		{"component_in_use", http.MethodDelete, "/_component_template/c*", "",
+			400, "illegal_argument_exception", "component templates [ct] cannot be removed as they are still in use by index templates [it]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := call(t, s, tt.method, tt.path, tt.body)
+			if tt.typ == "" {
+				if res.status != tt.status {
+					t.Fatalf("status %d, want %d: %s", res.status, tt.status, res.body)
+				}
+				return
+			}
+			eb := mustError(t, res, tt.status, tt.typ)
+			if tt.reason != "" && eb.Error.Reason != tt.reason {
+				t.Fatalf("reason %q, want %q", eb.Error.Reason, tt.reason)
+			}
+		})
+	}
+	t.Run("legacy_get_partly_missing_lists_the_found", func(t *testing.T) {
+		res := call(t, s, http.MethodGet, "/_template/lt,nope", "")
+		if string(res.body) != `{"lt":{"aliases":{},"index_patterns":["l-*"],"mappings":{},"order":0,"settings":{}}}` {
+			t.Fatalf("%s", res.body)
+		}
+	})
+	t.Run("delete_all_matching", func(t *testing.T) {
+		must(t, s, http.StatusOK, http.MethodDelete, "/_index_template/i*", "")
+		must(t, s, http.StatusOK, http.MethodDelete, "/_component_template/ct", "")
+		must(t, s, http.StatusOK, http.MethodDelete, "/_ingest/pipeline/*", "")
+		must(t, s, http.StatusOK, http.MethodGet, "/_ingest/pipeline", "")
+		if res := must(t, s, http.StatusOK, http.MethodGet, "/_component_template", ""); string(res.body) != `{"component_templates":[]}` {
+			t.Fatalf("%s", res.body)
+		}
+	})
+}
