@@ -94,6 +94,9 @@ func TestRequestHeadersWinOverClientHeaders(t *testing.T) {
 // The request loop's promise: once warm, a FastClient request with
 // authentication, client-option and request headers allocates nothing.
 func TestFastClientRequestAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates; run without -race to count allocations")
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
