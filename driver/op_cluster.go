@@ -267,12 +267,9 @@ func buildPutSettings(_ *track.Track, p params, ro requestOptions) (runner, erro
 
 // pipelinePath is /_ingest/pipeline/{id} with master_timeout and timeout.
 func pipelinePath(p params, ro requestOptions) (string, error) {
-	id, err := p.str("id", "")
+	id, err := p.requiredStr("id")
 	if err != nil {
 		return "", err
-	}
-	if id == "" {
-		return "", fmt.Errorf(`parameter "id" is mandatory`)
 	}
 	q := map[string]any{}
 	for param, key := range map[string]string{"master-timeout": "master_timeout", "timeout": "timeout"} {
@@ -317,12 +314,9 @@ type waitForRecovery struct {
 }
 
 func buildWaitForRecovery(_ *track.Track, p params, ro requestOptions) (runner, error) {
-	idx, err := p.str("index", "")
+	idx, err := p.requiredStr("index")
 	if err != nil {
 		return nil, err
-	}
-	if idx == "" {
-		return nil, fmt.Errorf(`parameter "index" is mandatory`)
 	}
 	wait, err := p.seconds("completion-recheck-wait-period", time.Second)
 	if err != nil {

@@ -41,28 +41,45 @@ func (p params) has(key string) bool {
 	return ok
 }
 
-// str returns a string parameter, def when absent.
-func (p params) str(key, def string) (string, error) {
+// convert returns a parameter converted by conv, def when absent; a
+// conversion error is wrapped to name the key. The typed getters below
+// are convert with their own conversion.
+func convert[T any](p params, key string, def T, conv func(any) (T, error)) (T, error) {
 	v, ok := p.value(key)
 	if !ok {
 		return def, nil
 	}
+	x, err := conv(v)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("parameter %q: %w", key, err)
+	}
+	return x, nil
+}
+
+// str returns a string parameter, def when absent.
+func (p params) str(key, def string) (string, error) {
+	return convert(p, key, def, toString)
+}
+
+// toString accepts a string or a JSON number (as text).
+func toString(v any) (string, error) {
 	switch s := v.(type) {
 	case string:
 		return s, nil
 	case json.Number:
 		return s.String(), nil
 	}
-	return "", fmt.Errorf("parameter %q: want a string", key)
+	return "", fmt.Errorf("want a string")
 }
 
 // strList returns a string or a list of strings as a list (nil when
 // absent).
 func (p params) strList(key string) ([]string, error) {
-	v, ok := p.value(key)
-	if !ok {
-		return nil, nil
-	}
+	return convert(p, key, nil, toStrList)
+}
+
+func toStrList(v any) ([]string, error) {
 	switch s := v.(type) {
 	case string:
 		return []string{s}, nil
@@ -71,7 +88,7 @@ func (p params) strList(key string) ([]string, error) {
 		for _, e := range s {
 			es, ok := e.(string)
 			if !ok {
-				return nil, fmt.Errorf("parameter %q: want a list of strings", key)
+				return nil, fmt.Errorf("want a list of strings")
 			}
 			out = append(out, es)
 		}
@@ -79,21 +96,13 @@ func (p params) strList(key string) ([]string, error) {
 	case []string:
 		return s, nil
 	}
-	return nil, fmt.Errorf("parameter %q: want a string or a list of strings", key)
+	return nil, fmt.Errorf("want a string or a list of strings")
 }
 
 // float returns a number parameter (numbers in strings are accepted, as
 // Jinja2 rendering often produces them).
 func (p params) float(key string, def float64) (float64, error) {
-	v, ok := p.value(key)
-	if !ok {
-		return def, nil
-	}
-	f, err := toFloat(v)
-	if err != nil {
-		return 0, fmt.Errorf("parameter %q: %w", key, err)
-	}
-	return f, nil
+	return convert(p, key, def, toFloat)
 }
 
 func toFloat(v any) (float64, error) {
@@ -150,15 +159,7 @@ func (p params) int(key string, def int64) (int64, error) {
 
 // bool returns a boolean parameter ("true"/"false" strings accepted).
 func (p params) bool(key string, def bool) (bool, error) {
-	v, ok := p.value(key)
-	if !ok {
-		return def, nil
-	}
-	b, err := toBool(v)
-	if err != nil {
-		return false, fmt.Errorf("parameter %q: %w", key, err)
-	}
-	return b, nil
+	return convert(p, key, def, toBool)
 }
 
 // seconds returns a duration given in (fractional) seconds.
@@ -178,32 +179,40 @@ func (p params) seconds(key string, def time.Duration) (time.Duration, error) {
 
 // object returns an object parameter (nil when absent).
 func (p params) object(key string) (map[string]any, error) {
-	v, ok := p.value(key)
-	if !ok {
-		return nil, nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("parameter %q: want an object", key)
-	}
-	return m, nil
+	return convert(p, key, nil, func(v any) (map[string]any, error) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("want an object")
+		}
+		return m, nil
+	})
 }
 
 // jsonBody encodes a body parameter once (nil when absent). A string body
 // is sent as is, so pre-encoded NDJSON or JSON text works too.
 func (p params) jsonBody(key string) ([]byte, error) {
-	v, ok := p.value(key)
-	if !ok {
-		return nil, nil
-	}
-	if s, ok := v.(string); ok {
-		return []byte(s), nil
-	}
-	b, err := json.Marshal(v)
+	return convert(p, key, nil, func(v any) ([]byte, error) {
+		if s, ok := v.(string); ok {
+			return []byte(s), nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+		return b, nil
+	})
+}
+
+// requiredStr is a string parameter that must be given and not empty.
+func (p params) requiredStr(key string) (string, error) {
+	s, err := p.str(key, "")
 	if err != nil {
-		return nil, fmt.Errorf("parameter %q: encode: %w", key, err)
+		return "", err
 	}
-	return b, nil
+	if s == "" {
+		return "", fmt.Errorf("parameter %q is mandatory", key)
+	}
+	return s, nil
 }
 
 // mandatoryBody is jsonBody("body") for operations that cannot do without

@@ -46,3 +46,17 @@ func TestWrongSizeLeavesNoFileBehind(t *testing.T) {
 		})
 	}
 }
+
+func TestDocumentFileNameDropsOnlyArchiveSuffixes(t *testing.T) {
+	for in, want := range map[string]string{
+		"documents.json.bz2": "documents.json",
+		"documents.json.gz":  "documents.json",
+		"documents.json.zst": "documents.json",
+		"documents.json":     "documents.json",
+		"documents.json.xz":  "documents.json.xz",
+	} {
+		if got := DocumentFileName(in); got != want {
+			t.Errorf("DocumentFileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

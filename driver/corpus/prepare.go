@@ -98,15 +98,12 @@ func createTemp(final string) (*os.File, error) {
 	return os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".*.part")
 }
 
-// archive suffixes Prepare can decompress.
-var archiveSuffixes = []string{".bz2", ".gz", ".zst"}
-
 // DocumentFileName is the uncompressed name of a source file
 // ("documents.json.bz2" → "documents.json").
 func DocumentFileName(sourceFile string) string {
-	for _, s := range archiveSuffixes {
-		if strings.HasSuffix(sourceFile, s) {
-			return strings.TrimSuffix(sourceFile, s)
+	for _, d := range decompressors {
+		if strings.HasSuffix(sourceFile, d.suffix) {
+			return strings.TrimSuffix(sourceFile, d.suffix)
 		}
 	}
 	return sourceFile
@@ -272,28 +269,15 @@ func decompress(ctx context.Context, archive, out string, want int64, progress f
 		return err
 	}
 	defer in.Close()
-	br := bufio.NewReaderSize(&ctxReader{ctx: ctx, r: in}, 1<<20)
-	var r io.Reader
-	switch {
-	case strings.HasSuffix(archive, ".bz2"):
-		r = bzip2.NewReader(br)
-	case strings.HasSuffix(archive, ".gz"):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("decompress %s: %w", archive, err)
-		}
-		defer zr.Close()
-		r = zr
-	case strings.HasSuffix(archive, ".zst"):
-		zr, err := zstd.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("decompress %s: %w", archive, err)
-		}
-		defer zr.Close()
-		r = zr
-	default:
+	open := decompressorFor(archive)
+	if open == nil {
 		return fmt.Errorf("decompress %s: this archive type is not supported (use .bz2, .gz or .zst)", archive)
 	}
+	r, err := open(bufio.NewReaderSize(&ctxReader{ctx: ctx, r: in}, 1<<20))
+	if err != nil {
+		return fmt.Errorf("decompress %s: %w", archive, err)
+	}
+	defer r.Close()
 	f, err := createTemp(out)
 	if err != nil {
 		return err
@@ -303,6 +287,34 @@ func decompress(ctx context.Context, archive, out string, want int64, progress f
 		return fmt.Errorf("decompress %s: %w", archive, err)
 	}
 	return os.Rename(f.Name(), out)
+}
+
+// decompressors open the archive types of Rally's corpora, by file suffix:
+// the archives Prepare can decompress.
+var decompressors = []struct {
+	suffix string
+	open   func(io.Reader) (io.ReadCloser, error)
+}{
+	{".bz2", func(r io.Reader) (io.ReadCloser, error) { return io.NopCloser(bzip2.NewReader(r)), nil }},
+	{".gz", func(r io.Reader) (io.ReadCloser, error) { return gzip.NewReader(r) }},
+	{".zst", func(r io.Reader) (io.ReadCloser, error) {
+		d, err := zstd.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		return d.IOReadCloser(), nil
+	}},
+}
+
+// decompressorFor returns the opener of an archive's type, nil when the
+// type is not supported.
+func decompressorFor(archive string) func(io.Reader) (io.ReadCloser, error) {
+	for _, d := range decompressors {
+		if strings.HasSuffix(archive, d.suffix) {
+			return d.open
+		}
+	}
+	return nil
 }
 
 // fillTemp copies r into the new temporary file f, reporting progress to
