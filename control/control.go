@@ -141,6 +141,9 @@ type RaceProgress struct {
 	Error     string         `json:"error,omitempty"`
 	Started   time.Time      `json:"started"`
 	Tasks     []TaskProgress `json:"tasks"`
+	// Preparing is each load driver's latest corpus work before the race
+	// ("download documents.json.bz2 12.3 of 45.6 MiB (27%)").
+	Preparing map[string]string `json:"preparing,omitempty"`
 	// Report is the final summary report as text, once the race ended.
 	Report string `json:"report,omitempty"`
 }

@@ -77,6 +77,7 @@ func NewConductor(cfg Config) *Conductor {
 	}
 	c := &Conductor{cfg: cfg, log: cfg.Logger}
 	cfg.System.Handle(MsgReady, c.onReady)
+	cfg.System.Handle(MsgPrepare, c.onPrepare)
 	cfg.System.Handle(MsgMetrics, c.onMetrics)
 	cfg.System.Handle(MsgStepDone, c.onStepDone)
 	return c
@@ -100,6 +101,40 @@ func (c *Conductor) onReady(from string, body json.RawMessage) {
 		r.RaceID = from // carry the sender through the channel
 		cur.ready <- r
 	}
+}
+
+func (c *Conductor) onPrepare(from string, body json.RawMessage) {
+	pr, err := decode[Preparing](body)
+	if err != nil {
+		return
+	}
+	cur := c.current(pr.RaceID)
+	if cur == nil {
+		return
+	}
+	line := fmt.Sprintf("%s %s %s", pr.Kind, pr.File, sizeProgress(pr.Done, pr.Total))
+	if pr.Final {
+		line = fmt.Sprintf("%s %s done (%s)", pr.Kind, pr.File, sizeProgress(pr.Done, 0))
+	}
+	c.mu.Lock()
+	if cur.progress.Preparing == nil {
+		cur.progress.Preparing = map[string]string{}
+	}
+	cur.progress.Preparing[from] = line
+	p := cur.progress
+	c.mu.Unlock()
+	if c.cfg.Progress != nil {
+		c.cfg.Progress(p)
+	}
+}
+
+// sizeProgress is "12.3 of 45.6 MiB (27%)", or "12.3 MiB" without a total.
+func sizeProgress(done, total int64) string {
+	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
+	if total <= 0 {
+		return fmt.Sprintf("%.1f MiB", mib(done))
+	}
+	return fmt.Sprintf("%.1f of %.1f MiB (%.0f%%)", mib(done), mib(total), 100*float64(done)/float64(total))
 }
 
 func (c *Conductor) onMetrics(from string, body json.RawMessage) {
@@ -326,12 +361,13 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []s
 			return nil, fmt.Errorf("%s: start race: %w", m, err)
 		}
 	}
-	for range members {
+	for ready := 0; ready < len(members); {
 		select {
 		case r := <-cur.ready:
 			if r.Error != "" {
 				return nil, fmt.Errorf("%s: %s", r.RaceID, r.Error)
 			}
+			ready++
 		case <-aborted:
 			return nil, errAborted
 		case <-ctx.Done():

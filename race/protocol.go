@@ -22,6 +22,7 @@ import (
 const (
 	MsgStart    = "race/start"     // coordinator → member: Start
 	MsgReady    = "race/ready"     // member → coordinator: Ready (track loaded, corpora prepared)
+	MsgPrepare  = "race/prepare"   // member → coordinator: Preparing (corpus download/decompression progress)
 	MsgStep     = "race/step"      // coordinator → member: Step
 	MsgMetrics  = "race/metrics"   // member → coordinator: Metrics
 	MsgStepDone = "race/step-done" // member → coordinator: StepDone
@@ -54,6 +55,17 @@ type Start struct {
 type Ready struct {
 	RaceID string `json:"race_id"`
 	Error  string `json:"error,omitempty"`
+}
+
+// Preparing reports a member's progress on slow corpus work before a race:
+// downloading, decompressing, building offset tables.
+type Preparing struct {
+	RaceID string `json:"race_id"`
+	Kind   string `json:"kind"` // "download", "decompress", "offset-table"
+	File   string `json:"file"`
+	Done   int64  `json:"done"`
+	Total  int64  `json:"total"` // 0 when unknown
+	Final  bool   `json:"final"`
 }
 
 // Step runs one schedule step's share on a member.

@@ -1,8 +1,16 @@
 package race
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,5 +116,72 @@ func TestSpreadRoundRobin(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCorpusDownloadReportsProgress: a corpus that is neither in the track
+// directory nor in the data directory is downloaded from its base-url by
+// the member, which reports its progress to the coordinator.
+func TestCorpusDownloadReportsProgress(t *testing.T) {
+	var docs bytes.Buffer
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&docs, "{\"n\":%d,\"text\":\"document %d\"}\n", i, i)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(docs.Bytes())
+	zw.Close()
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/corpus/documents.json.gz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(gz.Bytes())
+	}))
+	defer files.Close()
+	dir := t.TempDir()
+	trackJSON := fmt.Sprintf(`{"version": 2, "indices": [{"name": "dl"}],
+  "corpora": [{"name": "dl", "base-url": %q, "documents": [
+    {"source-file": "documents.json.gz", "document-count": 100, "compressed-bytes": %d, "uncompressed-bytes": %d}]}],
+  "schedule": [
+    {"operation": {"operation-type": "create-index"}},
+    {"operation": {"name": "load", "operation-type": "bulk", "bulk-size": 50}},
+    {"operation": {"operation-type": "refresh"}}]}`, files.URL+"/corpus", gz.Len(), docs.Len())
+	if err := os.WriteFile(filepath.Join(dir, "track.json"), []byte(trackJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := startTarget(t, estarget.Faults{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	local, err := StartLocal(ctx, "test", MemberConfig{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	plan, err := Check(control.RaceRequest{TrackPath: dir, TargetHosts: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string
+	c := NewConductor(Config{System: local.System, Store: report.Store{Dir: t.TempDir()}, Progress: func(p control.RaceProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		for h, line := range p.Preparing {
+			seen = append(seen, h+": "+line)
+		}
+	}})
+	r, err := c.Run(ctx, plan, []string{LocalMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Cluster.DocCount != 100 {
+		t.Errorf("documents stored: %d, want 100", r.Summary.Cluster.DocCount)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	joined := strings.Join(seen, "\n")
+	if !strings.Contains(joined, "local: download documents.json.gz done") || !strings.Contains(joined, "decompress") {
+		t.Errorf("preparation progress not reported:\n%s", joined)
 	}
 }

@@ -108,8 +108,19 @@ func (s *member) prepare(st Start) (*prepared, error) {
 	p := &prepared{start: st, track: t, challenge: c, targets: targets, opts: opts}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
+	// Progress goes to the coordinator at most twice a second per file,
+	// and always at a file's end.
+	var last time.Time
+	progress := func(ev driver.ProgressEvent) {
+		if !ev.Final && time.Since(last) < 500*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		_ = s.out.Send(MsgPrepare, Preparing{RaceID: st.RaceID, Kind: string(ev.Kind), File: ev.File,
+			Done: ev.Done, Total: ev.Total, Final: ev.Final})
+	}
 	err = driver.Prepare(ctx, driver.Plan{Track: t, Challenge: c, Targets: targets, ClientOptions: opts,
-		TestMode: st.TestMode, DataDir: s.cfg.DataDir})
+		TestMode: st.TestMode, DataDir: s.cfg.DataDir, Progress: progress})
 	if err != nil {
 		return nil, fmt.Errorf("prepare corpora: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -214,19 +215,26 @@ func parseTags(s string) (map[string]string, error) {
 // progressPrinter prints a line when a task changes state and, for running
 // tasks, about every two seconds.
 type progressPrinter struct {
-	w     io.Writer
-	mu    sync.Mutex
-	state map[string]string
-	last  time.Time
+	w         io.Writer
+	mu        sync.Mutex
+	state     map[string]string
+	preparing map[string]string
+	last      time.Time
 }
 
 func newProgressPrinter(w io.Writer) *progressPrinter {
-	return &progressPrinter{w: w, state: map[string]string{}}
+	return &progressPrinter{w: w, state: map[string]string{}, preparing: map[string]string{}}
 }
 
 func (p *progressPrinter) print(rp control.RaceProgress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for _, host := range sortedKeys(rp.Preparing) {
+		if line := rp.Preparing[host]; line != p.preparing[host] {
+			p.preparing[host] = line
+			fmt.Fprintf(p.w, "  %s: %s\n", host, line)
+		}
+	}
 	periodic := time.Since(p.last) >= 2*time.Second
 	for _, t := range rp.Tasks {
 		changed := p.state[t.Task] != t.State
@@ -256,6 +264,15 @@ func (p *progressPrinter) print(rp control.RaceProgress) {
 	if rp.State != control.RaceRunning && rp.Error != "" {
 		fmt.Fprintf(p.w, "race %s: %s\n", rp.State, rp.Error)
 	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
