@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"rally/spelling"
 )
 
 // maxAliasHops bounds alias chains; the YAML library already rejects
@@ -242,7 +244,7 @@ func contains(list []string, s string) bool {
 func suggest(key string, valid []string) string {
 	best, bestDist := "", 3
 	for _, v := range valid {
-		if d := editDistance(strings.ToLower(key), v); d < bestDist {
+		if d := spelling.Distance(strings.ToLower(key), v); d < bestDist {
 			best, bestDist = v, d
 		}
 	}
@@ -250,28 +252,4 @@ func suggest(key string, valid []string) string {
 		return ""
 	}
 	return fmt.Sprintf("did you mean %q? ", best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30 // too far apart to be a typo; keeps fuzzed input cheap
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

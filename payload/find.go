@@ -204,7 +204,7 @@ func (c *sumCache) get(k sumKey) (string, error) {
 	c.mu.Unlock()
 	e.once.Do(func() {
 		c.hashed.Add(1)
-		e.sum, e.err = hashFile(k.path)
+		e.sum, e.err = FileSHA256(k.path)
 	})
 	if e.err != nil {
 		// Do not remember failures: the next caller tries again.
@@ -217,7 +217,9 @@ func (c *sumCache) get(k sumKey) (string, error) {
 	return e.sum, e.err
 }
 
-func hashFile(path string) (string, error) {
+// FileSHA256 is the hex SHA-256 of a file's content: the checksum that
+// names a worker build.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

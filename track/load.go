@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"rally/spelling"
 )
 
 // LoadOptions say which track to load and how to render it.
@@ -352,30 +354,10 @@ func closestMatch(word string, candidates []string) string {
 		if n == 0 {
 			continue
 		}
-		score := 1 - float64(levenshtein(word, c))/float64(n)
+		score := 1 - float64(spelling.Distance(word, c))/float64(n)
 		if score >= bestScore && c != word {
 			best, bestScore = c, score
 		}
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
