@@ -20,6 +20,15 @@
 // Options.Race, a aborts it and d tears the cluster down (both ask y/n), f
 // filters the logs by host, q or ctrl+c quits.
 //
+// The Race tab, when no race runs, shows what r would start (track path,
+// target hosts, challenge). When the caller lists more than one of the
+// track's challenges in Options.Challenges, it also shows them as a
+// picker: ↑ ↓ (k j, home end) move its cursor, which stops at the first
+// and last entry, and r or enter start a race with the chosen challenge.
+// While a race runs, and after it ended, the tab shows that race and the
+// arrows scroll it; n puts a finished race away and brings the picker
+// back. The package never reads a track itself.
+//
 // This package must not tear anything down or start anything on its own:
 // quitting the UI leaves the cluster as it is. It knows nothing of SSH,
 // inventories or the actor wire; it reads the control package's types.

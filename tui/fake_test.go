@@ -227,6 +227,24 @@ func fixtureFinishedRace() control.RaceProgress {
 	return p
 }
 
+// fixtureChallenges are geonames' challenges as the CLI would list them:
+// the default second, a description with a control character, one with
+// none.
+func fixtureChallenges() []ChallengeChoice {
+	return []ChallengeChoice{
+		{Name: "append-no-conflicts-index-only", Tasks: 3,
+			Description: "Indexes the whole document corpus using Elasticsearch default settings. We only adjust the number of replicas."},
+		{Name: "append-no-conflicts", Default: true, Tasks: 11,
+			Description: "Indexes the whole document corpus using Elasticsearch default settings, then runs a couple of queries."},
+		{Name: "append-fast-with-conflicts", Tasks: 4,
+			Description: "Indexes with \x1b[31mconflicts\x1b[0m:\nupdates of 25% of the ids."},
+		{Name: "significant-text", Tasks: 1},
+	}
+}
+
+// withChallenges gives the UI fixtureChallenges.
+func withChallenges(o *Options) { o.Challenges = fixtureChallenges() }
+
 func fixtureDownReport() control.DownReport {
 	return control.DownReport{Cluster: "demo", Hosts: []control.HostReport{
 		{Name: "driver-1", WorkersStopped: 1, FilesRemoved: 3, LogsFetched: []string{"worker.log"}},
@@ -250,10 +268,15 @@ func raceEvent(p control.RaceProgress) control.Event {
 
 // newLoadedModel is a model that has seen the fixture status and events,
 // sized w×h, with colours off.
-func newLoadedModel(t testing.TB, src *fakeSource, w, h int) *Model {
+// Each edit changes the options first.
+func newLoadedModel(t testing.TB, src *fakeSource, w, h int, edits ...func(*Options)) *Model {
 	t.Helper()
-	m := New(src, Options{Cluster: "demo", NoColor: true, Now: fixedNow,
-		Race: control.RaceRequest{TrackPath: "/home/me/tracks/geonames", TargetHosts: "10.0.0.21:9200"}})
+	opts := Options{Cluster: "demo", NoColor: true, Now: fixedNow,
+		Race: control.RaceRequest{TrackPath: "/home/me/tracks/geonames", TargetHosts: "10.0.0.21:9200"}}
+	for _, e := range edits {
+		e(&opts)
+	}
+	m := New(src, opts)
 	t.Cleanup(m.Close)
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
 	send(m, statusMsg{status: src.status})
@@ -296,6 +319,8 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyEnd}
 	case "home":
 		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
 	}
 	r := []rune(k)
 	if len(r) != 1 {

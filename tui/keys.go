@@ -39,13 +39,16 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "shift+tab":
 		m.show((m.tab + numTabs - 1) % numTabs)
 	case "r":
-		if m.opts.Race.TrackPath == "" {
-			m.setNotice(true, "cannot start a race: no track path is set")
-			return nil
+		return m.startChosenRace()
+	case "enter":
+		if m.picking() {
+			return m.startChosenRace()
 		}
-		m.show(tabRace)
-		m.setNotice(false, "starting a race with %s…", m.opts.Race.TrackPath)
-		return m.startRace()
+	case "n":
+		if m.tab == tabRace && !m.help && m.race.finished() {
+			m.race.dismissed = true
+			m.scroll[tabRace].y = 0
+		}
 	case "a":
 		m.confirm = confirmAbort
 	case "d":
@@ -66,16 +69,32 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.logs.cycleFilter()
 		}
 	case "up", "k":
+		if m.picking() {
+			m.moveCursor(-1)
+			break
+		}
 		m.scrollBy(-1)
 	case "down", "j":
+		if m.picking() {
+			m.moveCursor(1)
+			break
+		}
 		m.scrollBy(1)
 	case "pgup", "b":
 		m.scrollBy(-max(m.bodyHeight()-1, 1))
 	case "pgdown", "space":
 		m.scrollBy(max(m.bodyHeight()-1, 1))
 	case "home", "g":
+		if m.picking() {
+			m.moveCursor(-1 << 30)
+			break
+		}
 		m.scrollBy(-1 << 30)
 	case "end", "G":
+		if m.picking() {
+			m.moveCursor(1 << 30)
+			break
+		}
 		m.scrollBy(1 << 30)
 	case "left", "h":
 		m.scroll[m.tab].x = max(m.scroll[m.tab].x-horizontalStep, 0)
@@ -83,6 +102,38 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.scroll[m.tab].x = min(m.scroll[m.tab].x+horizontalStep, 1<<12)
 	}
 	return nil
+}
+
+// startChosenRace starts a race with raceRequest, unless no track path is set.
+func (m *Model) startChosenRace() tea.Cmd {
+	req := m.raceRequest()
+	if req.TrackPath == "" {
+		m.setNotice(true, "cannot start a race: no track path is set")
+		return nil
+	}
+	m.show(tabRace)
+	if req.Challenge != "" {
+		m.setNotice(false, "starting a race with %s, challenge %s…", req.TrackPath, req.Challenge)
+	} else {
+		m.setNotice(false, "starting a race with %s…", req.TrackPath)
+	}
+	return m.startRace(req)
+}
+
+// picking says the keys go to the Race tab's challenge picker: it is on
+// screen, help is not.
+func (m *Model) picking() bool {
+	return m.tab == tabRace && !m.help && m.opts.Race.TrackPath != "" && m.race.picking()
+}
+
+// moveCursor moves the picker's cursor and scrolls the tab so that the
+// cursor's line shows.
+func (m *Model) moveCursor(delta int) {
+	m.race.moveCursor(delta)
+	line := m.race.cursorLine(m.renderCtx(max(m.width, 1)), m.raceRequest())
+	h := max(m.bodyHeight(), 1)
+	sp := &m.scroll[tabRace]
+	sp.y = min(max(sp.y, line-h+1), line)
 }
 
 func (m *Model) show(t tab) {
@@ -130,9 +181,13 @@ func (m *Model) scrollBy(delta int) {
 }
 
 func (m *Model) helpLines() []string {
-	race := "start a race with the track " + printable(dash(m.opts.Race.TrackPath))
-	if m.opts.Race.TargetHosts != "" {
-		race += " against " + printable(m.opts.Race.TargetHosts)
+	req := m.raceRequest()
+	race := "start a race with the track " + printable(dash(req.TrackPath))
+	if req.Challenge != "" {
+		race += ", challenge " + printable(req.Challenge) + ","
+	}
+	if req.TargetHosts != "" {
+		race += " against " + printable(req.TargetHosts)
 	}
 	k := func(keys, what string) string {
 		return "  " + m.th.paint(m.th.key, keys) + strings.Repeat(" ", max(28-len([]rune(keys)), 1)) + what
@@ -143,6 +198,8 @@ func (m *Model) helpLines() []string {
 		k("↑ ↓  pgup pgdn  home end", "scroll (also k j, b space, g G)"),
 		k("← →", "scroll sideways (also h l)"),
 		k("r", race),
+		k("↑ ↓  enter", "Race: choose a challenge, start it (also r)"),
+		k("n", "Race: put a finished race away, pick anew"),
 		k("a", "abort the running race (asks y/n)"),
 		k("d", "tear the cluster down (asks y/n)"),
 		k("f", "Logs: show one host, the next, ..., all"),

@@ -290,6 +290,24 @@ func TestProgram(t *testing.T) {
 		}
 	})
 
+	t.Run("picker_keys_choose_the_challenge_r_sends", func(t *testing.T) {
+		src := newFakeSource()
+		m := New(src, Options{Cluster: "demo", NoColor: true, Now: fixedNow, Challenges: fixtureChallenges(),
+			Race: control.RaceRequest{TrackPath: "/home/me/tracks/geonames", TargetHosts: "10.0.0.21:9200"}})
+		t.Cleanup(m.Close)
+		tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+		tm.Type("3jj")
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("challenge     significant-text")) },
+			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		src.waitCall(t, "start")
+		tm.Type("q")
+		final(t, tm)
+		if got := src.raceReqs[0].Challenge; got != "significant-text" {
+			t.Errorf("StartRace got challenge %q, want significant-text", got)
+		}
+	})
+
 	t.Run("d_y_tears_down_then_stays_until_q", func(t *testing.T) {
 		src := newFakeSource()
 		tm, _ := run(t, src)
@@ -375,6 +393,231 @@ func TestStatusLine(t *testing.T) {
 		}
 		if !m.polling {
 			t.Fatal("tick cleared polling")
+		}
+	})
+}
+
+func TestRacePicker(t *testing.T) {
+	names := func() []string {
+		var out []string
+		for _, c := range fixtureChallenges() {
+			out = append(out, c.Name)
+		}
+		return out
+	}()
+	// chosen is the challenge the view marks with the cursor.
+	chosen := func(t *testing.T, m *Model) string {
+		t.Helper()
+		var got []string
+		for _, l := range strings.Split(m.View().Content, "\n") {
+			if rest, ok := strings.CutPrefix(l, "> "); ok {
+				got = append(got, strings.Fields(rest)[0])
+			}
+		}
+		if len(got) != 1 {
+			t.Fatalf("the view marks %d challenges, want 1:\n%s", len(got), m.View().Content)
+		}
+		return got[0]
+	}
+
+	t.Run("starts_on_the_default_challenge", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24, withChallenges)
+		press(m, "3")
+		if got := chosen(t, m); got != "append-no-conflicts" {
+			t.Errorf("cursor on %q, want the default append-no-conflicts", got)
+		}
+	})
+
+	t.Run("starts_on_the_options_challenge", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24, withChallenges,
+			func(o *Options) { o.Race.Challenge = "append-fast-with-conflicts" })
+		press(m, "3")
+		if got := chosen(t, m); got != "append-fast-with-conflicts" {
+			t.Errorf("cursor on %q, want Options.Race.Challenge append-fast-with-conflicts", got)
+		}
+	})
+
+	t.Run("starts_on_the_first_without_a_default", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24, func(o *Options) {
+			o.Challenges = fixtureChallenges()
+			for i := range o.Challenges {
+				o.Challenges[i].Default = false
+			}
+			o.Race.Challenge = "no-such-challenge"
+		})
+		press(m, "3")
+		if got := chosen(t, m); got != names[0] {
+			t.Errorf("cursor on %q, want the first, %q", got, names[0])
+		}
+	})
+
+	t.Run("cursor_moves_and_stops_at_the_ends", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24, withChallenges)
+		press(m, "3")
+		steps := []struct {
+			key  string
+			want string
+		}{
+			{"up", names[0]}, {"up", names[0]}, // stops at the top
+			{"down", names[1]}, {"j", names[2]}, {"down", names[3]},
+			{"down", names[3]}, {"j", names[3]}, // stops at the bottom
+			{"k", names[2]}, {"home", names[0]}, {"end", names[3]}, {"g", names[0]}, {"G", names[3]},
+		}
+		for i, s := range steps {
+			press(m, s.key)
+			if got := chosen(t, m); got != s.want {
+				t.Fatalf("step %d (%s): cursor on %q, want %q", i+1, s.key, got, s.want)
+			}
+		}
+		if m.scroll[tabRace].y != 0 {
+			t.Errorf("the picker fits, yet the tab scrolled to %d", m.scroll[tabRace].y)
+		}
+	})
+
+	t.Run("cursor_keys_leave_the_picker_alone_on_other_tabs_and_in_help", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24, withChallenges)
+		press(m, "4", "down", "1", "j", "3", "?", "down", "esc")
+		if got := chosen(t, m); got != "append-no-conflicts" {
+			t.Errorf("cursor on %q after keys outside the picker, want append-no-conflicts", got)
+		}
+	})
+
+	t.Run("the_view_follows_the_cursor_in_a_short_window", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 12, withChallenges) // 7 body lines
+		press(m, "3", "end")
+		if got := chosen(t, m); got != names[3] {
+			t.Fatalf("cursor on %q, want %q", got, names[3])
+		}
+		press(m, "home")
+		if got := chosen(t, m); got != names[0] {
+			t.Fatalf("cursor on %q, want %q", got, names[0])
+		}
+	})
+
+	for _, key := range []string{"r", "enter"} {
+		t.Run(key+"_sends_the_chosen_challenge", func(t *testing.T) {
+			src := newFakeSource()
+			m := newLoadedModel(t, src, 80, 24, withChallenges, func(o *Options) {
+				o.Race.TrackParams = map[string]any{"bulk_size": 5000}
+				o.Race.ClientOptions = "timeout:60"
+			})
+			press(m, "3", "down", "down")
+			cmd := press(m, key)
+			if cmd == nil {
+				t.Fatalf("%s gave no command", key)
+			}
+			send(m, cmd())
+			want := m.opts.Race
+			want.Challenge = names[3]
+			if len(src.raceReqs) != 1 || !reflect.DeepEqual(src.raceReqs[0], want) {
+				t.Fatalf("StartRace got %+v, want one call with %+v", src.raceReqs, want)
+			}
+		})
+	}
+
+	t.Run("enter_starts_nothing_without_a_picker", func(t *testing.T) {
+		for _, edit := range []func(*Options){
+			func(o *Options) {},
+			func(o *Options) { o.Challenges = fixtureChallenges()[:1] },
+		} {
+			m := newLoadedModel(t, newFakeSource(), 80, 24, edit)
+			if cmd := press(m, "3", "enter"); cmd != nil {
+				t.Errorf("enter with %d challenges gave a command", len(m.opts.Challenges))
+			}
+		}
+		m := newLoadedModel(t, newFakeSource(), 80, 24, withChallenges)
+		if cmd := press(m, "1", "enter"); cmd != nil {
+			t.Error("enter outside the Race tab gave a command")
+		}
+	})
+
+	t.Run("one_challenge_keeps_the_options_request", func(t *testing.T) {
+		src := newFakeSource()
+		m := newLoadedModel(t, src, 80, 24, func(o *Options) { o.Challenges = fixtureChallenges()[:1] })
+		press(m, "3", "down")
+		if strings.Contains(m.View().Content, "CHALLENGES") {
+			t.Errorf("one challenge shows a picker:\n%s", m.View().Content)
+		}
+		send(m, press(m, "r")())
+		if len(src.raceReqs) != 1 || !reflect.DeepEqual(src.raceReqs[0], m.opts.Race) {
+			t.Fatalf("StartRace got %+v, want %+v", src.raceReqs, m.opts.Race)
+		}
+	})
+
+	t.Run("never_shows_while_a_race_runs_and_arrows_scroll_it", func(t *testing.T) {
+		plain := newLoadedModel(t, newFakeSource(), 80, 12)
+		m := newLoadedModel(t, newFakeSource(), 80, 12, withChallenges)
+		for _, mm := range []*Model{plain, m} {
+			send(mm, items(raceEvent(fixtureRace())))
+			press(mm, "3", "n", "down", "down")
+		}
+		if v := m.View().Content; strings.Contains(v, "CHALLENGES") || strings.Contains(v, "> ") {
+			t.Fatalf("the picker shows during a race:\n%s", v)
+		}
+		if m.scroll[tabRace].y != 2 {
+			t.Errorf("down twice scrolled the running race to %d, want 2", m.scroll[tabRace].y)
+		}
+		if got, want := m.View().Content, plain.View().Content; got != want {
+			t.Errorf("with challenges the running race reads\n%s\nwithout\n%s", got, want)
+		}
+		if got := m.race.cursor; got != 1 {
+			t.Errorf("the arrows moved the hidden cursor to %d", got)
+		}
+	})
+
+	t.Run("a_finished_race_stays_until_n_then_the_picker_returns", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24, withChallenges)
+		send(m, items(raceEvent(fixtureRace()), raceEvent(fixtureFinishedRace())))
+		press(m, "3", "down", "down")
+		if m.scroll[tabRace].y != 2 {
+			t.Fatalf("arrows do not scroll the finished race: y=%d", m.scroll[tabRace].y)
+		}
+		press(m, "end")
+		v := m.View().Content
+		if !strings.Contains(v, "race r-1 stored in") || strings.Contains(v, "CHALLENGES") {
+			t.Fatalf("the finished report is not on show:\n%s", v)
+		}
+		// A repeated event of the same race does not bring the report back
+		// once put away, and n on another tab puts nothing away.
+		press(m, "1", "n", "3")
+		if !m.race.finished() {
+			t.Fatal("n outside the Race tab put the report away")
+		}
+		press(m, "n")
+		send(m, items(raceEvent(fixtureFinishedRace())))
+		v = m.View().Content
+		if !strings.Contains(v, "no race running (the last one, r-1, completed)") || !strings.Contains(v, "CHALLENGES") {
+			t.Fatalf("n does not bring the picker back:\n%s", v)
+		}
+		if got := chosen(t, m); got != "append-no-conflicts" {
+			t.Errorf("cursor on %q after the race, want append-no-conflicts", got)
+		}
+		press(m, "down")
+		if got := chosen(t, m); got != "append-fast-with-conflicts" {
+			t.Errorf("down in the returned picker: cursor on %q", got)
+		}
+		// The next race takes the tab over again.
+		next := fixtureRace()
+		next.ID = "r-2"
+		send(m, items(raceEvent(next)))
+		if v := m.View().Content; !strings.Contains(v, "race r-2 · track geonames") || strings.Contains(v, "CHALLENGES") {
+			t.Errorf("the next race does not replace the picker:\n%s", v)
+		}
+		done := fixtureFinishedRace()
+		done.ID = "r-2"
+		send(m, items(raceEvent(done)))
+		if v := m.View().Content; !strings.Contains(v, "race r-2 · track geonames") || !strings.Contains(v, "n new race") {
+			t.Errorf("the next race's end does not stay on show until n:\n%s", v)
+		}
+	})
+
+	t.Run("n_with_one_challenge_shows_the_start_view", func(t *testing.T) {
+		m := newLoadedModel(t, newFakeSource(), 80, 24)
+		send(m, items(raceEvent(fixtureFinishedRace())))
+		press(m, "3", "n")
+		v := m.View().Content
+		if !strings.Contains(v, "r starts one:") || strings.Contains(v, "REPORT") {
+			t.Errorf("n does not show the start view:\n%s", v)
 		}
 	})
 }

@@ -38,6 +38,12 @@ type Options struct {
 	// Race is what `r` starts: track path, target hosts and the rest. With
 	// no track path, `r` says so instead of asking the coordinator.
 	Race control.RaceRequest
+	// Challenges are the challenges of the track at Race.TrackPath, which
+	// the caller reads. With more than one, the Race tab lets the user
+	// pick one and `r` sends it as Race.Challenge; the picker starts on
+	// Race.Challenge if it names one of them, else on the default one.
+	// With one or none, `r` sends Race as it is.
+	Challenges []ChallengeChoice
 	// NoColor draws without any colour or other escape sequence in the
 	// views. The CLI sets it from NO_COLOR or a flag; this package never
 	// reads the environment. (Bubble Tea's own profile detection honours
@@ -168,7 +174,7 @@ func New(src Source, opts Options) *Model {
 		width:  defaultWidth,
 		height: defaultHeight,
 		at:     now(),
-		race:   raceView{defaults: opts.Race},
+		race:   newRaceView(opts.Challenges, opts.Race.Challenge),
 		logs:   newLogsView(defaultLogLines),
 	}
 	m.status.Cluster = opts.Cluster
@@ -378,8 +384,18 @@ func (m *Model) fetchStatus() tea.Cmd {
 	}
 }
 
-func (m *Model) startRace() tea.Cmd {
-	ctx, src, req := m.ctx, m.src, m.opts.Race
+// raceRequest is what `r` sends: Options.Race with the picker's
+// challenge, if there is a picker.
+func (m *Model) raceRequest() control.RaceRequest {
+	req := m.opts.Race
+	if c, ok := m.race.chosen(); ok {
+		req.Challenge = c.Name
+	}
+	return req
+}
+
+func (m *Model) startRace(req control.RaceRequest) tea.Cmd {
+	ctx, src := m.ctx, m.src
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
@@ -458,7 +474,7 @@ func (m *Model) content(t tab, w int) []string {
 	case tabActors:
 		return m.actors.lines(rc)
 	case tabRace:
-		return m.race.lines(rc)
+		return m.race.lines(rc, m.raceRequest())
 	}
 	return nil
 }
@@ -565,10 +581,20 @@ func (m *Model) statusLine() string {
 
 func (m *Model) keyLine() string {
 	k := func(key, what string) string { return m.th.paint(m.th.key, key) + " " + what }
-	parts := []string{k("1-4", "views"), k("↑↓←→", "scroll")}
-	if m.tab == tabLogs {
-		parts = append(parts, k("f", "filter"))
+	onRace := m.tab == tabRace && !m.help
+	parts := []string{k("1-4", "views")}
+	switch {
+	case m.picking():
+		parts = append(parts, k("↑↓", "choose"), k("←→", "scroll"), k("r/enter", "race"))
+	case onRace && m.race.finished():
+		parts = append(parts, k("↑↓←→", "scroll"), k("r", "race"), k("n", "new race"))
+	default:
+		parts = append(parts, k("↑↓←→", "scroll"))
+		if m.tab == tabLogs {
+			parts = append(parts, k("f", "filter"))
+		}
+		parts = append(parts, k("r", "race"), k("a", "abort"))
 	}
-	parts = append(parts, k("r", "race"), k("a", "abort"), k("d", "down"), k("?", "help"), k("q", "quit"))
+	parts = append(parts, k("d", "down"), k("?", "help"), k("q", "quit"))
 	return strings.Join(parts, " · ")
 }

@@ -15,24 +15,31 @@ import (
 // that has seen the fixture status and events.
 var viewCases = []struct {
 	name  string
+	opts  func(*Options) // nil: the default options
 	setup func(m *Model)
 }{
-	{"cluster", func(m *Model) {}},
-	{"actors", func(m *Model) { press(m, "2") }},
-	{"race_none", func(m *Model) { press(m, "3") }},
-	{"race_running", func(m *Model) {
+	{"cluster", nil, func(m *Model) {}},
+	{"actors", nil, func(m *Model) { press(m, "2") }},
+	{"race_none", nil, func(m *Model) { press(m, "3") }},
+	{"race_running", nil, func(m *Model) {
 		send(m, items(raceEvent(fixtureRace())))
 		press(m, "3")
 	}},
-	{"race_finished", func(m *Model) {
+	{"race_finished", nil, func(m *Model) {
 		send(m, items(raceEvent(fixtureRace()), raceEvent(fixtureFinishedRace())))
 		press(m, "3")
 	}},
-	{"logs", func(m *Model) { press(m, "4") }},
-	{"logs_filtered", func(m *Model) { press(m, "4", "f") }},
-	{"help", func(m *Model) { press(m, "?") }},
-	{"confirm_down", func(m *Model) { press(m, "d") }},
-	{"torn_down", func(m *Model) {
+	{"race_picker", withChallenges, func(m *Model) { press(m, "3") }},
+	{"race_picker_moved", withChallenges, func(m *Model) { press(m, "3", "down", "down") }},
+	{"race_picker_after_race", withChallenges, func(m *Model) {
+		send(m, items(raceEvent(fixtureRace()), raceEvent(fixtureFinishedRace())))
+		press(m, "3", "end", "n")
+	}},
+	{"logs", nil, func(m *Model) { press(m, "4") }},
+	{"logs_filtered", nil, func(m *Model) { press(m, "4", "f") }},
+	{"help", nil, func(m *Model) { press(m, "?") }},
+	{"confirm_down", nil, func(m *Model) { press(m, "d") }},
+	{"torn_down", nil, func(m *Model) {
 		send(m, press(m, "d", "y")())
 	}},
 }
@@ -43,7 +50,7 @@ func TestViews(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for _, tc := range viewCases {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, size[0], size[1]), func(t *testing.T) {
-				m := newLoadedModel(t, newFakeSource(), size[0], size[1])
+				m := newLoadedModel(t, newFakeSource(), size[0], size[1], optsOf(tc.opts)...)
 				tc.setup(m)
 				view := m.View().Content
 				checkFrame(t, view, size[0], size[1])
@@ -51,6 +58,13 @@ func TestViews(t *testing.T) {
 			})
 		}
 	}
+}
+
+func optsOf(edit func(*Options)) []func(*Options) {
+	if edit == nil {
+		return nil
+	}
+	return []func(*Options){edit}
 }
 
 // checkFrame asserts the frame is exactly height lines, none wider than
@@ -76,7 +90,7 @@ func TestViewFitsAnySize(t *testing.T) {
 	for _, size := range sizes {
 		for _, tc := range viewCases {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, size[0], size[1]), func(t *testing.T) {
-				m := newLoadedModel(t, newFakeSource(), size[0], size[1])
+				m := newLoadedModel(t, newFakeSource(), size[0], size[1], optsOf(tc.opts)...)
 				tc.setup(m)
 				checkFrame(t, m.View().Content, size[0], size[1])
 			})
