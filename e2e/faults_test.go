@@ -184,3 +184,47 @@ func TestTunnelPortTaken(t *testing.T) {
 func runCmd(name string, args ...string) ([]byte, error) {
 	return exec.Command(name, args...).CombinedOutput()
 }
+
+// TestUnknownHostKey: a host missing from known_hosts is refused with its
+// name and fingerprint and gets nothing; --accept-new-host-keys records
+// its key and the host joins.
+func TestUnknownHostKey(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	h2 := l.Hosts()[1]
+	known, err := os.ReadFile(l.KnownHostsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(strings.TrimSpace(string(known)), "\n") {
+		if !strings.HasPrefix(line, h2.Address+" ") {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(l.KnownHostsFile(), []byte(strings.Join(kept, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := u.rally("up", "--detach", "-i", l.InventoryFile())
+	out := r.stdout + r.stderr
+	if r.code != 1 || !strings.Contains(out, "h2") || !strings.Contains(out, "host key unknown") || !strings.Contains(out, "SHA256:") {
+		t.Fatalf("up with an unknown host key should fail naming h2 and its fingerprint: %s", r)
+	}
+	if hs := inspect(t, l, "h2"); len(hs.files) > 0 {
+		t.Errorf("files uploaded to h2: %q", hs.files)
+	}
+	u.must("up", "--detach", "--accept-new-host-keys", "-i", l.InventoryFile())
+	for _, h := range u.status().Hosts {
+		if h.Phase != "joined" {
+			t.Errorf("%s: %s %s", h.Name, h.Phase, h.Error)
+		}
+	}
+	after, _ := os.ReadFile(l.KnownHostsFile())
+	if !strings.Contains(string(after), h2.Address) {
+		t.Errorf("h2's key was not recorded in known_hosts:\n%s", after)
+	}
+	u.must("down")
+	for _, h := range l.Hosts() {
+		assertClean(t, l, h.Name)
+	}
+}

@@ -50,9 +50,24 @@ func (d RaceDefaults) request() (control.RaceRequest, error) {
 	return req, nil
 }
 
-// runTUI runs the terminal UI on a coordinator's control socket.
+// runTUI runs the terminal UI on a coordinator's control socket. With a
+// track, its challenges are offered for the UI's r key.
 func runTUI(ctx context.Context, cluster string, client *control.Client, race control.RaceRequest, e *env) error {
-	return tui.Run(ctx, client, tui.Options{Cluster: cluster, Race: race, NoColor: os.Getenv("NO_COLOR") != ""}, e.Stdin, e.Stdout)
+	opts := tui.Options{Cluster: cluster, Race: race, NoColor: os.Getenv("NO_COLOR") != ""}
+	if race.TrackPath != "" {
+		t, err := track.Load(track.LoadOptions{Path: race.TrackPath, Params: race.TrackParams})
+		if err != nil {
+			return &usageError{err: err}
+		}
+		for _, c := range t.Challenges {
+			tasks := 0
+			for _, st := range c.Schedule {
+				tasks += len(st.Tasks)
+			}
+			opts.Challenges = append(opts.Challenges, tui.ChallengeChoice{Name: c.Name, Description: c.Description, Default: c.Default, Tasks: tasks})
+		}
+	}
+	return tui.Run(ctx, client, opts, e.Stdin, e.Stdout)
 }
 
 // isTerminal tells whether w is a terminal (then people read it).
