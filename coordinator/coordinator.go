@@ -114,7 +114,8 @@ var ErrTooFewHosts = errors.New("too few hosts joined")
 
 // Start creates the actor system, the control socket and the state file of
 // a new coordinator. It fails when a coordinator of the cluster already
-// runs. Call Up next.
+// runs. Call Up next. The coordinator lives until Close, not until ctx
+// ends: a cluster is torn down explicitly.
 func Start(ctx context.Context, cfg Config) (*Coordinator, error) {
 	cfg.defaults()
 	cluster := cfg.Inventory.Cluster
@@ -127,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Coordinator, error) {
 		// go run); hosts of its platform then need a build from the cache.
 		cfg.Logger.Warn("no static build of this executable", "err", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	events := newBroadcaster()
 	cfg.Logger = slog.New(teeHandler{inner: cfg.Logger.Handler(), publish: events.publish})
 	c := &Coordinator{
@@ -178,8 +179,7 @@ func Start(ctx context.Context, cfg Config) (*Coordinator, error) {
 	c.srv = &http.Server{Handler: c.handler(), ReadHeaderTimeout: 5 * time.Second}
 	c.wg.Add(2)
 	go func() { defer c.wg.Done(); _ = c.srv.Serve(l) }()
-	go func() { defer c.wg.Done(); c.watchActors(ctx) }()
-	_ = ctx
+	go func() { defer c.wg.Done(); c.watchActors(life) }()
 	return c, nil
 }
 
