@@ -100,6 +100,17 @@ func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) 
 	if l != nil {
 		l.Close()
 	}
+	if client != nil && workdir != "" && linkDown(client) {
+		// The SSH link died (a cut network, a rebooted router): dial
+		// again, since the worker and its files may well still be there.
+		client.Close()
+		client = nil
+		if fresh, err := remote.Dial(ctx, c.remoteTarget(h.inv)); err == nil {
+			client = fresh
+		} else {
+			rep.Error = "reconnect for teardown: " + err.Error()
+		}
+	}
 	if client != nil && workdir != "" {
 		rec := HostRecord{Name: name, Workdir: workdir, Binary: binary}
 		r := cleanHost(ctx, client, rec, c.cfg.Home.WorkerLogs(c.cfg.Inventory.Cluster), keepFiles)
@@ -111,6 +122,16 @@ func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) 
 	}
 	c.setHostPhase(name, control.PhaseTornDown, rep.Error)
 	return rep
+}
+
+// linkDown tells whether a client's SSH connection has ended.
+func linkDown(c *remote.Client) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // cleanHost stops any worker process still running from the workdir's

@@ -228,3 +228,37 @@ func TestUnknownHostKey(t *testing.T) {
 		assertClean(t, l, h.Name)
 	}
 }
+
+// TestDownAfterLinkCut: a host whose link was cut long enough for the SSH
+// connection to die is shown lost, and `rally down` after the link heals
+// dials it again and leaves it clean.
+func TestDownAfterLinkCut(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	u.must("up", "--detach", "-i", l.InventoryFile())
+	if err := l.Cut("h2"); err != nil {
+		t.Fatal(err)
+	}
+	cut := time.Now()
+	eventually(t, 15*time.Second, "h2 lost after the cut", func() (bool, string) {
+		for _, h := range u.status().Hosts {
+			if h.Name == "h2" {
+				return h.Phase == "lost", h.Phase
+			}
+		}
+		return false, "no h2"
+	})
+	t.Logf("h2 lost %s after the cut", time.Since(cut).Round(100*time.Millisecond))
+	// Past the SSH keepalive's verdict (5 s × 3): the connection is gone.
+	time.Sleep(time.Until(cut.Add(22 * time.Second)))
+	if err := l.Heal("h2"); err != nil {
+		t.Fatal(err)
+	}
+	r := u.must("down")
+	if !strings.Contains(r.stdout, "h2: stopped") || !strings.Contains(r.stdout, "is down") {
+		t.Errorf("down: %s", r)
+	}
+	for _, h := range l.Hosts() {
+		assertClean(t, l, h.Name)
+	}
+}

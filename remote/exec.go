@@ -74,7 +74,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 	var res Result
 	sess, err := c.ssh.NewSession()
 	if err != nil {
-		return res, fmt.Errorf("%s: run %q: open session: %w", c.target, cmd, err)
+		return res, fmt.Errorf("%s: run %q: open session: %w", c.target, brief(cmd), err)
 	}
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
@@ -86,11 +86,11 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 		// Our own copy, not Session.Stdin: Session.Wait would wait for the
 		// copy to finish, so a stdin that never ends would hang Run.
 		if in, err = sess.StdinPipe(); err != nil {
-			return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, err)
+			return res, fmt.Errorf("%s: run %q: %w", c.target, brief(cmd), err)
 		}
 	}
 	if err := sess.Start(wrapCommand(cmd)); err != nil {
-		return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, err)
+		return res, fmt.Errorf("%s: run %q: %w", c.target, brief(cmd), err)
 	}
 	if in != nil {
 		go func() {
@@ -107,16 +107,16 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, 
 		// close. The waiting goroutine ends when the session or the
 		// connection does (keepalives bound the latter).
 		c.kill(sess, int(pw.pid.Load()))
-		return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, ctx.Err())
+		return res, fmt.Errorf("%s: run %q: %w", c.target, brief(cmd), ctx.Err())
 	}
 	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
 	status, signal, err := exitStatus(err)
 	res.ExitStatus, res.Signal = status, signal
 	if err != nil {
-		return res, fmt.Errorf("%s: run %q: %w", c.target, cmd, err)
+		return res, fmt.Errorf("%s: run %q: %w", c.target, brief(cmd), err)
 	}
 	if pw.pid.Load() == 0 {
-		return res, fmt.Errorf("%s: run %q: /bin/sh did not start (stderr: %q)", c.target, cmd, bytes.TrimSpace(res.Stderr))
+		return res, fmt.Errorf("%s: run %q: /bin/sh did not start (stderr: %q)", c.target, brief(cmd), bytes.TrimSpace(res.Stderr))
 	}
 	return res, nil
 }
@@ -302,4 +302,17 @@ func (p *Process) Kill() {
 // and EPIPE on output but keeps running if it ignores them.
 func (p *Process) Close() error {
 	return p.sess.Close()
+}
+
+// brief shortens a command for an error message: its first line, at most
+// 60 characters, so that a script does not flood the message.
+func brief(cmd string) string {
+	line, _, multi := strings.Cut(cmd, "\n")
+	if len(line) > 60 {
+		return line[:60] + "…"
+	}
+	if multi {
+		return line + " …"
+	}
+	return line
 }

@@ -432,9 +432,14 @@ func writeDownReport(w io.Writer, rep control.DownReport, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
 	}
 	for _, h := range rep.Hosts {
+		if asJSON {
+			break
+		}
 		status := "clean"
 		if h.Error != "" {
 			status = "error: " + h.Error
@@ -442,7 +447,19 @@ func writeDownReport(w io.Writer, rep control.DownReport, asJSON bool) error {
 		fmt.Fprintf(w, "%s: stopped %d worker(s), removed %d file(s), fetched %d log(s): %s\n",
 			h.Name, h.WorkersStopped, h.FilesRemoved, len(h.LogsFetched), status)
 	}
-	fmt.Fprintf(w, "cluster %s is down\n", rep.Cluster)
+	var failed []string
+	for _, h := range rep.Hosts {
+		if h.Error != "" {
+			failed = append(failed, h.Name)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("cluster %s: teardown incomplete on %s; run rally down -i hosts.yaml again once they are reachable",
+			rep.Cluster, strings.Join(failed, ", "))
+	}
+	if !asJSON {
+		fmt.Fprintf(w, "cluster %s is down\n", rep.Cluster)
+	}
 	return nil
 }
 
