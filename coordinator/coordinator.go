@@ -105,6 +105,7 @@ type Coordinator struct {
 	downOnce sync.Once
 	downRep  control.DownReport
 	done     chan struct{}
+	life     context.Context // ends at Close
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 }
@@ -140,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Coordinator, error) {
 		build:   self,
 		phase:   control.ClusterForming,
 		done:    make(chan struct{}),
+		life:    life,
 		cancel:  cancel,
 	}
 	c.sys = actor.NewSystem(actor.Options{

@@ -80,6 +80,9 @@ func (c *Coordinator) Close() {
 func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) control.HostReport {
 	name := string(h.inv.Name)
 	rep := control.HostReport{Name: name}
+	// Wait for a host being formed again; it stops once it sees teardown.
+	h.reform.Lock()
+	defer h.reform.Unlock()
 	h.mu.Lock()
 	client, proc, l, workdir, binary := h.client, h.proc, h.listener, h.workdir, h.status.Binary
 	h.mu.Unlock()

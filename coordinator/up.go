@@ -30,6 +30,10 @@ type hostRun struct {
 	listener net.Listener
 	proc     *remote.Process
 	workdir  string // absolute, on the host
+
+	// reform is held while the host is formed again after its SSH link
+	// died, so that teardown waits for it rather than race it.
+	reform sync.Mutex
 }
 
 func (h *hostRun) snapshot() control.HostStatus {
@@ -240,7 +244,65 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) error {
 		return err
 	}
 	step(control.PhaseJoined)
+	c.wg.Add(1)
+	go c.watchLink(h, client)
 	return nil
+}
+
+// watchLink forms a host again when its SSH connection dies while the
+// cluster is up (a cut network, a VPN that dropped): the worker there exits
+// with its SSH session, so the host is dialed again, its tunnel reopened and
+// a new worker started (the build is already there), with backoff, until it
+// works or the cluster is torn down.
+func (c *Coordinator) watchLink(h *hostRun, client *remote.Client) {
+	defer c.wg.Done()
+	select {
+	case <-client.Done():
+	case <-c.life.Done():
+		return
+	}
+	name := string(h.inv.Name)
+	backoff := time.Second
+	for {
+		if c.tearingDown() {
+			return
+		}
+		c.log.Warn("ssh link lost; forming the host again", "host", name, "err", client.Err(), "in", backoff)
+		c.setHostPhase(name, control.PhaseLost, fmt.Sprintf("ssh link lost (%v); reconnecting", client.Err()))
+		select {
+		case <-time.After(backoff):
+		case <-c.life.Done():
+			return
+		}
+		h.reform.Lock()
+		if c.tearingDown() {
+			h.reform.Unlock()
+			return
+		}
+		h.mu.Lock()
+		if h.listener != nil {
+			h.listener.Close()
+		}
+		if h.client != nil {
+			h.client.Close()
+		}
+		h.mu.Unlock()
+		err := c.bringUp(c.life, h)
+		h.reform.Unlock()
+		if err == nil {
+			c.log.Info("host formed again", "host", name)
+			return // bringUp watches the new link
+		}
+		c.setHostPhase(name, control.PhaseLost, "reconnecting: "+err.Error())
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// tearingDown tells whether teardown has begun.
+func (c *Coordinator) tearingDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.phase == control.ClusterDown
 }
 
 // resolveWorkdir makes the workdir absolute (~ is the SSH user's home)

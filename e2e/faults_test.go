@@ -229,13 +229,20 @@ func TestUnknownHostKey(t *testing.T) {
 	}
 }
 
-// TestDownAfterLinkCut: a host whose link was cut long enough for the SSH
-// connection to die is shown lost, and `rally down` after the link heals
-// dials it again and leaves it clean.
-func TestDownAfterLinkCut(t *testing.T) {
+// TestHostRejoinsAfterLinkCut: a host whose link was cut long enough for
+// its SSH connection to die is shown lost; once the link heals, the
+// coordinator forms it again by itself (a new worker, no upload), and
+// `rally down` leaves every host clean.
+func TestHostRejoinsAfterLinkCut(t *testing.T) {
 	l := lab.Require(t, 2)
 	u := newUser(t)
 	u.must("up", "--detach", "-i", l.InventoryFile())
+	oldPID := 0
+	for _, h := range u.status().Hosts {
+		if h.Name == "h2" {
+			oldPID = h.WorkerPID
+		}
+	}
 	if err := l.Cut("h2"); err != nil {
 		t.Fatal(err)
 	}
@@ -254,11 +261,60 @@ func TestDownAfterLinkCut(t *testing.T) {
 	if err := l.Heal("h2"); err != nil {
 		t.Fatal(err)
 	}
+	healed := time.Now()
+	eventually(t, 45*time.Second, "h2 joined again", func() (bool, string) {
+		st := u.status()
+		for _, h := range st.Hosts {
+			if h.Name == "h2" {
+				return h.Phase == "joined" && h.WorkerPID != 0, fmt.Sprintf("%s %s (pid %d)", h.Phase, h.Error, h.WorkerPID)
+			}
+		}
+		return false, "no h2"
+	})
+	t.Logf("h2 joined again %s after the link healed", time.Since(healed).Round(100*time.Millisecond))
+	st := u.status()
+	if st.Uploads != 2 {
+		t.Errorf("uploads %d, want 2 (forming h2 again must not upload)", st.Uploads)
+	}
+	for _, m := range st.Actors.Members {
+		if m.State != "joined" {
+			t.Errorf("member %s: %s", m.Name, m.State)
+		}
+	}
+	eventually(t, 40*time.Second, "one worker on h2", func() (bool, string) {
+		hs := inspect(t, l, "h2")
+		return len(hs.workers) == 1, fmt.Sprintf("workers %q (old pid %d)", hs.workers, oldPID)
+	})
 	r := u.must("down")
-	if !strings.Contains(r.stdout, "h2: stopped") || !strings.Contains(r.stdout, "is down") {
+	if !strings.Contains(r.stdout, "is down") {
 		t.Errorf("down: %s", r)
 	}
 	for _, h := range l.Hosts() {
 		assertClean(t, l, h.Name)
 	}
+}
+
+// TestDownDuringLinkCut: teardown while a host is unreachable says so and
+// exits 1; once the link heals, `rally down -i` finishes the job.
+func TestDownDuringLinkCut(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	inv := l.InventoryFile()
+	u.must("up", "--detach", "-i", inv)
+	if err := l.Cut("h2"); err != nil {
+		t.Fatal(err)
+	}
+	r := u.rally("down")
+	if r.code != 1 || !strings.Contains(r.stderr, "teardown incomplete on h2") {
+		t.Errorf("down during a cut: %s", r)
+	}
+	assertClean(t, l, "h1")
+	if err := l.Heal("h2"); err != nil {
+		t.Fatal(err)
+	}
+	r = u.must("down", "-i", inv)
+	if !strings.Contains(r.stdout, "h2: stopped") {
+		t.Errorf("down -i after the heal: %s", r)
+	}
+	assertClean(t, l, "h2")
 }
