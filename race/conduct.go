@@ -583,10 +583,10 @@ func (c *Conductor) snapshot(cur *run, p *Plan) control.RaceProgress {
 			if t.Operation.Type == "bulk" {
 				tp.Unit = "docs/s"
 			}
+			// Only iteration-bounded tasks know their share done; a
+			// time-bounded one stays at -1 (unknown).
 			if n := int64(t.WarmupIterations+t.Iterations) * int64(max(t.Clients, 1)); n > 0 {
 				tp.Done = min(float64(tp.Requests)/float64(n), 1)
-			} else if span := t.WarmupTimePeriod + t.TimePeriod; span > 0 && !pr.Started.IsZero() {
-				tp.Done = -1
 			}
 		}
 	}
