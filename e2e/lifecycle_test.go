@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -268,4 +270,68 @@ func filepathBase(inv string, _ *lab.Lab) string {
 		panic(err)
 	}
 	return i.Cluster
+}
+
+// TestUpInTheForeground: without a terminal and without --detach, rally up
+// prints progress lines and stays until Ctrl-C, which tears the cluster
+// down.
+func TestUpInTheForeground(t *testing.T) {
+	l := lab.Require(t, 2)
+	u := newUser(t)
+	cmd := exec.Command(rallyBin, "up", "-i", l.InventoryFile())
+	cmd.Env = append(os.Environ(), "RALLY_HOME="+u.home)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	deadline := time.After(60 * time.Second)
+	for up := false; !up; {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("rally up ended early: %q", seen)
+			}
+			seen = append(seen, line)
+			up = strings.Contains(line, "is up")
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatalf("no 'is up' line: %q", seen)
+		}
+	}
+	if st := u.status(); len(st.Actors.Members) != 2 {
+		t.Errorf("members: %d", len(st.Actors.Members))
+	}
+	cmd.Process.Signal(os.Interrupt)
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("rally up after Ctrl-C: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("rally up did not stop after Ctrl-C")
+	}
+	for line := range lines {
+		seen = append(seen, line)
+	}
+	if !strings.Contains(strings.Join(seen, "\n"), "tearing cluster") {
+		t.Errorf("no teardown message: %q", seen)
+	}
+	for _, h := range l.Hosts() {
+		assertClean(t, l, h.Name)
+	}
 }

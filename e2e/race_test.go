@@ -223,3 +223,41 @@ func TestInfoRendersRallyTracks(t *testing.T) {
 		t.Errorf("race needing track.py: %s", r)
 	}
 }
+
+// TestRaceAbortedByCtrlC: Ctrl-C during a race aborts it; the race is
+// saved as aborted with what was measured, and rally exits 1.
+func TestRaceAbortedByCtrlC(t *testing.T) {
+	addr := startTarget(t)
+	u := newUser(t)
+	cmd := exec.Command(rallyBin, "race", "--track-path", "testdata/tracks/paced", "--target-hosts", addr,
+		"--track-params", "rate:50,period:60,warmup:0,clients:2", "--report-format", "json")
+	cmd.Env = append(os.Environ(), "RALLY_HOME="+u.home)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("exit: %v, want 1\nstderr:\n%s", err, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("race did not stop after Ctrl-C\nstderr:\n%s", errb.String())
+	}
+	race := raceJSON(t, result{stdout: out.String()})
+	if race.Status != report.StatusAborted {
+		t.Errorf("status %s, want aborted", race.Status)
+	}
+	if ts := taskSummary(t, race, "search-all"); ts.Requests < 50 {
+		t.Errorf("only %d requests measured before the abort", ts.Requests)
+	}
+	if _, err := os.Stat(filepath.Join(u.home, "races", race.ID, "race.json")); err != nil {
+		t.Errorf("aborted race not saved: %v", err)
+	}
+}

@@ -415,7 +415,7 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []s
 				}
 			case <-aborted:
 				c.abortMembers(members, cur.id, "aborted by the user")
-				c.drain(cur, i, waiting)
+				c.drain(cur, i, waiting, results)
 				return results, errAborted
 			case <-ctx.Done():
 				c.abortMembers(members, cur.id, "coordinator stopping")
@@ -442,14 +442,18 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []s
 	return results, firstErr
 }
 
-// drain waits briefly for members to report an aborted step.
-func (c *Conductor) drain(cur *run, step, waiting int) {
+// drain waits briefly for members to report an aborted step, keeping what
+// they measured.
+func (c *Conductor) drain(cur *run, step, waiting int, results map[string]*driver.TaskResult) {
 	deadline := time.After(10 * time.Second)
 	for waiting > 0 {
 		select {
 		case d := <-cur.done:
 			if d.Index == step {
 				waiting--
+				for k := range d.Results {
+					mergeResult(results, &d.Results[k])
+				}
 			}
 		case <-deadline:
 			return
