@@ -72,13 +72,25 @@ func (ss *session) serve(ctx context.Context) {
 // read at all.
 func (ss *session) handshake() bool {
 	s := ss.sys
-	_ = ss.l.nc.SetReadDeadline(time.Now().Add(s.opts.HelloTimeout))
+	var expired atomic.Bool
+	var watchdog *time.Timer
+	if err := ss.l.nc.SetReadDeadline(time.Now().Add(s.opts.HelloTimeout)); err != nil {
+		// Connections through an SSH channel support no deadlines: a timer
+		// closes a silent one instead.
+		watchdog = time.AfterFunc(s.opts.HelloTimeout, func() {
+			expired.Store(true)
+			ss.l.nc.Close()
+		})
+	}
 	env, n, err := ss.l.read(maxHelloFrame)
+	if watchdog != nil && !watchdog.Stop() && err == nil {
+		err = fmt.Errorf("hello timeout: %w", net.ErrClosed) // the timer won the race with the read
+	}
 	s.stats.bytesIn.Add(int64(n))
 	if err != nil {
 		var ne net.Error
 		switch {
-		case errors.As(err, &ne) && ne.Timeout():
+		case expired.Load(), errors.As(err, &ne) && ne.Timeout():
 			ss.reject("", RejectNoHello, fmt.Sprintf("no hello within %s", s.opts.HelloTimeout))
 		case errors.Is(err, ErrFrameTooLarge):
 			s.stats.malformed.Add(1)

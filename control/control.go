@@ -187,6 +187,23 @@ type HostReport struct {
 	Error          string   `json:"error,omitempty"`
 }
 
+// APIError is the coordinator's refusal of a request.
+type APIError struct {
+	Status int
+	Msg    string
+}
+
+func (e *APIError) Error() string { return "coordinator: " + e.Msg }
+
+// Is makes errors.Is(err, ErrInvalidRequest) true for a request the
+// coordinator found invalid (HTTP 422): bad input, the user's to fix.
+func (e *APIError) Is(target error) bool {
+	return target == ErrInvalidRequest && e.Status == http.StatusUnprocessableEntity
+}
+
+// ErrInvalidRequest matches requests the coordinator refused as invalid.
+var ErrInvalidRequest = errors.New("invalid request")
+
 // ErrNotRunning means no coordinator answers on the socket.
 var ErrNotRunning = errors.New("no coordinator is running")
 
@@ -291,10 +308,11 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		var e struct {
 			Error string `json:"error"`
 		}
+		msg := fmt.Sprintf("%s: HTTP %d", path, resp.StatusCode)
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("coordinator: %s", e.Error)
+			msg = e.Error
 		}
-		return fmt.Errorf("coordinator: %s: HTTP %d", path, resp.StatusCode)
+		return &APIError{Status: resp.StatusCode, Msg: msg}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("control %s: decode answer: %w", path, err)

@@ -100,14 +100,15 @@ type Coordinator struct {
 
 	racing racing
 
-	ctl      net.Listener
-	srv      *http.Server
-	downOnce sync.Once
-	downRep  control.DownReport
-	done     chan struct{}
-	life     context.Context // ends at Close
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	ctl       net.Listener
+	srv       *http.Server
+	downOnce  sync.Once
+	closeOnce sync.Once
+	downRep   control.DownReport
+	done      chan struct{}
+	life      context.Context // ends at Close
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // ErrTooFewHosts means fewer hosts joined than MinHosts.

@@ -48,6 +48,7 @@ func (c *Coordinator) Down(ctx context.Context, keepFiles bool) control.DownRepo
 		c.sys.Close()
 		c.state.mu.Lock()
 		os.Remove(c.state.path)
+		c.state.removed = true
 		c.state.mu.Unlock()
 		c.downRep = rep
 		c.log.Info("cluster torn down", "cluster", rep.Cluster)
@@ -58,6 +59,10 @@ func (c *Coordinator) Down(ctx context.Context, keepFiles bool) control.DownRepo
 // Close ends the coordinator after Down: the control socket stops, every
 // goroutine it owns returns.
 func (c *Coordinator) Close() {
+	c.closeOnce.Do(c.close)
+}
+
+func (c *Coordinator) close() {
 	c.cancel()
 	// Closing the broadcaster first ends the event streams, which would
 	// otherwise keep Shutdown waiting for their handlers.
@@ -70,11 +75,7 @@ func (c *Coordinator) Close() {
 	c.log.Debug("control socket closed", "took", time.Since(start))
 	c.wg.Wait()
 	c.log.Debug("coordinator closed", "took", time.Since(start))
-	select {
-	case <-c.done:
-	default:
-		close(c.done)
-	}
+	close(c.done)
 }
 
 func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) control.HostReport {
@@ -202,7 +203,9 @@ func fetchLogs(client *remote.Client, remoteDir, localDir string) ([]string, err
 	}
 	var fetched []string
 	for _, e := range entries {
-		if !e.Mode().IsRegular() {
+		// Names come from the host: only plain file names are fetched, so
+		// a hostile host cannot write outside localDir.
+		if !e.Mode().IsRegular() || e.Name() != filepath.Base(e.Name()) || e.Name() == ".." || strings.ContainsAny(e.Name(), `/\`) {
 			continue
 		}
 		if err := os.MkdirAll(localDir, 0o700); err != nil {
@@ -236,7 +239,7 @@ func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord) (in
 	script := fmt.Sprintf(`wd=%s
 if [ ! -d "$wd" ]; then echo 0; exit 0; fi
 if [ -e "$wd/%s" ]; then n=$(find "$wd" | wc -l); rm -rf -- "$wd"; echo "$n"; exit; fi
-n=$(find "$wd/bin" -maxdepth 1 -name 'rally-*' "$wd/logs" "$wd/run" 2>/dev/null | wc -l)
+n=$( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run"; } 2>/dev/null | wc -l)
 rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run"; rmdir "$wd/bin" 2>/dev/null
 echo "$n"`, remote.ShellQuote(wd), createdMarker)
 	res, err := client.Run(ctx, script, nil)

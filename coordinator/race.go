@@ -18,13 +18,13 @@ import (
 )
 
 // racing is the coordinator's race state: the conductor (created once,
-// it registers the race handlers on the actor system) and where each
-// member finds the running race's track.
+// it registers the race handlers on the actor system) and the running
+// race, if any.
 type racing struct {
 	once      sync.Once
 	conductor *race.Conductor
 	mu        sync.Mutex
-	paths     map[string]string // member → track path on its host
+	busy      bool // from StartRace's check until the race's end
 	cancel    context.CancelFunc
 }
 
@@ -35,14 +35,6 @@ func (c *Coordinator) raceConductor() *race.Conductor {
 			Store:   report.Store{Dir: c.cfg.Home.Races()},
 			Version: c.cfg.Version,
 			Logger:  c.log,
-			TrackPathFor: func(member, p string) string {
-				c.racing.mu.Lock()
-				defer c.racing.mu.Unlock()
-				if rp, ok := c.racing.paths[member]; ok {
-					return rp
-				}
-				return p
-			},
 			Progress: func(p control.RaceProgress) {
 				c.events.publish(control.Event{Time: time.Now(), Kind: "race", Race: &p})
 			},
@@ -56,12 +48,24 @@ func (c *Coordinator) raceConductor() *race.Conductor {
 // and final report are published as "race" events; the race is saved
 // under ~/.rally/races.
 func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (control.RaceStarted, error) {
-	if c.raceConductor().Current() != nil {
+	c.racing.mu.Lock()
+	if c.racing.busy {
+		c.racing.mu.Unlock()
 		return control.RaceStarted{}, race.ErrBusy
 	}
+	c.racing.busy = true
+	c.racing.mu.Unlock()
+	started := false
+	defer func() {
+		if !started {
+			c.racing.mu.Lock()
+			c.racing.busy = false
+			c.racing.mu.Unlock()
+		}
+	}()
 	plan, err := race.Check(req)
 	if err != nil {
-		return control.RaceStarted{}, err
+		return control.RaceStarted{}, &BadRequestError{Err: err}
 	}
 	var members []string
 	paths := map[string]string{}
@@ -90,18 +94,22 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 	if len(members) == 0 {
 		return control.RaceStarted{}, errors.New("no joined load-driver host to run the race")
 	}
-	c.racing.mu.Lock()
-	c.racing.paths = paths
-	c.racing.mu.Unlock()
+	plan.TrackPaths = paths
 	plan.ID = report.NewRaceID(time.Now())
-	rctx, cancel := context.WithCancel(context.Background())
+	rctx, cancel := context.WithCancel(c.life)
 	c.racing.mu.Lock()
 	c.racing.cancel = cancel
 	c.racing.mu.Unlock()
+	started = true
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		defer cancel()
+		defer func() {
+			cancel()
+			c.racing.mu.Lock()
+			c.racing.busy, c.racing.cancel = false, nil
+			c.racing.mu.Unlock()
+		}()
 		r, err := c.raceConductor().Run(rctx, plan, members)
 		if err != nil {
 			c.log.Error("race ended with an error", "race", plan.ID, "err", err)
@@ -111,6 +119,13 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 	}()
 	return control.RaceStarted{ID: plan.ID}, nil
 }
+
+// BadRequestError marks a race request the coordinator refuses as the
+// user's to fix (a bad track, target or option).
+type BadRequestError struct{ Err error }
+
+func (e *BadRequestError) Error() string { return e.Err.Error() }
+func (e *BadRequestError) Unwrap() error { return e.Err }
 
 // AbortRace aborts the running race.
 func (c *Coordinator) AbortRace() error {

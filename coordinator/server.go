@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -40,8 +41,13 @@ func (c *Coordinator) handler() http.Handler {
 			return
 		}
 		started, err := c.StartRace(r.Context(), req)
-		if err != nil {
-			control.WriteJSON(w, http.StatusBadRequest, err)
+		var bad *BadRequestError
+		switch {
+		case errors.As(err, &bad):
+			control.WriteJSON(w, http.StatusUnprocessableEntity, err)
+			return
+		case err != nil:
+			control.WriteJSON(w, http.StatusConflict, err)
 			return
 		}
 		control.WriteJSON(w, http.StatusOK, started)

@@ -45,14 +45,18 @@ type HostRecord struct {
 
 // stateFile guards one state file.
 type stateFile struct {
-	path string
-	mu   sync.Mutex
-	st   State
+	path    string
+	mu      sync.Mutex
+	st      State
+	removed bool // teardown removed the file: nothing writes it again
 }
 
 func (f *stateFile) update(fn func(*State)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.removed {
+		return errTearingDown
+	}
 	fn(&f.st)
 	f.st.Updated = time.Now().UTC()
 	return writeState(f.path, &f.st)

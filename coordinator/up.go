@@ -3,6 +3,7 @@ package coordinator
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -58,6 +59,9 @@ func (c *Coordinator) Up(ctx context.Context) error {
 	g.SetLimit(c.cfg.Parallel)
 	for _, h := range c.hosts {
 		g.Go(func() error {
+			// Teardown waits for a bring-up under way (it takes reform).
+			h.reform.Lock()
+			defer h.reform.Unlock()
 			if err := c.bringUp(gctx, h); err != nil {
 				c.log.Error("bring-up failed", "host", h.status.Name, "err", err)
 				c.setHostPhase(h.status.Name, control.PhaseFailed, err.Error())
@@ -102,9 +106,28 @@ func (c *Coordinator) remoteTarget(h inventory.Host) remote.Target {
 	return t
 }
 
-func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) error {
+func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 	name := string(h.inv.Name)
 	step := func(phase string) { c.setHostPhase(name, phase, "") }
+	if c.tearingDown() {
+		return errTearingDown
+	}
+	defer func() {
+		if err != nil {
+			// A worker that did not join is stopped; the SSH client stays
+			// for teardown to clean the host's files with.
+			h.mu.Lock()
+			if h.proc != nil {
+				h.proc.Kill()
+				h.proc = nil
+			}
+			if h.listener != nil {
+				h.listener.Close()
+				h.listener = nil
+			}
+			h.mu.Unlock()
+		}
+	}()
 
 	step(control.PhaseConnect)
 	client, err := remote.Dial(ctx, c.remoteTarget(h.inv))
@@ -304,6 +327,9 @@ func (c *Coordinator) tearingDown() bool {
 	defer c.mu.Unlock()
 	return c.phase == control.ClusterDown
 }
+
+// errTearingDown stops a bring-up that teardown overtook.
+var errTearingDown = errors.New("the cluster is being torn down")
 
 // resolveWorkdir makes the workdir absolute (~ is the SSH user's home)
 // and creates it, telling whether it had to.

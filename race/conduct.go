@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -24,9 +25,6 @@ type Config struct {
 	System  *actor.System
 	Store   report.Store
 	Version string
-	// TrackPathFor maps the request's track path to where a member finds
-	// the track on its own host; nil means the same path everywhere.
-	TrackPathFor func(member, path string) string
 	// Progress receives the race's progress about four times a second and
 	// at every change of state; nil means none.
 	Progress func(control.RaceProgress)
@@ -86,8 +84,8 @@ func NewConductor(cfg Config) *Conductor {
 func (c *Conductor) current(id string) *run {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cur == nil || (id != "" && c.cur.id != id) {
-		return nil
+	if c.cur == nil || c.cur.id != id {
+		return nil // no race, or a message of another (or no) race
 	}
 	return c.cur
 }
@@ -122,6 +120,7 @@ func (c *Conductor) onPrepare(from string, body json.RawMessage) {
 	}
 	cur.progress.Preparing[from] = line
 	p := cur.progress
+	p.Preparing = maps.Clone(p.Preparing)
 	c.mu.Unlock()
 	if c.cfg.Progress != nil {
 		c.cfg.Progress(p)
@@ -195,6 +194,8 @@ func (c *Conductor) Current() *control.RaceProgress {
 		return nil
 	}
 	p := c.cur.progress
+	p.Tasks = append([]control.TaskProgress(nil), p.Tasks...)
+	p.Preparing = maps.Clone(p.Preparing)
 	return &p
 }
 
@@ -207,6 +208,9 @@ type Plan struct {
 	Challenge *track.Challenge
 	Targets   []driver.Target
 	Options   driver.ClientOptions
+	// TrackPaths says where a member finds the track on its own host when
+	// that is not Request.TrackPath (the coordinator pushed it there).
+	TrackPaths map[string]string
 }
 
 // Check loads the track and options of a request and refuses, up front,
@@ -279,11 +283,6 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	for _, t := range p.Targets {
 		race.TargetHosts = append(race.TargetHosts, t.String())
 	}
-	if dist, ver, err := detect(ctx, p); err == nil {
-		race.Distribution, race.DistributionVersion = dist, ver
-	} else {
-		return nil, fmt.Errorf("target %s: %w", p.Targets[0], err)
-	}
 
 	cur := &run{
 		id: race.ID, epoch: now, agg: metrics.NewAggregator(now),
@@ -306,6 +305,25 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		c.cur, c.aborted = nil, nil
 		c.mu.Unlock()
 	}()
+	// The race is registered before the target is asked for its version,
+	// so an abort or a failure there reaches whoever follows the race.
+	if dist, ver, err := detect(ctx, p); err == nil {
+		race.Distribution, race.DistributionVersion = dist, ver
+	} else {
+		err = fmt.Errorf("target %s: %w", p.Targets[0], err)
+		final := c.snapshot(cur, p)
+		final.State, final.Error = control.RaceFailed, err.Error()
+		c.publish(final)
+		return nil, err
+	}
+	select {
+	case <-aborted:
+		final := c.snapshot(cur, p)
+		final.State, final.Error = control.RaceAborted, "aborted by the user"
+		c.publish(final)
+		return nil, errAborted
+	default:
+	}
 	lost, stopLost := c.cfg.System.Subscribe(64)
 	defer stopLost()
 
@@ -349,13 +367,19 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []s
 		offsets[m.Name] = m.ClockOffset
 	}
 	seed := rand.Uint64()
+	// Options travel parsed (a file named on the coordinator is read
+	// there), secrets included, inside the authenticated link only.
+	spec, err := p.Options.Spec()
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range members {
 		path := p.Request.TrackPath
-		if c.cfg.TrackPathFor != nil {
-			path = c.cfg.TrackPathFor(m, path)
+		if mp, ok := p.TrackPaths[m]; ok {
+			path = mp
 		}
 		st := Start{RaceID: cur.id, TrackPath: path, Challenge: p.Challenge.Name, Params: p.Request.TrackParams,
-			TestMode: p.Request.TestMode, TargetHosts: p.Request.TargetHosts, ClientOptions: p.Request.ClientOptions,
+			TestMode: p.Request.TestMode, TargetHosts: p.Request.TargetHosts, ClientOptions: spec,
 			OnError: p.Request.OnError, Epoch: cur.epoch.Add(offsets[m]), Seed: seed}
 		if err := c.cfg.System.Send(m, MsgStart, st); err != nil {
 			return nil, fmt.Errorf("%s: start race: %w", m, err)
@@ -365,15 +389,19 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []s
 		select {
 		case r := <-cur.ready:
 			if r.Error != "" {
+				c.abortMembers(members, cur.id, "another member failed to prepare")
 				return nil, fmt.Errorf("%s: %s", r.RaceID, r.Error)
 			}
 			ready++
 		case <-aborted:
+			c.abortMembers(members, cur.id, "aborted by the user")
 			return nil, errAborted
 		case <-ctx.Done():
+			c.abortMembers(members, cur.id, "coordinator stopping")
 			return nil, ctx.Err()
 		case ev := <-events:
 			if err := lostMember(ev, members); err != nil {
+				c.abortMembers(members, cur.id, err.Error())
 				return nil, err
 			}
 		}
@@ -392,17 +420,20 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []s
 				continue
 			}
 			if err := c.cfg.System.Send(m, MsgStep, Step{RaceID: cur.id, Index: i, Shares: shares[m], Delay: c.cfg.StepDelay}); err != nil {
+				c.abortMembers(members, cur.id, "another member could not start the step")
 				return results, fmt.Errorf("%s: step %d: %w", m, i, err)
 			}
 			waiting++
 		}
 		var stepErr error
+		reported := map[string]bool{}
 		for waiting > 0 {
 			select {
 			case d := <-cur.done:
-				if d.Index != i {
-					continue
+				if d.Index != i || reported[d.from] || len(shares[d.from]) == 0 {
+					continue // another step's, a repeat, or from a member without work
 				}
+				reported[d.from] = true
 				waiting--
 				for k := range d.Results {
 					mergeResult(results, &d.Results[k])
@@ -565,6 +596,7 @@ func (c *Conductor) snapshot(cur *run, p *Plan) control.RaceProgress {
 	defer c.mu.Unlock()
 	pr := cur.progress
 	pr.Tasks = append([]control.TaskProgress(nil), pr.Tasks...)
+	pr.Preparing = maps.Clone(pr.Preparing)
 	tasks := map[string]*track.Task{}
 	for si := range p.Challenge.Schedule {
 		for ti := range p.Challenge.Schedule[si].Tasks {

@@ -52,6 +52,7 @@ func StartLocal(ctx context.Context, version string, cfg MemberConfig) (*Local, 
 		l.Close()
 		return nil, fmt.Errorf("in-process load driver: %w", err)
 	}
+	cfg.Context = ctx
 	Serve(m, cfg)
 	l.wg.Add(1)
 	go func() {

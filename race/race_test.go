@@ -185,3 +185,32 @@ func TestCorpusDownloadReportsProgress(t *testing.T) {
 		t.Errorf("preparation progress not reported:\n%s", joined)
 	}
 }
+
+// TestUnreachableTargetEndsTheRaceForItsFollowers: a race whose target does
+// not answer ends with a failed final progress, so a client following the
+// race by its events is never left waiting.
+func TestUnreachableTargetEndsTheRaceForItsFollowers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	local, err := StartLocal(ctx, "test", MemberConfig{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	plan, err := Check(control.RaceRequest{TrackPath: "../examples/tracks/tiny", TargetHosts: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last control.RaceProgress
+	c := NewConductor(Config{System: local.System, Store: report.Store{Dir: t.TempDir()},
+		Progress: func(p control.RaceProgress) { last = p }})
+	if _, err := c.Run(ctx, plan, []string{LocalMember}); err == nil {
+		t.Fatal("a race against a closed port must fail")
+	}
+	if last.State != control.RaceFailed || !strings.Contains(last.Error, "127.0.0.1:1") || last.ID != plan.ID {
+		t.Errorf("final progress %+v", last)
+	}
+	if c.current("") != nil || c.Current() != nil {
+		t.Error("no race may be current after the end, nor for an empty id")
+	}
+}

@@ -16,6 +16,9 @@ import (
 
 // MemberConfig is what a member needs to run its shares.
 type MemberConfig struct {
+	// Context bounds everything the member runs (the link's lifetime):
+	// when it ends, running steps and preparations stop. Nil means never.
+	Context context.Context
 	// DataDir is where corpora live on this host.
 	DataDir string
 	Logger  *slog.Logger
@@ -35,9 +38,12 @@ type member struct {
 	out sender
 	log *slog.Logger
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// latest is the RaceID of the last Start: a prepare of an older race
+	// that finishes late must not replace it.
+	latest  string
 	race    *prepared
-	cancel  context.CancelFunc
+	cancel  context.CancelFunc // of the running prepare or step
 	running sync.WaitGroup
 }
 
@@ -55,6 +61,9 @@ func Serve(m *actor.Member, cfg MemberConfig) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
+	}
 	s := &member{cfg: cfg, out: m, log: cfg.Logger}
 	m.Handle(MsgStart, s.onStart)
 	m.Handle(MsgStep, s.onStep)
@@ -67,18 +76,32 @@ func (s *member) onStart(body json.RawMessage) {
 		_ = s.out.Send(MsgReady, Ready{Error: "bad start message: " + err.Error()})
 		return
 	}
+	ctx, cancel := context.WithTimeout(s.cfg.Context, time.Hour)
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel() // a new race ends whatever the last one left running
+	}
+	s.latest, s.race, s.cancel = st.RaceID, nil, cancel
+	s.mu.Unlock()
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
-		p, err := s.prepare(st)
+		defer cancel()
+		p, err := s.prepare(ctx, st)
 		ready := Ready{RaceID: st.RaceID}
+		s.mu.Lock()
+		current := s.latest == st.RaceID
+		if err == nil && current {
+			s.race = p
+		}
+		s.mu.Unlock()
+		if !current {
+			return // superseded by a newer race
+		}
 		if err != nil {
 			ready.Error = err.Error()
 			s.log.Error("race start failed", "race", st.RaceID, "err", err)
 		} else {
-			s.mu.Lock()
-			s.race = p
-			s.mu.Unlock()
 			s.log.Info("race ready", "race", st.RaceID, "track", p.track.Name, "challenge", p.challenge.Name)
 		}
 		_ = s.out.Send(MsgReady, ready)
@@ -86,7 +109,7 @@ func (s *member) onStart(body json.RawMessage) {
 }
 
 // prepare loads the track and makes the corpora ready.
-func (s *member) prepare(st Start) (*prepared, error) {
+func (s *member) prepare(ctx context.Context, st Start) (*prepared, error) {
 	t, err := track.Load(track.LoadOptions{Path: st.TrackPath, Params: st.Params, TestMode: st.TestMode})
 	if err != nil {
 		return nil, err
@@ -106,8 +129,6 @@ func (s *member) prepare(st Start) (*prepared, error) {
 		}
 	}
 	p := &prepared{start: st, track: t, challenge: c, targets: targets, opts: opts}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
-	defer cancel()
 	// Progress goes to the coordinator at most twice a second per file,
 	// and always at a file's end.
 	var last time.Time
@@ -140,7 +161,10 @@ func (s *member) onStep(body json.RawMessage) {
 		_ = s.out.Send(MsgStepDone, StepDone{RaceID: step.RaceID, Index: step.Index, Error: "no such race on this member"})
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	if s.cancel != nil {
+		s.cancel() // a step still running from before may not outlive its race
+	}
+	ctx, cancel := context.WithCancel(s.cfg.Context)
 	s.cancel = cancel
 	s.mu.Unlock()
 	s.running.Add(1)

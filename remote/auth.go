@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -50,10 +51,14 @@ func newAuth(t Target) *auth {
 		}
 	}
 	if sock := t.AgentSocket; sock != "" && !strings.EqualFold(sock, "none") {
-		conn, err := net.Dial("unix", sock)
+		conn, err := net.DialTimeout("unix", sock, t.ConnectTimeout)
 		if err != nil {
 			a.skipped = append(a.skipped, fmt.Sprintf("ssh-agent at %s (%v)", sock, err))
 		} else {
+			// A hung agent (one waiting for a confirmation, or forwarded
+			// over a dead link) must not outlast the connect timeout: the
+			// deadline covers listing the keys and signing the handshake.
+			_ = conn.SetDeadline(time.Now().Add(t.ConnectTimeout))
 			a.agentC = conn
 			signers, err := agent.NewClient(conn).Signers()
 			if err != nil {

@@ -99,12 +99,15 @@ func (c *Client) Close() error {
 		c.mu.Lock()
 		c.closed = true
 		c.mu.Unlock()
+		// The connection goes first: an SFTP client still starting (holding
+		// sftpMu over network I/O) then fails at once instead of blocking
+		// Close.
+		err = c.ssh.Close()
 		c.sftpMu.Lock()
 		if c.sftp != nil {
 			c.sftp.Close()
 		}
 		c.sftpMu.Unlock()
-		err = c.ssh.Close()
 		c.wg.Wait()
 		if c.jump != nil {
 			c.jump.Close()

@@ -61,8 +61,9 @@ type Config struct {
 	// coordinator reads the worker's stderr and shows the lines live).
 	LogCopy io.Writer
 	// Setup registers the application's handlers (the load driver's) on
-	// every new link before it runs; nil registers none.
-	Setup func(m *actor.Member, log *slog.Logger)
+	// every new link before it runs; nil registers none. Its context ends
+	// when that link does, so work started for it stops with it.
+	Setup func(ctx context.Context, m *actor.Member, log *slog.Logger)
 }
 
 func (c Config) validate() (Config, error) {
@@ -208,10 +209,12 @@ func stayJoined(ctx context.Context, cfg Config, hello actor.Hello, log *slog.Lo
 		if err == nil {
 			fmt.Fprintf(cfg.Stdout, "joined %s pid %d\n", cfg.Name, hello.PID)
 			log.Info("joined", "tunnel", cfg.TunnelAddr, "rtt", m.RTT(), "clock_offset", m.ClockOffset())
+			linkCtx, endLink := context.WithCancel(ctx)
 			if cfg.Setup != nil {
-				cfg.Setup(m, log)
+				cfg.Setup(linkCtx, m, log)
 			}
 			err = m.Run(ctx)
+			endLink()
 			if errors.Is(err, actor.ErrStopped) {
 				return nil
 			}

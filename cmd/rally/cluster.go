@@ -189,7 +189,25 @@ func detach(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home
 		return err
 	}
 	fmt.Fprintf(stdout, "coordinator pid %d, log %s\n", cmd.Process.Pid, logPath)
-	ready, lastErr := relayProgress(pr, stdout)
+	type relayed struct {
+		ready   bool
+		lastErr string
+	}
+	out := make(chan relayed, 1)
+	go func() {
+		ready, lastErr := relayProgress(pr, stdout)
+		out <- relayed{ready, lastErr}
+	}()
+	var res relayed
+	select {
+	case res = <-out:
+	case <-ctx.Done():
+		// The coordinator is on its own: leave it forming the cluster.
+		_ = cmd.Process.Release()
+		fmt.Fprintf(stdout, "stopped waiting; the coordinator (pid %d) goes on: rally status to follow it, rally down to stop it\n", cmd.Process.Pid)
+		return ctx.Err()
+	}
+	ready, lastErr := res.ready, res.lastErr
 	if ready {
 		_ = cmd.Process.Release()
 		return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,11 +60,13 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	store := report.Store{Dir: dir.Races()}
 
 	var r *report.Race
-	if name, client := runningCluster(ctx, dir, c.Cluster); client != nil {
+	name, client, err := raceCluster(ctx, dir, c.Cluster)
+	switch {
+	case err != nil:
+		return err
+	case client != nil:
 		r, err = raceOnCluster(ctx, name, client, store, req, e.Stderr)
-	} else if c.Cluster != "" {
-		return fmt.Errorf("cluster %s: %w", c.Cluster, control.ErrNotRunning)
-	} else {
+	default:
 		r, err = raceLocally(ctx, dir, store, req, e.Stderr)
 	}
 	if r == nil {
@@ -77,6 +80,30 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 		err = fmt.Errorf("race %s %s: %s", r.ID, r.Status, r.Error)
 	}
 	return err
+}
+
+// raceCluster picks where a race runs: the named cluster (an error when
+// its coordinator does not answer), else the only cluster up; no client
+// when none is up (the race then runs on this machine). Several clusters
+// up, or a coordinator that left its socket but does not answer, are
+// errors rather than a silent local race.
+func raceCluster(ctx context.Context, dir home.Dir, name string) (string, *control.Client, error) {
+	if name == "" {
+		socks, _ := filepath.Glob(filepath.Join(dir.RunDir(), "*.sock"))
+		switch len(socks) {
+		case 0:
+			return "", nil, nil
+		case 1:
+			name = strings.TrimSuffix(filepath.Base(socks[0]), ".sock")
+		default:
+			return "", nil, usageErrorf("several clusters are up (%d control sockets in %s): name one with --cluster", len(socks), dir.RunDir())
+		}
+	}
+	client := control.NewClient(dir.Socket(name))
+	if _, err := client.Status(ctx); err != nil {
+		return "", nil, fmt.Errorf("cluster %s: %w (if its coordinator crashed: rally down -i hosts.yaml)", name, err)
+	}
+	return name, client, nil
 }
 
 // runningCluster returns the cluster whose coordinator answers: the named
@@ -154,6 +181,9 @@ func raceOnCluster(ctx context.Context, name string, client *control.Client, sto
 	started, err := client.StartRace(ctx, req)
 	if err != nil {
 		idMu.Unlock()
+		if errors.Is(err, control.ErrInvalidRequest) {
+			return nil, &usageError{err: fmt.Errorf("cluster %s: %w", name, err)}
+		}
 		return nil, fmt.Errorf("cluster %s: %w", name, err)
 	}
 	id = started.ID
@@ -170,7 +200,9 @@ func raceOnCluster(ctx context.Context, name string, client *control.Client, sto
 		case <-ctx.Done():
 			if !abortSent {
 				fmt.Fprintln(progress, "aborting the race")
-				_ = client.AbortRace(context.Background())
+				if err := client.AbortRace(context.Background()); err != nil {
+					return nil, fmt.Errorf("cluster %s: abort race %s: %w", name, id, err)
+				}
 				abortSent = true
 			}
 			ctx = context.Background()

@@ -48,8 +48,8 @@ func (c *workerCmd) Run(ctx context.Context, e *env) error {
 		Stdin:      e.Stdin,
 		Stdout:     e.Stdout,
 		LogCopy:    e.Stderr,
-		Setup: func(m *actor.Member, log *slog.Logger) {
-			race.Serve(m, race.MemberConfig{DataDir: filepath.Join(c.Workdir, "benchmarks", "data"), Logger: log})
+		Setup: func(ctx context.Context, m *actor.Member, log *slog.Logger) {
+			race.Serve(m, race.MemberConfig{Context: ctx, DataDir: filepath.Join(c.Workdir, "benchmarks", "data"), Logger: log})
 		},
 	})
 }
