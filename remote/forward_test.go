@@ -134,3 +134,19 @@ func TestSFTP(t *testing.T) {
 		t.Errorf("remote checksum %s, want %s", got, want)
 	}
 }
+
+// TestListenRemoteRefusesAGatewayPortsServer: an sshd that binds remote
+// forwards on every address (GatewayPorts yes) is refused, and the forward
+// is cancelled.
+func TestListenRemoteRefusesAGatewayPortsServer(t *testing.T) {
+	s := sshtest.Start(t, sshtest.Options{ExtraConfig: []string{"GatewayPorts yes"}})
+	c := dial(t, baseTarget(s))
+	l, err := c.ListenRemote("127.0.0.1:0")
+	if err == nil {
+		l.Close()
+		t.Fatal("a forward bound beyond loopback must be refused")
+	}
+	if !strings.Contains(err.Error(), "not loopback only") {
+		t.Errorf("err = %v", err)
+	}
+}
