@@ -477,6 +477,7 @@ func (s *System) keep() {
 func (s *System) tick() {
 	now := s.now()
 	var evs []Event
+	var expired []*session
 	s.mu.Lock()
 	for _, m := range s.members {
 		if m.state != MemberJoined || m.sess == nil {
@@ -484,7 +485,9 @@ func (s *System) tick() {
 		}
 		if age := now.Sub(m.lastHB); age > s.opts.Expiry {
 			m.state = MemberLost
-			m.sess.l.close()
+			// Closed after Unlock: closing an SSH channel writes to its
+			// transport, which may block on a dying link.
+			expired = append(expired, m.sess)
 			m.sess = nil
 			detail := fmt.Sprintf("no heartbeat for %s (expiry %s)", age.Round(time.Millisecond), s.opts.Expiry)
 			evs = append(evs, Event{Time: now, Kind: EventLost, Member: m.name, Detail: detail})
@@ -502,6 +505,9 @@ func (s *System) tick() {
 		}
 	}
 	s.mu.Unlock()
+	for _, ss := range expired {
+		ss.l.close()
+	}
 	s.events.publish(evs...)
 }
 

@@ -57,6 +57,10 @@ func PushTree(ctx context.Context, c *remote.Client, dir, workdir, kind string) 
 	}
 	tmp := final + ".tmp-" + randomHex(4)
 	cleanup := func() { _, _ = c.Run(context.Background(), "rm -rf -- "+remote.ShellQuote(tmp), nil) }
+	// What is sent is hashed as it is read, in hashTree's form: a file
+	// changed since the tree was hashed makes the copy's name a lie, so
+	// the copy is dropped instead of published.
+	sent := sha256.New()
 	for _, rel := range files {
 		if err := ctx.Err(); err != nil {
 			cleanup()
@@ -67,12 +71,18 @@ func PushTree(ctx context.Context, c *remote.Client, dir, workdir, kind string) 
 			cleanup()
 			return fail("create %s: %w", path.Dir(dst), err)
 		}
-		n, err := copyFile(sc, filepath.Join(dir, rel), dst)
+		fmt.Fprintf(sent, "%s\x00", filepath.ToSlash(rel))
+		n, err := copyFile(sc, filepath.Join(dir, rel), dst, sent)
 		if err != nil {
 			cleanup()
 			return fail("%s: %w", rel, err)
 		}
+		fmt.Fprintf(sent, "\x00%d\x00", n)
 		res.Bytes += n
+	}
+	if got := hex.EncodeToString(sent.Sum(nil)); got != sum {
+		cleanup()
+		return fail("the files changed while they were sent (checksum %s…, want %s…); try again", got[:16], sum[:16])
 	}
 	if len(files) == 0 {
 		if err := sc.MkdirAll(tmp); err != nil {
@@ -90,8 +100,9 @@ func PushTree(ctx context.Context, c *remote.Client, dir, workdir, kind string) 
 	return res, nil
 }
 
-// copyFile uploads one local file with concurrent SFTP writes.
-func copyFile(sc *sftp.Client, src, dst string) (int64, error) {
+// copyFile uploads one local file with concurrent SFTP writes; every byte
+// read also goes to hash.
+func copyFile(sc *sftp.Client, src, dst string, hash io.Writer) (int64, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return 0, err
@@ -105,7 +116,7 @@ func copyFile(sc *sftp.Client, src, dst string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := out.ReadFrom(&progressReader{ctx: context.Background(), r: in, total: st.Size()})
+	n, err := out.ReadFrom(&progressReader{ctx: context.Background(), r: io.TeeReader(in, hash), total: st.Size()})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
