@@ -175,6 +175,12 @@ type rawPeer struct {
 
 func (p *rawPeer) send(typ string, body any) {
 	p.t.Helper()
+	p.sendReliable(typ, 0, body)
+}
+
+// sendReliable sends a frame with the given rseq (zero: a plain frame).
+func (p *rawPeer) sendReliable(typ string, rseq uint64, body any) {
+	p.t.Helper()
 	var b []byte
 	if body != nil {
 		var err error
@@ -183,7 +189,7 @@ func (p *rawPeer) send(typ string, body any) {
 		}
 	}
 	p.seq++
-	frame, err := AppendFrame(nil, Envelope{Type: typ, From: "raw", Seq: p.seq, Body: b})
+	frame, err := AppendFrame(nil, Envelope{Type: typ, From: "raw", Seq: p.seq, RSeq: rseq, Body: b})
 	if err != nil {
 		p.t.Fatal(err)
 	}

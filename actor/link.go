@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,15 +19,28 @@ const DefaultMailbox = 1024
 // is full: the peer is not reading fast enough. The message is dropped.
 var ErrMailboxFull = errors.New("mailbox full")
 
+// priorityCapacity bounds a link's queue of protocol frames. Those come at
+// the heartbeat rate (one heartbeat and one heartbeat-ack a second), and a
+// writer that cannot write for the expiry closes the link, so a few dozen
+// are never reached by a healthy peer. Errors answer the peer's bad frames,
+// which it controls: they may fill only half, so that a peer sending
+// garbage cannot crowd out the heartbeats.
+const priorityCapacity = 64
+
 // outFrame is a message waiting in an outbox; its body is already JSON.
 type outFrame struct {
 	typ  string
 	body []byte
+	rseq uint64 // a reliable message's number, else zero
 }
 
 // link is one side of a connection: a buffered reader used by exactly one
-// goroutine and a writer goroutine fed by a bounded outbox. Both the
-// coordinator's sessions and the member use it.
+// goroutine and a writer goroutine fed by two queues. Application frames
+// wait in a bounded outbox; protocol frames (heartbeats, their acks, acks
+// of reliable messages, errors, the welcome) wait in a small priority queue
+// that the writer empties before each application frame, so that they are
+// neither dropped nor delayed behind a full outbox. Both the coordinator's
+// sessions and the member use it.
 type link struct {
 	nc  net.Conn
 	r   *bufio.Reader
@@ -36,6 +51,15 @@ type link struct {
 	out          chan outFrame
 	writeTimeout time.Duration
 	seq          uint64 // owned by whoever writes: the handshake, then the writer
+
+	pmu       sync.Mutex
+	prio      []outFrame // protocol frames, in the order queued
+	ackSeq    uint64     // the latest cumulative ack, when ackDue
+	ackDue    bool
+	final     *outFrame     // written last when draining (a member's stopped)
+	prioDue   atomic.Bool   // prio, ack or final holds something
+	wake      chan struct{} // capacity 1: the writer has protocol frames to write
+	prioSpare []outFrame    // the writer's buffer, swapped with prio
 
 	// wrote is called by the writer after each frame it writes.
 	wrote func(typ string, n int)
@@ -59,6 +83,7 @@ func newLink(nc net.Conn, mailbox int, writeTimeout time.Duration) *link {
 		r:            bufio.NewReaderSize(nc, 16<<10),
 		out:          make(chan outFrame, mailbox),
 		writeTimeout: writeTimeout,
+		wake:         make(chan struct{}, 1),
 		wrote:        func(string, int) {},
 		drain:        make(chan struct{}),
 		quit:         make(chan struct{}),
@@ -84,7 +109,7 @@ func (l *link) read(limit int) (Envelope, int, error) {
 	return env, frameHeaderSize + len(p), err
 }
 
-// enqueue puts a message into the outbox without blocking.
+// enqueue puts an application message into the outbox without blocking.
 func (l *link) enqueue(typ string, body []byte) bool {
 	select {
 	case l.out <- outFrame{typ: typ, body: body}:
@@ -94,14 +119,91 @@ func (l *link) enqueue(typ string, body []byte) bool {
 	}
 }
 
-// enqueueValue marshals body and enqueues it; for the protocol's own
-// messages, whose bodies always marshal.
+// enqueueValue marshals body and enqueues it as an application frame; for
+// the protocol's own messages that must keep their place behind the
+// application's (stop), whose bodies always marshal.
 func (l *link) enqueueValue(typ string, body any) bool {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return false
 	}
 	return l.enqueue(typ, b)
+}
+
+// enqueuePriority queues a protocol frame ahead of every application frame
+// without blocking. It fails only when the priority queue is full.
+func (l *link) enqueuePriority(typ string, body any) bool {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return false
+	}
+	limit := priorityCapacity
+	if typ == TypeError {
+		limit = priorityCapacity / 2
+	}
+	l.pmu.Lock()
+	if len(l.prio) >= limit {
+		l.pmu.Unlock()
+		return false
+	}
+	l.prio = append(l.prio, outFrame{typ: typ, body: b})
+	l.prioDue.Store(true)
+	l.pmu.Unlock()
+	l.signal()
+	return true
+}
+
+// ack queues a cumulative ack of reliable messages up to seq. Acks
+// replace each other: only the latest has to reach the peer, so a burst of
+// accepted messages costs one frame and can never fill a queue.
+func (l *link) ack(seq uint64) {
+	l.pmu.Lock()
+	l.ackSeq, l.ackDue = seq, true
+	l.prioDue.Store(true)
+	l.pmu.Unlock()
+	l.signal()
+}
+
+// setFinal sets the frame written after everything else when the link is
+// drained: a member's stopped, its last word.
+func (l *link) setFinal(typ string, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return
+	}
+	l.pmu.Lock()
+	l.final = &outFrame{typ: typ, body: b}
+	l.pmu.Unlock()
+}
+
+func (l *link) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takePriority hands the writer the queued protocol frames, the ack last
+// among them; the final frame only when final is true.
+func (l *link) takePriority(dst []outFrame, final bool) []outFrame {
+	l.pmu.Lock()
+	defer l.pmu.Unlock()
+	dst = append(dst[:0], l.prio...)
+	clear(l.prio) // let the bodies go
+	l.prio = l.prio[:0]
+	if l.ackDue {
+		body := make([]byte, 0, 32)
+		body = append(body, `{"seq":`...)
+		body = strconv.AppendUint(body, l.ackSeq, 10)
+		dst = append(dst, outFrame{typ: TypeAck, body: append(body, '}')})
+		l.ackDue = false
+	}
+	if final && l.final != nil {
+		dst = append(dst, *l.final)
+		l.final = nil
+	}
+	l.prioDue.Store(false)
+	return dst
 }
 
 // writeNow writes one frame synchronously; only before the writer starts
@@ -125,9 +227,10 @@ func (l *link) writeNow(typ string, body any) error {
 }
 
 // runWriter writes queued frames until quit, drain or a write error. It
-// batches whatever is queued into one flush. On drain it writes what is
-// queued, flushes and closes the connection; on a write error it closes the
-// connection so that the reader stops too.
+// batches whatever is queued into one flush, protocol frames first and
+// again before every application frame. On drain it writes what is queued
+// and the final frame, flushes and closes the connection; on a write error
+// it closes the connection so that the reader stops too.
 func (l *link) runWriter() {
 	defer close(l.writerDone)
 	bw := bufio.NewWriterSize(l.nc, 32<<10)
@@ -135,7 +238,7 @@ func (l *link) runWriter() {
 	write := func(f outFrame) error {
 		l.seq++
 		var err error
-		buf, err = AppendFrame(buf[:0], Envelope{Type: f.typ, From: l.from, To: l.to, Seq: l.seq, Body: f.body})
+		buf, err = AppendFrame(buf[:0], Envelope{Type: f.typ, From: l.from, To: l.to, Seq: l.seq, RSeq: f.rseq, Body: f.body})
 		if err != nil {
 			return nil // Send checks sizes; a frame that still does not fit is skipped
 		}
@@ -145,15 +248,35 @@ func (l *link) runWriter() {
 		l.wrote(f.typ, len(buf))
 		return nil
 	}
-	// writeQueued writes f and everything queued behind it, then flushes.
+	writePriority := func(final bool) error {
+		if !l.prioDue.Load() && !final {
+			return nil
+		}
+		l.prioSpare = l.takePriority(l.prioSpare, final)
+		for _, f := range l.prioSpare {
+			if err := write(f); err != nil {
+				return err
+			}
+		}
+		clear(l.prioSpare)
+		return nil
+	}
+	// writeQueued writes the protocol frames, f and every application
+	// frame queued behind it, then flushes.
 	writeQueued := func(f *outFrame) error {
 		_ = l.nc.SetWriteDeadline(time.Now().Add(l.writeTimeout))
+		if err := writePriority(false); err != nil {
+			return err
+		}
 		if f != nil {
 			if err := write(*f); err != nil {
 				return err
 			}
 		}
 		for {
+			if err := writePriority(false); err != nil {
+				return err
+			}
 			select {
 			case g := <-l.out:
 				if err := write(g); err != nil {
@@ -164,22 +287,32 @@ func (l *link) runWriter() {
 			}
 		}
 	}
+	fail := func(err error) {
+		l.werrMu.Lock()
+		l.werr = err
+		l.werrMu.Unlock()
+		l.nc.Close()
+	}
 	for {
+		var err error
 		select {
 		case <-l.quit:
 			return
 		case <-l.drain:
-			_ = writeQueued(nil)
+			if err := writeQueued(nil); err == nil {
+				_ = writePriority(true)
+				_ = bw.Flush()
+			}
 			l.nc.Close()
 			return
+		case <-l.wake:
+			err = writeQueued(nil)
 		case f := <-l.out:
-			if err := writeQueued(&f); err != nil {
-				l.werrMu.Lock()
-				l.werr = err
-				l.werrMu.Unlock()
-				l.nc.Close()
-				return
-			}
+			err = writeQueued(&f)
+		}
+		if err != nil {
+			fail(err)
+			return
 		}
 	}
 }
@@ -200,5 +333,5 @@ func (l *link) close() {
 	l.nc.Close()
 }
 
-// pending is the number of frames queued but not yet written.
+// pending is the number of application frames queued but not yet written.
 func (l *link) pending() int { return len(l.out) }

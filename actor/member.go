@@ -17,7 +17,8 @@ import (
 var ErrStopped = errors.New("stopped by the coordinator")
 
 // ErrLinkLost is returned (wrapped) by Member.Run when nothing arrived from
-// the coordinator for longer than the expiry it announced.
+// the coordinator for longer than the expiry it announced, or when a
+// reliable message went unacknowledged for that long.
 var ErrLinkLost = errors.New("link to the coordinator lost")
 
 // joinTimeout bounds the handshake when ctx has no deadline of its own.
@@ -30,6 +31,7 @@ type joinConfig struct {
 	now     func() time.Time
 	log     *slog.Logger
 	mailbox int
+	window  int
 }
 
 // WithClock sets the member's clock for heartbeats and clock estimates
@@ -49,6 +51,12 @@ func WithMailbox(n int) JoinOption {
 	return func(c *joinConfig) { c.mailbox = n }
 }
 
+// WithReliableWindow sets how many reliable messages may wait for the
+// coordinator's ack before SendReliable blocks (DefaultReliableWindow).
+func WithReliableWindow(n int) JoinOption {
+	return func(c *joinConfig) { c.window = n }
+}
+
 // Member is a worker's side of its connection to the coordinator.
 type Member struct {
 	name    string
@@ -57,6 +65,7 @@ type Member struct {
 	log     *slog.Logger
 	welcome Welcome
 	inbox   chan memberInbound
+	rel     *reliableOut
 
 	hmu      sync.RWMutex
 	handlers map[string]func(body json.RawMessage)
@@ -97,6 +106,7 @@ func Join(ctx context.Context, c net.Conn, hello Hello, opts ...JoinOption) (*Me
 		now:      cfg.now,
 		log:      cfg.log,
 		inbox:    make(chan memberInbound, cfg.mailbox),
+		rel:      newReliableOut(cfg.window),
 		handlers: make(map[string]func(json.RawMessage)),
 		done:     make(chan struct{}),
 	}
@@ -190,9 +200,13 @@ func (m *Member) handler(typ string) func(json.RawMessage) {
 	return m.handlers[typ]
 }
 
-// Send queues a message for the coordinator without blocking. Messages sent
-// before Run are written once it starts. It fails with ErrMailboxFull when
-// the outbox is full and ErrClosed after Run has returned.
+// Send queues a message for the coordinator without blocking; it is best
+// effort, for progress-like messages that the next one supersedes. It
+// fails with ErrMailboxFull when the outbox is full and ErrClosed after
+// Run has returned, and even a queued message may be dropped: by the
+// coordinator when this member's inbox there is full (it is counted as
+// overflow), or with the connection. Messages that carry state go with
+// SendReliable. Messages sent before Run are written once it starts.
 func (m *Member) Send(typ string, body any) error {
 	select {
 	case <-m.done:
@@ -208,6 +222,46 @@ func (m *Member) Send(typ string, body any) error {
 	}
 	return nil
 }
+
+// SendReliable queues a message for the coordinator and keeps it until the
+// coordinator acknowledges it, sending it again as often as needed: it is
+// never dropped silently. The coordinator handles each reliable message
+// exactly once, in the order given. While DefaultReliableWindow (see
+// WithReliableWindow) messages are unacknowledged, SendReliable blocks
+// until an ack makes room, ctx ends (its error is returned) or Run
+// returns. If a message stays unacknowledged for longer than the expiry
+// the welcome announced, the link is broken and Run returns an error
+// wrapping ErrLinkLost that names it. Messages given before Run starts
+// are sent once it runs; after Run has returned, SendReliable fails with
+// ErrClosed.
+func (m *Member) SendReliable(ctx context.Context, typ string, body any) error {
+	b, err := encodeBody(typ, body)
+	if err != nil {
+		return fmt.Errorf("send %s: %w", typ, err)
+	}
+	for {
+		full, err := m.rel.add(typ, b)
+		if err != nil {
+			return fmt.Errorf("send %s: %w", typ, err)
+		}
+		if full == nil {
+			return nil
+		}
+		select {
+		case <-full:
+		case <-ctx.Done():
+			return fmt.Errorf("send %s: %d reliable messages unacknowledged: %w", typ, m.rel.unacked(), ctx.Err())
+		}
+	}
+}
+
+// Unacked returns the number of reliable messages the coordinator has not
+// acknowledged yet.
+func (m *Member) Unacked() int { return m.rel.unacked() }
+
+// Retransmits returns how many times a reliable message was sent again
+// because its ack did not come in time.
+func (m *Member) Retransmits() int64 { return m.rel.retransmitted() }
 
 // RTT returns the least heartbeat round trip of the recent window.
 func (m *Member) RTT() time.Duration {
@@ -227,30 +281,34 @@ func (m *Member) ClockOffset() time.Duration {
 	return s.offset
 }
 
-// Run sends heartbeats, answers the coordinator's, and dispatches messages
-// to handlers until the link ends. It returns ErrStopped after answering a
-// stop, an error wrapping ErrLinkLost when the coordinator went silent for
-// longer than its expiry, ctx's error when ctx ends, or the connection's
-// error. It closes the connection before returning and may be called once.
+// Run sends heartbeats, answers the coordinator's, sends reliable messages
+// until they are acknowledged, and dispatches messages to handlers until
+// the link ends. It returns ErrStopped after answering a stop, an error
+// wrapping ErrLinkLost when the coordinator went silent or left a reliable
+// message unacknowledged for longer than its expiry, ctx's error when ctx
+// ends, or the connection's error. It closes the connection before
+// returning and may be called once.
 func (m *Member) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return errors.New("actor: Member.Run called twice")
 	}
 	defer close(m.done)
+	defer m.rel.close()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go m.l.runWriter()
 	go func() { defer wg.Done(); cancel(m.readLoop(ctx)) }()
 	go func() { defer wg.Done(); m.dispatch(ctx, cancel) }()
 	go func() { defer wg.Done(); m.heartbeats(ctx, cancel) }()
+	go func() { defer wg.Done(); m.sendReliable(ctx, cancel) }()
 
 	<-ctx.Done()
 	err := context.Cause(ctx)
 	if errors.Is(err, ErrStopped) {
-		// Let the stopped answer (and anything queued before it) go out.
+		// Let anything queued go out, then the stopped answer.
 		m.l.drainAndClose()
 		<-m.l.writerDone
 	}
@@ -261,8 +319,9 @@ func (m *Member) Run(ctx context.Context) error {
 }
 
 // readLoop reads frames until the connection fails; it answers heartbeats
-// itself so that a busy handler never delays them.
+// and takes acks itself so that a busy handler never delays them.
 func (m *Member) readLoop(ctx context.Context) error {
+	stopping := false
 	for {
 		env, _, err := m.l.read(MaxFrameSize)
 		if err != nil {
@@ -299,7 +358,9 @@ func (m *Member) readLoop(ctx context.Context) error {
 				m.answer(ErrorMalformed, err.Error(), env)
 				continue
 			}
-			m.l.enqueueValue(TypeHeartbeatAck, HeartbeatAck{Seq: hb.Seq, Echo: hb.Sent, Received: now, Sent: m.now()})
+			if !m.l.enqueuePriority(TypeHeartbeatAck, HeartbeatAck{Seq: hb.Seq, Echo: hb.Sent, Received: now, Sent: m.now()}) {
+				m.log.Warn("protocol queue full: heartbeat ack dropped", "seq", hb.Seq)
+			}
 		case TypeHeartbeatAck:
 			var ack HeartbeatAck
 			if err := decodeBody(env, &ack); err != nil {
@@ -311,6 +372,13 @@ func (m *Member) readLoop(ctx context.Context) error {
 				m.clock.add(s)
 				m.mu.Unlock()
 			}
+		case TypeAck:
+			var ack Ack
+			if err := decodeBody(env, &ack); err != nil {
+				m.answer(ErrorMalformed, err.Error(), env)
+				continue
+			}
+			m.rel.ack(ack.Seq, now)
 		case TypeError:
 			var eb ErrorBody
 			_ = json.Unmarshal(env.Body, &eb)
@@ -319,9 +387,16 @@ func (m *Member) readLoop(ctx context.Context) error {
 			if err := m.push(ctx, memberInbound{env: env}); err != nil {
 				return err
 			}
+			// Nothing after a stop is handled; dropping it keeps this
+			// loop reading the acks the stop waits for.
+			stopping = true
 		case TypeHello, TypeWelcome, TypeReject, TypeStopped:
 			m.answer(ErrorUnexpectedType, fmt.Sprintf("a member does not accept %s from the coordinator", env.Type), env)
 		default:
+			if stopping {
+				m.log.Debug("message after stop ignored", "type", env.Type)
+				continue
+			}
 			fn := m.handler(env.Type)
 			if fn == nil {
 				m.log.Warn("message of unknown type from the coordinator", "type", env.Type)
@@ -345,11 +420,13 @@ func (m *Member) push(ctx context.Context, in memberInbound) error {
 }
 
 func (m *Member) answer(code ErrorCode, msg string, env Envelope) {
-	m.l.enqueueValue(TypeError, ErrorBody{Code: code, Message: msg, Seq: env.Seq, Type: env.Type})
+	m.l.enqueuePriority(TypeError, ErrorBody{Code: code, Message: msg, Seq: env.Seq, Type: env.Type})
 }
 
 // dispatch runs handlers in arrival order; a stop, queued behind the
-// messages that came before it, ends the run.
+// messages that came before it, ends the run once the reliable messages
+// given before it are acknowledged, so that stopped is the last word and
+// follows everything this member said.
 func (m *Member) dispatch(ctx context.Context, cancel context.CancelCauseFunc) {
 	for {
 		select {
@@ -363,12 +440,13 @@ func (m *Member) dispatch(ctx context.Context, cancel context.CancelCauseFunc) {
 			var st Stop
 			_ = json.Unmarshal(in.env.Body, &st)
 			m.log.Info("coordinator asked to stop", "reason", st.Reason)
-			b, _ := json.Marshal(Stopped{Reason: st.Reason})
-			select {
-			case m.l.out <- outFrame{typ: TypeStopped, body: b}:
-			case <-time.After(time.Second):
-				m.log.Warn("outbox full: leaving without answering stopped")
+			// Bounded by the expiry: the reliable sender ends the run if
+			// an ack does not come.
+			if err := m.rel.waitAcked(ctx, m.rel.newest()); err != nil {
+				return
 			}
+			// Written when Run drains the link, after everything queued.
+			m.l.setFinal(TypeStopped, Stopped{Reason: st.Reason})
 			cancel(ErrStopped)
 			return
 		}
@@ -392,8 +470,8 @@ func (m *Member) heartbeats(ctx context.Context, cancel context.CancelCauseFunc)
 			return
 		}
 		seq++
-		if !m.l.enqueueValue(TypeHeartbeat, Heartbeat{Seq: seq, Sent: now, RTT: best.rtt, ClockOffset: best.offset}) {
-			m.log.Warn("outbox full: heartbeat dropped", "seq", seq)
+		if !m.l.enqueuePriority(TypeHeartbeat, Heartbeat{Seq: seq, Sent: now, RTT: best.rtt, ClockOffset: best.offset}) {
+			m.log.Warn("protocol queue full: heartbeat dropped", "seq", seq)
 		}
 		select {
 		case <-ctx.Done():

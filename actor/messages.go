@@ -8,8 +8,11 @@ import (
 )
 
 // ProtocolVersion is the version of this package's wire protocol. A hello
-// with another version is rejected with RejectProtocolMismatch.
-const ProtocolVersion = 1
+// with another version is rejected with RejectProtocolMismatch. Version 2
+// added reliable messages (the envelope's rseq and the ack frame) and
+// application messages that a full coordinator queue drops: a version 1
+// member would neither resend nor expect that.
+const ProtocolVersion = 2
 
 // Message types of the protocol itself. Any other type is an application
 // type and must be registered with System.Handle or Member.Handle on the
@@ -23,6 +26,7 @@ const (
 	TypeStop         = "stop"          // coordinator → member: Stop
 	TypeStopped      = "stopped"       // member → coordinator, then close: Stopped
 	TypeError        = "error"         // either way, answer to a bad frame: ErrorBody
+	TypeAck          = "ack"           // coordinator → member, reliable messages accepted: Ack
 )
 
 // CoordinatorName is the name the coordinator uses in envelopes.
@@ -32,7 +36,7 @@ const CoordinatorName = "coordinator"
 // applications may not register handlers for.
 func isProtocolType(t string) bool {
 	switch t {
-	case TypeHello, TypeWelcome, TypeReject, TypeHeartbeat, TypeHeartbeatAck, TypeStop, TypeStopped, TypeError:
+	case TypeHello, TypeWelcome, TypeReject, TypeHeartbeat, TypeHeartbeatAck, TypeStop, TypeStopped, TypeError, TypeAck:
 		return true
 	}
 	return false
@@ -177,6 +181,14 @@ type HeartbeatAck struct {
 	Echo     time.Time `json:"echo"`
 	Received time.Time `json:"received"`
 	Sent     time.Time `json:"sent"`
+}
+
+// Ack acknowledges a member's reliable messages cumulatively: Seq is the
+// highest rseq the coordinator has accepted with none missing before it.
+// An accepted message is in the member's queue on the coordinator and will
+// be handled even if the connection drops.
+type Ack struct {
+	Seq uint64 `json:"seq"`
 }
 
 // Stop asks a member to finish and leave.

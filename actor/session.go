@@ -21,7 +21,12 @@ type session struct {
 	via    string
 	remote string
 
-	m *member // set by the handshake, before the writer starts
+	m  *member // set by the handshake, before the writer starts
+	in *inbox  // the member's queue for this connection, set with m
+
+	// rseq is the highest reliable message accepted in order into in;
+	// owned by the read loop.
+	rseq uint64
 
 	writerStarted bool
 	draining      bool
@@ -64,6 +69,8 @@ func (ss *session) serve(ctx context.Context) {
 	}
 	ss.writerStarted = true
 	go ss.l.runWriter()
+	ss.sys.wg.Add(1)
+	go ss.sys.dispatch(ss.m, ss.in)
 	reason = ss.readLoop()
 }
 
@@ -155,10 +162,17 @@ func (ss *session) handshake() bool {
 	m.clock = clockFilter{}
 	m.peerRTT, m.peerSkew = 0, 0
 	ss.m = m
+	var after <-chan struct{}
+	if m.inbox != nil {
+		after = m.inbox.done
+	}
+	ss.in = newInbox(s.opts.Mailbox, after)
+	m.inbox = ss.in
 	ss.l.to = m.name
-	// Queued before the lock is released, so the welcome is the first frame
-	// whatever else is sent to this member meanwhile.
-	ss.l.enqueueValue(TypeWelcome, Welcome{
+	// Queued before the lock is released, and ahead of application frames,
+	// so the welcome is the first frame whatever else is sent to this
+	// member meanwhile.
+	ss.l.enqueuePriority(TypeWelcome, Welcome{
 		Protocol:          ProtocolVersion,
 		Member:            m.name,
 		HeartbeatInterval: s.opts.HeartbeatInterval,
@@ -208,7 +222,7 @@ func (ss *session) writeNow(typ string, body any) error {
 
 // answer queues an error frame about env.
 func (ss *session) answer(code ErrorCode, msg string, env Envelope) {
-	ss.l.enqueueValue(TypeError, ErrorBody{Code: code, Message: msg, Seq: env.Seq, Type: env.Type})
+	ss.l.enqueuePriority(TypeError, ErrorBody{Code: code, Message: msg, Seq: env.Seq, Type: env.Type})
 }
 
 // readLoop reads frames of a joined member until the connection ends.
@@ -260,7 +274,9 @@ func (ss *session) handle(env Envelope) error {
 			m.peerRTT, m.peerSkew = hb.RTT, hb.ClockOffset
 		}
 		s.mu.Unlock()
-		ss.l.enqueueValue(TypeHeartbeatAck, HeartbeatAck{Seq: hb.Seq, Echo: hb.Sent, Received: now, Sent: s.now()})
+		if !ss.l.enqueuePriority(TypeHeartbeatAck, HeartbeatAck{Seq: hb.Seq, Echo: hb.Sent, Received: now, Sent: s.now()}) {
+			s.stats.mailboxFull.Add(1)
+		}
 	case TypeHeartbeatAck:
 		var ack HeartbeatAck
 		if err := decodeBody(env, &ack); err != nil {
@@ -298,33 +314,72 @@ func (ss *session) handle(env Envelope) error {
 		detail := fmt.Sprintf("%s: %s (about %s frame %d)", eb.Code, eb.Message, eb.Type, eb.Seq)
 		s.log.Warn("member reported an error", "member", m.name, "detail", detail)
 		s.events.publish(Event{Time: now, Kind: EventMessage, Member: m.name, Type: env.Type, Detail: detail})
-	case TypeHello, TypeWelcome, TypeReject, TypeStop:
+	case TypeHello, TypeWelcome, TypeReject, TypeStop, TypeAck:
 		s.stats.unknownType.Add(1)
 		ss.answer(ErrorUnexpectedType, fmt.Sprintf("the coordinator does not accept %s from a joined member", env.Type), env)
 	default:
-		fn := s.handler(env.Type)
-		if fn == nil {
-			s.stats.unknownType.Add(1)
-			ss.answer(ErrorUnknownType, fmt.Sprintf("no handler for message type %q", env.Type), env)
-			return nil
-		}
-		s.stats.countReceived(env.Type)
-		select {
-		case s.inbox <- inbound{from: m.name, typ: env.Type, body: env.Body, fn: fn}:
-		case <-ss.l.quit:
-			return ErrClosed
-		case <-s.quit:
-			return ErrClosed
-		}
-		s.events.publish(Event{Time: now, Kind: EventMessage, Member: m.name, Type: env.Type})
+		ss.accept(env, now)
 	}
 	return nil
 }
 
-// end records why the session ended, updates the member and waits for the
-// writer.
+// accept puts an application message into the member's inbox without ever
+// blocking the read loop. A reliable message (rseq set) is taken only in
+// order, go-back-N: the next expected one is queued and acknowledged; one
+// seen before is a duplicate, acknowledged again (its ack may have been
+// lost to a retransmission race) and dropped; one after a gap is dropped
+// unacknowledged, since the member resends everything from the gap on. A
+// full inbox refuses a message: a plain one is lost and counted, a
+// reliable one is left unacknowledged so that the member sends it again.
+func (ss *session) accept(env Envelope, now time.Time) {
+	s, m := ss.sys, ss.m
+	if env.RSeq != 0 {
+		switch {
+		case env.RSeq <= ss.rseq:
+			m.duplicates.Add(1)
+			s.stats.duplicates.Add(1)
+			ss.l.ack(ss.rseq)
+			return
+		case env.RSeq > ss.rseq+1:
+			m.outOfOrder.Add(1)
+			s.stats.outOfOrder.Add(1)
+			return
+		}
+	}
+	fn := s.handler(env.Type)
+	if fn == nil {
+		s.stats.unknownType.Add(1)
+		ss.answer(ErrorUnknownType, fmt.Sprintf("no handler for message type %q", env.Type), env)
+		if env.RSeq != 0 {
+			// Answered, not dropped: acknowledging it keeps one message
+			// nobody can handle from holding up every reliable one behind
+			// it.
+			ss.rseq = env.RSeq
+			ss.l.ack(ss.rseq)
+		}
+		return
+	}
+	s.stats.countReceived(env.Type)
+	if !ss.in.offer(inbound{from: m.name, typ: env.Type, body: env.Body, fn: fn}) {
+		m.overflow.Add(1)
+		s.stats.overflow.Add(1)
+		s.log.Debug("member inbox full: message dropped", "member", m.name, "type", env.Type, "rseq", env.RSeq)
+		return
+	}
+	if env.RSeq != 0 {
+		ss.rseq = env.RSeq
+		ss.l.ack(ss.rseq)
+	}
+	s.events.publish(Event{Time: now, Kind: EventMessage, Member: m.name, Type: env.Type})
+}
+
+// end records why the session ended, updates the member, lets the
+// member's dispatcher finish what its inbox holds and waits for the writer.
 func (ss *session) end(reason error) {
 	s := ss.sys
+	if ss.in != nil {
+		ss.in.close()
+	}
 	var evs []Event
 	s.mu.Lock()
 	delete(s.sessions, ss)

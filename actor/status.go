@@ -29,6 +29,11 @@ type Status struct {
 	// MailboxFull counts the dead letters dropped by a full outbox, and
 	// heartbeats that could not be queued.
 	MailboxFull int64 `json:"mailbox_full"`
+	// Overflow, Duplicates and OutOfOrder are the members' counts summed
+	// (see MemberStatus).
+	Overflow   int64 `json:"overflow"`
+	Duplicates int64 `json:"duplicates"`
+	OutOfOrder int64 `json:"out_of_order"`
 	// Rejected counts connections refused before joining.
 	Rejected int64 `json:"rejected"`
 	// Malformed counts frames that were not valid envelopes or bodies.
@@ -88,6 +93,15 @@ type MemberStatus struct {
 	BytesOut    int64         `json:"bytes_out"`
 	MessagesIn  int64         `json:"messages_in"`
 	MessagesOut int64         `json:"messages_out"`
+	// Overflow counts the member's application messages its full inbox
+	// refused: plain ones are lost, reliable ones come again.
+	Overflow int64 `json:"overflow"`
+	// Duplicates counts reliable messages that arrived again after being
+	// accepted (a resend that crossed its ack); they are dropped.
+	Duplicates int64 `json:"duplicates"`
+	// OutOfOrder counts reliable messages dropped because one before them
+	// was missing; the member resends from the gap.
+	OutOfOrder int64 `json:"out_of_order"`
 }
 
 // MarshalJSON adds the durations in milliseconds.
@@ -101,9 +115,11 @@ func (m MemberStatus) MarshalJSON() ([]byte, error) {
 	}{plain(m), millis(m.ExpiresIn), millis(m.RTT), millis(m.ClockOffset)})
 }
 
-// ActorStatus is one goroutine with a mailbox: "coordinator" (the inbox of
-// application messages and its handlers) or "member/<name>" (the member's
-// connection and outbox).
+// ActorStatus is one goroutine with a mailbox: "coordinator" (all members'
+// application messages and their handlers, summed), "member/<name>" (the
+// member's connection and outbox) or "inbox/<name>" (the member's queue of
+// application messages on the coordinator and the dispatcher that runs
+// their handlers; Received counts the messages handled).
 type ActorStatus struct {
 	Name string `json:"name"`
 	// Mailbox is the number of messages waiting now.
@@ -117,6 +133,7 @@ func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisec
 // systemStats are the system-wide counters.
 type systemStats struct {
 	deadLetters, mailboxFull, rejected, malformed, unknownType atomic.Int64
+	overflow, duplicates, outOfOrder                           atomic.Int64
 	bytesIn, bytesOut                                          atomic.Int64
 	appReceived, appSent                                       atomic.Int64
 
@@ -154,13 +171,15 @@ func (s *System) Status() Status {
 		Rejected:      s.stats.rejected.Load(),
 		Malformed:     s.stats.malformed.Load(),
 		UnknownType:   s.stats.unknownType.Load(),
+		Overflow:      s.stats.overflow.Load(),
+		Duplicates:    s.stats.duplicates.Load(),
+		OutOfOrder:    s.stats.outOfOrder.Load(),
 		EventsDropped: s.events.dropped.Load(),
 		BytesIn:       s.stats.bytesIn.Load(),
 		BytesOut:      s.stats.bytesOut.Load(),
 	}
 	st.Actors = []ActorStatus{{
 		Name:     CoordinatorName,
-		Mailbox:  len(s.inbox),
 		Received: s.stats.appReceived.Load(),
 		Sent:     s.stats.appSent.Load(),
 	}}
@@ -187,6 +206,9 @@ func (s *System) Status() Status {
 			BytesOut:      m.bytesOut.Load(),
 			MessagesIn:    m.msgsIn.Load(),
 			MessagesOut:   m.msgsOut.Load(),
+			Overflow:      m.overflow.Load(),
+			Duplicates:    m.duplicates.Load(),
+			OutOfOrder:    m.outOfOrder.Load(),
 		}
 		if m.state == MemberJoined {
 			ms.ExpiresIn = max(s.opts.Expiry-now.Sub(m.lastHB), 0)
@@ -208,6 +230,11 @@ func (s *System) Status() Status {
 			st.Pending += as.Mailbox
 		}
 		st.Actors = append(st.Actors, as)
+		if m.inbox != nil {
+			in := ActorStatus{Name: "inbox/" + m.name, Mailbox: m.inbox.depth(), Received: m.handled.Load()}
+			st.Actors[0].Mailbox += in.Mailbox
+			st.Actors = append(st.Actors, in)
+		}
 	}
 	s.mu.Unlock()
 

@@ -25,17 +25,19 @@ func sampleStatus() Status {
 				Joined: t0.Add(2 * time.Second), LastHeartbeat: t0.Add(30 * time.Second),
 				ExpiresIn: 9500 * time.Millisecond, RTT: 1250 * time.Microsecond, ClockOffset: -2*time.Second - 300*time.Microsecond,
 				BytesIn: 10240, BytesOut: 20480, MessagesIn: 64, MessagesOut: 65,
+				Overflow: 12, Duplicates: 3, OutOfOrder: 9,
 			},
 			{Name: "h2", State: MemberExpected},
 		},
 		Actors: []ActorStatus{
 			{Name: CoordinatorName, Mailbox: 0, Received: 3, Sent: 5},
 			{Name: "member/h1", Mailbox: 2, Received: 64, Sent: 65},
+			{Name: "inbox/h1", Mailbox: 0, Received: 3},
 		},
 		Received:    map[string]int64{"hello": 1, "heartbeat": 30, "heartbeat-ack": 30, "task-done": 3},
 		Sent:        map[string]int64{"welcome": 1, "heartbeat": 30, "heartbeat-ack": 30, "run-task": 4},
 		Pending:     2,
-		DeadLetters: 1, MailboxFull: 0, Rejected: 2, Malformed: 1, UnknownType: 1, EventsDropped: 7,
+		DeadLetters: 1, MailboxFull: 0, Overflow: 12, Duplicates: 3, OutOfOrder: 9, Rejected: 2, Malformed: 1, UnknownType: 1, EventsDropped: 7,
 		BytesIn: 10240, BytesOut: 20480,
 	}
 }

@@ -56,8 +56,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Address names the coordinator in the status (default: the host name).
 	Address string
-	// Mailbox is the capacity of each member's outbox and of the
-	// coordinator's inbox (DefaultMailbox).
+	// Mailbox is the capacity of each member's outbox and of each
+	// member's inbox on the coordinator (DefaultMailbox).
 	Mailbox int
 }
 
@@ -105,9 +105,8 @@ type System struct {
 	hmu      sync.RWMutex
 	handlers map[string]func(from string, body json.RawMessage)
 
-	inbox chan inbound
-	quit  chan struct{}
-	wg    sync.WaitGroup
+	quit chan struct{}
+	wg   sync.WaitGroup // the keeper, sessions and dispatchers
 
 	events broadcaster
 	stats  systemStats
@@ -131,20 +130,18 @@ type member struct {
 	peerRTT  time.Duration // the member's own estimates, from its heartbeats
 	peerSkew time.Duration // coordinator minus member, as the member sees it
 	hbSeq    uint64
+	// inbox is the latest session's queue of application messages; it
+	// outlives the session until its dispatcher has run what it holds.
+	inbox *inbox
 
 	bytesIn, bytesOut, msgsIn, msgsOut atomic.Int64
+	// handled counts messages whose handler ran; overflow those a full
+	// inbox refused; duplicates and outOfOrder reliable frames that came
+	// again or after a gap and were dropped.
+	handled, overflow, duplicates, outOfOrder atomic.Int64
 }
 
-// inbound is an application message waiting for the coordinator's handler.
-type inbound struct {
-	from string
-	typ  string
-	body json.RawMessage
-	fn   func(from string, body json.RawMessage)
-}
-
-// NewSystem starts a System: its heartbeat keeper and its dispatcher run
-// until Close.
+// NewSystem starts a System: its heartbeat keeper runs until Close.
 func NewSystem(opts Options) *System {
 	opts = opts.withDefaults()
 	s := &System{
@@ -157,14 +154,12 @@ func NewSystem(opts Options) *System {
 		listeners: make(map[net.Listener]struct{}),
 		changed:   make(chan struct{}),
 		handlers:  make(map[string]func(string, json.RawMessage)),
-		inbox:     make(chan inbound, opts.Mailbox),
 		quit:      make(chan struct{}),
 	}
 	s.stats.received = make(map[string]int64)
 	s.stats.sent = make(map[string]int64)
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go s.keep()
-	go s.dispatch()
 	return s
 }
 
@@ -181,10 +176,16 @@ func (s *System) Expect(name, token string) {
 	m.token = token
 }
 
-// Handle registers fn for an application message type. Handlers run one at
-// a time, in arrival order, on the system's dispatcher: they must return
-// promptly and hand long work to goroutines of their own. Registering a
-// protocol type or an invalid type name is a programming error and panics.
+// Handle registers fn for an application message type. Each member has its
+// own inbox and dispatcher: the handlers of one member's messages run one
+// at a time, in arrival order, but handlers of different members run
+// concurrently, so fn must be safe for that. A slow handler delays only
+// its own member's later messages (and, once that member's inbox is full,
+// makes the coordinator drop them: plain messages are lost and counted,
+// reliable ones are not acknowledged and come again); it never delays
+// heartbeats. Long work still belongs in goroutines of the handler's own.
+// Registering a protocol type or an invalid type name is a programming
+// error and panics.
 func (s *System) Handle(typ string, fn func(from string, body json.RawMessage)) {
 	if err := validType(typ); err != nil || isProtocolType(typ) || fn == nil {
 		panic(fmt.Sprintf("actor: cannot handle message type %q", typ))
@@ -200,16 +201,63 @@ func (s *System) handler(typ string) func(string, json.RawMessage) {
 	return s.handlers[typ]
 }
 
-// Send queues a message for a joined member and returns at once. A member
-// that is unknown, lost or gone gets nothing: the message is counted as a
-// dead letter and ErrDeadLetter returned. A full outbox drops the message
-// (also a dead letter) and returns ErrMailboxFull.
+// Send queues a message for a joined member and returns at once; it is
+// best effort. A member that is unknown, lost or gone gets nothing: the
+// message is counted as a dead letter and ErrDeadLetter returned. A full
+// outbox drops the message (also a dead letter) and returns
+// ErrMailboxFull. Use SendReliable for messages that carry state.
 func (s *System) Send(to, typ string, body any) error {
 	b, err := encodeBody(typ, body)
 	if err != nil {
 		return fmt.Errorf("send %s to %s: %w", typ, to, err)
 	}
 	return s.sendEncoded(to, typ, b)
+}
+
+// SendReliable queues a message for a joined member like Send, but never
+// drops it silently. The connection delivers what was written, in order,
+// so a queued message is lost only with the link itself: when the
+// member's outbox is full, SendReliable declares that member's link broken
+// (its connection is closed and it becomes lost, with a lost event saying
+// why) and returns an error wrapping ErrMailboxFull. A member that is not
+// joined gets an error wrapping ErrDeadLetter, as with Send.
+func (s *System) SendReliable(to, typ string, body any) error {
+	b, err := encodeBody(typ, body)
+	if err != nil {
+		return fmt.Errorf("send %s to %s: %w", typ, to, err)
+	}
+	s.mu.Lock()
+	m, err := s.deliverableLocked(to, typ)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if m.sess.l.enqueue(typ, b) {
+		s.stats.appSent.Add(1)
+		s.mu.Unlock()
+		return nil
+	}
+	s.stats.deadLetters.Add(1)
+	s.stats.mailboxFull.Add(1)
+	detail := fmt.Sprintf("link declared broken: outbox full (%d messages queued), reliable %s could not be queued", s.opts.Mailbox, typ)
+	ss, ev := s.loseLocked(m, s.now(), detail)
+	s.mu.Unlock()
+	ss.l.close()
+	s.events.publish(ev)
+	return fmt.Errorf("send %s to %s: %w (%d messages queued): link declared broken", typ, to, ErrMailboxFull, s.opts.Mailbox)
+}
+
+// loseLocked marks a joined member lost and detaches its session, which
+// the caller closes after unlocking s.mu: closing an SSH channel writes to
+// its transport, which may block on a dying link. The caller publishes the
+// event.
+func (s *System) loseLocked(m *member, now time.Time, detail string) (*session, Event) {
+	ss := m.sess
+	m.state = MemberLost
+	m.sess = nil
+	s.log.Warn("member lost", "member", m.name, "reason", detail)
+	s.notifyLocked()
+	return ss, Event{Time: now, Kind: EventLost, Member: m.name, Detail: detail}
 }
 
 // Broadcast sends one message to every joined member; the error joins the
@@ -253,20 +301,30 @@ func encodeBody(typ string, body any) ([]byte, error) {
 	return b, nil
 }
 
-func (s *System) sendEncoded(to, typ string, b []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// deliverableLocked returns the joined member to, or counts a dead letter
+// and says why there is no one to deliver to; s.mu must be held.
+func (s *System) deliverableLocked(to, typ string) (*member, error) {
 	m := s.members[to]
 	switch {
 	case s.closed:
 		s.stats.deadLetters.Add(1)
-		return fmt.Errorf("send %s to %s: %w: %w", typ, to, ErrDeadLetter, ErrClosed)
+		return nil, fmt.Errorf("send %s to %s: %w: %w", typ, to, ErrDeadLetter, ErrClosed)
 	case m == nil:
 		s.stats.deadLetters.Add(1)
-		return fmt.Errorf("send %s to %s: %w: unknown member", typ, to, ErrDeadLetter)
+		return nil, fmt.Errorf("send %s to %s: %w: unknown member", typ, to, ErrDeadLetter)
 	case m.state != MemberJoined || m.sess == nil:
 		s.stats.deadLetters.Add(1)
-		return fmt.Errorf("send %s to %s: %w: member is %s", typ, to, ErrDeadLetter, m.state)
+		return nil, fmt.Errorf("send %s to %s: %w: member is %s", typ, to, ErrDeadLetter, m.state)
+	}
+	return m, nil
+}
+
+func (s *System) sendEncoded(to, typ string, b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.deliverableLocked(to, typ)
+	if err != nil {
+		return err
 	}
 	// Queued under the lock, so that a member marked lost never gets a
 	// message queued after that.
@@ -427,8 +485,9 @@ func (s *System) notifyLocked() {
 }
 
 // Close closes every connection and listener being served, stops the
-// keeper and the dispatcher and waits for all of them; subscriptions end.
-// It does not ask members to stop: use StopMember for that.
+// keeper and waits for all of them, and for each member's dispatcher to
+// run the messages its inbox still holds; subscriptions end. It does not
+// ask members to stop: use StopMember for that.
 func (s *System) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -484,15 +543,10 @@ func (s *System) tick() {
 			continue
 		}
 		if age := now.Sub(m.lastHB); age > s.opts.Expiry {
-			m.state = MemberLost
-			// Closed after Unlock: closing an SSH channel writes to its
-			// transport, which may block on a dying link.
-			expired = append(expired, m.sess)
-			m.sess = nil
 			detail := fmt.Sprintf("no heartbeat for %s (expiry %s)", age.Round(time.Millisecond), s.opts.Expiry)
-			evs = append(evs, Event{Time: now, Kind: EventLost, Member: m.name, Detail: detail})
-			s.log.Warn("member lost", "member", m.name, "reason", detail)
-			s.notifyLocked()
+			ss, ev := s.loseLocked(m, now, detail)
+			expired = append(expired, ss)
+			evs = append(evs, ev)
 			continue
 		}
 		m.hbSeq++
@@ -500,7 +554,7 @@ func (s *System) tick() {
 		if best, ok := m.clock.best(); ok {
 			hb.RTT, hb.ClockOffset = best.rtt, best.offset
 		}
-		if !m.sess.l.enqueueValue(TypeHeartbeat, hb) {
+		if !m.sess.l.enqueuePriority(TypeHeartbeat, hb) {
 			s.stats.mailboxFull.Add(1)
 		}
 	}
@@ -509,18 +563,4 @@ func (s *System) tick() {
 		ss.l.close()
 	}
 	s.events.publish(evs...)
-}
-
-// dispatch runs application handlers, one message at a time.
-func (s *System) dispatch() {
-	defer s.wg.Done()
-	for {
-		select {
-		case <-s.quit:
-			return
-		case in := <-s.inbox:
-			in.fn(in.from, in.body)
-			s.stats.appReceived.Add(1)
-		}
-	}
 }

@@ -370,7 +370,7 @@ func TestHeartbeats(t *testing.T) {
 			joined <- m
 		}()
 		coord.mustRecv(TypeHello)
-		coord.send(TypeWelcome, Welcome{Protocol: 1, Member: "h1", HeartbeatInterval: 10 * time.Millisecond, Expiry: 100 * time.Millisecond, Time: time.Now()})
+		coord.send(TypeWelcome, Welcome{Protocol: ProtocolVersion, Member: "h1", HeartbeatInterval: 10 * time.Millisecond, Expiry: 100 * time.Millisecond, Time: time.Now()})
 		m := <-joined
 		if m == nil {
 			t.FailNow()
@@ -501,7 +501,7 @@ func TestMessaging(t *testing.T) {
 		for _, a := range s.Status().Actors {
 			names = append(names, a.Name)
 		}
-		if strings.Join(names, ",") != "coordinator,member/h1,member/h2" {
+		if strings.Join(names, ",") != "coordinator,member/h1,inbox/h1,member/h2,inbox/h2" {
 			t.Errorf("actors = %v", names)
 		}
 		if ms := memberStatus(t, s, "h2"); ms.MessagesIn < 2 || ms.MessagesOut < 3 || ms.BytesIn <= 0 || ms.BytesOut <= 0 {

@@ -29,6 +29,10 @@ package actor
 //     proved in its hello, never the from field.
 //   - seq: the sender's frame counter on this connection, starting at 1.
 //     Error frames name the seq of the frame they answer.
+//   - rseq: present only on a reliable message (Member.SendReliable): its
+//     number in the member's reliable stream on this connection, starting
+//     at 1. A frame sent again keeps its rseq and gets a new seq; the
+//     coordinator acknowledges rseqs cumulatively with ack frames.
 //   - body: the message's own JSON value; may be absent.
 //
 // A payload that is not such an object (bad JSON, trailing data, missing or
@@ -71,10 +75,12 @@ var ErrMalformed = errors.New("malformed frame")
 
 // Envelope is the decoded payload of one frame.
 type Envelope struct {
-	Type string          `json:"type"`
-	From string          `json:"from,omitempty"`
-	To   string          `json:"to,omitempty"`
-	Seq  uint64          `json:"seq"`
+	Type string `json:"type"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	Seq  uint64 `json:"seq"`
+	// RSeq numbers a reliable message; zero for every other frame.
+	RSeq uint64          `json:"rseq,omitempty"`
 	Body json.RawMessage `json:"body,omitempty"`
 }
 
@@ -145,6 +151,10 @@ func AppendFrame(dst []byte, env Envelope) ([]byte, error) {
 	}
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendUint(dst, env.Seq, 10)
+	if env.RSeq != 0 {
+		dst = append(dst, `,"rseq":`...)
+		dst = strconv.AppendUint(dst, env.RSeq, 10)
+	}
 	if len(env.Body) > 0 {
 		dst = append(dst, `,"body":`...)
 		dst = append(dst, env.Body...)

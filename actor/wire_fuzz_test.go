@@ -54,6 +54,8 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	f.Add([]byte(`{"type":"x","from":"\u0000\ud800","body":null}`))
 	f.Add([]byte(`{"TYPE":"x","Seq":18446744073709551615}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"type":"race/step-done","seq":9,"rseq":4,"body":{}}`))
+	f.Add([]byte(`{"type":"ack","seq":2,"rseq":0,"body":{"seq":18446744073709551615}}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		checkEnvelopeRoundTrip(t, payload)
 	})
@@ -82,7 +84,7 @@ func checkEnvelopeRoundTrip(t *testing.T, payload []byte) {
 	if err != nil {
 		t.Fatalf("re-encoded %+v as %q, which does not decode: %v", env, p, err)
 	}
-	if again.Type != env.Type || again.From != env.From || again.To != env.To || again.Seq != env.Seq || !bytes.Equal(again.Body, env.Body) {
+	if again.Type != env.Type || again.From != env.From || again.To != env.To || again.Seq != env.Seq || again.RSeq != env.RSeq || !bytes.Equal(again.Body, env.Body) {
 		t.Fatalf("round trip changed the envelope:\n was %+v\n now %+v", env, again)
 	}
 }

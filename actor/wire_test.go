@@ -24,6 +24,8 @@ func TestAppendFrame(t *testing.T) {
 			`{"type":"x","from":"a\"b\\c\u000a\u0001","seq":1}`},
 		{"invalid_utf8_becomes_replacement", Envelope{Type: "x", From: "h\xff1 é", Seq: 1},
 			`{"type":"x","from":"h\ufffd1 é","seq":1}`},
+		{"reliable_message_carries_its_rseq", Envelope{Type: "race/step-done", Seq: 9, RSeq: 4, Body: json.RawMessage(`{}`)},
+			`{"type":"race/step-done","seq":9,"rseq":4,"body":{}}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,6 +112,8 @@ func TestDecodeEnvelope(t *testing.T) {
 		{"full", `{"type":"run-task","from":"coordinator","to":"h1","seq":3,"body":{"a":[1,2]}}`,
 			Envelope{Type: "run-task", From: "coordinator", To: "h1", Seq: 3, Body: json.RawMessage(`{"a":[1,2]}`)}, false},
 		{"only_a_type", `{"type":"stop"}`, Envelope{Type: "stop"}, false},
+		{"reliable", `{"type":"x","seq":5,"rseq":2}`, Envelope{Type: "x", Seq: 5, RSeq: 2}, false},
+		{"negative_rseq", `{"type":"x","rseq":-2}`, Envelope{}, true},
 		{"unknown_fields_are_ignored", `{"type":"x","extra":1}`, Envelope{Type: "x"}, false},
 		{"not_json", `{"type":`, Envelope{}, true},
 		{"empty", ``, Envelope{}, true},
@@ -134,7 +138,7 @@ func TestDecodeEnvelope(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Type != tc.want.Type || got.From != tc.want.From || got.To != tc.want.To || got.Seq != tc.want.Seq || string(got.Body) != string(tc.want.Body) {
+			if got.Type != tc.want.Type || got.From != tc.want.From || got.To != tc.want.To || got.Seq != tc.want.Seq || got.RSeq != tc.want.RSeq || string(got.Body) != string(tc.want.Body) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})

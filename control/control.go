@@ -17,12 +17,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
 
 	"rally/actor"
+	"rally/race"
 )
 
 // Routes of the API. All answers are JSON; errors are {"error": "..."}.
@@ -30,24 +32,29 @@ const (
 	PathStatus = "/v1/status" // GET: Status
 	PathDown   = "/v1/down"   // POST DownRequest: DownReport (the coordinator exits after answering)
 	PathEvents = "/v1/events" // GET: a stream of Event, one JSON object per line
-	PathRace   = "/v1/race"   // POST RaceRequest: RaceStarted; DELETE: abort the running race
+	// PathRace: POST RaceRequest: RaceStarted; DELETE: abort the running
+	// race; GET: the running race's progress, or with ?id= that race's
+	// progress (also once it ended, while the coordinator runs).
+	PathRace = "/v1/race"
 )
 
-// Host phases during bring-up, in order, then joined or failed.
+// Host phases during bring-up, in order, then joined or failed; a joined
+// host whose worker exited is restarting until it joined again or failed.
 const (
-	PhasePending   = "pending"
-	PhaseConnect   = "connect"
-	PhaseUpload    = "upload"
-	PhaseTunnel    = "tunnel"
-	PhaseStart     = "start"
-	PhaseJoined    = "joined"
-	PhaseFailed    = "failed"
-	PhaseLost      = "lost"
-	PhaseStopped   = "stopped"
-	PhaseTornDown  = "torn-down"
-	ClusterForming = "forming"
-	ClusterUp      = "up"
-	ClusterDown    = "tearing-down"
+	PhasePending    = "pending"
+	PhaseConnect    = "connect"
+	PhaseUpload     = "upload"
+	PhaseTunnel     = "tunnel"
+	PhaseStart      = "start"
+	PhaseJoined     = "joined"
+	PhaseFailed     = "failed"
+	PhaseLost       = "lost"
+	PhaseRestarting = "restarting" // the worker exited while the SSH link lived; Error says why and which try
+	PhaseStopped    = "stopped"
+	PhaseTornDown   = "torn-down"
+	ClusterForming  = "forming"
+	ClusterUp       = "up"
+	ClusterDown     = "tearing-down"
 )
 
 // Status is what `rally status` prints: the cluster as the coordinator
@@ -91,81 +98,62 @@ type HostStatus struct {
 	UploadTotal int64 `json:"upload_total"`
 	TunnelPort  int   `json:"tunnel_port,omitempty"`
 	WorkerPID   int   `json:"worker_pid,omitempty"`
+	// Restarts counts how often the host's worker was started again
+	// after it exited while the SSH link lived.
+	Restarts int `json:"restarts,omitempty"`
 }
 
+// EventKind says what an Event is about, and so which of its fields are set.
+type EventKind string
+
+// Kinds of events on the stream.
+const (
+	EventHost    EventKind = "host"    // a host's phase changed: Host, Phase, Text (the error), HostStatus
+	EventLog     EventKind = "log"     // a log line of the coordinator or a worker: Host, Text
+	EventActor   EventKind = "actor"   // the actor system's event: Host (the member), Phase (an actor.Event kind), Text
+	EventCluster EventKind = "cluster" // the cluster's phase changed: Phase
+	EventRace    EventKind = "race"    // a race's progress, and its report once it ended: Race
+)
+
 // Event is one line of the event stream: a host's phase changed, a log
-// line, or the actor system's event.
+// line, the actor system's event, the cluster's phase, or race progress.
 type Event struct {
 	Time       time.Time   `json:"time"`
-	Kind       string      `json:"kind"` // "host", "log", "actor", "cluster"
+	Kind       EventKind   `json:"kind"`
 	Host       string      `json:"host,omitempty"`
 	Phase      string      `json:"phase,omitempty"`
 	Text       string      `json:"text,omitempty"`
 	HostStatus *HostStatus `json:"host_status,omitempty"`
-	// Race is set on "race" events: the running race's progress, and its
-	// report once it ended.
+	// Race is set on EventRace events: the running race's progress, and
+	// its report once it ended.
 	Race *RaceProgress `json:"race,omitempty"`
 }
 
-// RaceRequest starts a race on the cluster.
-type RaceRequest struct {
-	TrackPath     string            `json:"track_path"`
-	Challenge     string            `json:"challenge,omitempty"`
-	TrackParams   map[string]any    `json:"track_params,omitempty"`
-	TargetHosts   string            `json:"target_hosts"`
-	ClientOptions string            `json:"client_options,omitempty"`
-	TestMode      bool              `json:"test_mode,omitempty"`
-	OnError       string            `json:"on_error,omitempty"`
-	UserTags      map[string]string `json:"user_tags,omitempty"`
-}
-
-// RaceStarted answers a RaceRequest.
-type RaceStarted struct {
-	ID string `json:"id"`
-}
-
-// Race states.
-const (
-	RaceRunning   = "running"
-	RaceCompleted = "completed"
-	RaceAborted   = "aborted"
-	RaceFailed    = "failed"
+// The race's wire types belong to package race; these names keep the
+// control API readable.
+type (
+	RaceRequest  = race.Request
+	RaceStarted  = race.Started
+	RaceProgress = race.Progress
+	RaceState    = race.State
+	TaskProgress = race.TaskProgress
+	TaskState    = race.TaskState
 )
 
-// RaceProgress is a race as it runs.
-type RaceProgress struct {
-	ID        string         `json:"id"`
-	Track     string         `json:"track"`
-	Challenge string         `json:"challenge"`
-	State     string         `json:"state"`
-	Error     string         `json:"error,omitempty"`
-	Started   time.Time      `json:"started"`
-	Tasks     []TaskProgress `json:"tasks"`
-	// Preparing is each load driver's latest corpus work before the race
-	// ("download documents.json.bz2 12.3 of 45.6 MiB (27%)").
-	Preparing map[string]string `json:"preparing,omitempty"`
-	// Report is the final summary report as text, once the race ended.
-	Report string `json:"report,omitempty"`
-}
+// Race states, as race.State.
+const (
+	RaceRunning   = race.StateRunning
+	RaceCompleted = race.StateCompleted
+	RaceAborted   = race.StateAborted
+	RaceFailed    = race.StateFailed
+)
 
-// TaskProgress is one task of a running race.
-type TaskProgress struct {
-	Task  string `json:"task"`
-	State string `json:"state"` // "waiting", "running", "done"
-	// Done is the fraction of the task completed (0..1), -1 when unknown.
-	Done float64 `json:"done"`
-	// Live figures so far.
-	Requests       int64         `json:"requests"`
-	Errors         int64         `json:"errors"`
-	Throughput     float64       `json:"throughput"`
-	Unit           string        `json:"unit"`
-	LatencyP50     time.Duration `json:"latency_p50_ns"`
-	LatencyP99     time.Duration `json:"latency_p99_ns"`
-	ServiceTimeP50 time.Duration `json:"service_time_p50_ns"`
-	ServiceTimeP99 time.Duration `json:"service_time_p99_ns"`
-	// PerHost is requests by load-driver host.
-	PerHost map[string]int64 `json:"per_host,omitempty"`
-}
+// Task states, as race.TaskState.
+const (
+	TaskWaiting = race.TaskWaiting
+	TaskRunning = race.TaskRunning
+	TaskDone    = race.TaskDone
+)
 
 // DownRequest asks the coordinator to tear the cluster down.
 type DownRequest struct {
@@ -239,7 +227,7 @@ func (c *Client) Down(ctx context.Context, req DownRequest) (DownReport, error) 
 }
 
 // StartRace asks the coordinator to start a race; it returns at once with
-// the race's id. Progress arrives as "race" events.
+// the race's id. Progress arrives as EventRace events.
 func (c *Client) StartRace(ctx context.Context, req RaceRequest) (RaceStarted, error) {
 	var rs RaceStarted
 	err := c.call(ctx, http.MethodPost, PathRace, req, &rs)
@@ -256,6 +244,14 @@ func (c *Client) AbortRace(ctx context.Context) error {
 func (c *Client) Race(ctx context.Context) (*RaceProgress, error) {
 	var rp *RaceProgress
 	err := c.call(ctx, http.MethodGet, PathRace, nil, &rp)
+	return rp, err
+}
+
+// RaceByID returns the progress of the race with this id, running or
+// ended; nil when the coordinator does not know it.
+func (c *Client) RaceByID(ctx context.Context, id string) (*RaceProgress, error) {
+	var rp *RaceProgress
+	err := c.call(ctx, http.MethodGet, PathRace+"?id="+url.QueryEscape(id), nil, &rp)
 	return rp, err
 }
 

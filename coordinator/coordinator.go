@@ -51,7 +51,15 @@ type Config struct {
 	Expiry            time.Duration
 	// WorkerGrace is how long a worker outlives a lost link.
 	WorkerGrace time.Duration
-	Logger      *slog.Logger
+	// RestartTries is how many times in a row a worker that exited while
+	// its host's SSH link lived is started again before the host is failed
+	// (default 5; negative: never). A worker that stayed joined for a
+	// minute starts a new count.
+	RestartTries int
+	// RestartBackoff is the wait before the first restart, doubled for
+	// each further try up to 30 s (default 1 s).
+	RestartBackoff time.Duration
+	Logger         *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -72,6 +80,12 @@ func (c *Config) defaults() {
 	}
 	if c.WorkerGrace <= 0 {
 		c.WorkerGrace = 30 * time.Second
+	}
+	if c.RestartTries == 0 {
+		c.RestartTries = 5
+	}
+	if c.RestartBackoff <= 0 {
+		c.RestartBackoff = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -197,7 +211,7 @@ func (c *Coordinator) setPhase(p string) {
 	c.mu.Lock()
 	c.phase = p
 	c.mu.Unlock()
-	c.events.publish(control.Event{Time: time.Now(), Kind: "cluster", Phase: p})
+	c.events.publish(control.Event{Time: time.Now(), Kind: control.EventCluster, Phase: p})
 }
 
 // Status is what the control socket's status route answers.
@@ -234,14 +248,18 @@ func (c *Coordinator) watchActors(ctx context.Context) {
 				return
 			}
 			switch ev.Kind {
-			case "lost":
-				c.setHostPhase(ev.Member, control.PhaseLost, "heartbeat expired")
-			case "joined":
+			case actor.EventLost:
+				// A host whose worker is being restarted keeps saying so:
+				// its member is lost until the new worker joins.
+				if h := c.host(ev.Member); h != nil && h.phase() != control.PhaseRestarting {
+					c.setHostPhase(ev.Member, control.PhaseLost, "heartbeat expired")
+				}
+			case actor.EventJoined:
 				if h := c.host(ev.Member); h != nil && h.phase() == control.PhaseLost {
 					c.setHostPhase(ev.Member, control.PhaseJoined, "")
 				}
 			}
-			c.events.publish(control.Event{Time: ev.Time, Kind: "actor", Host: ev.Member, Phase: ev.Kind, Text: ev.Detail})
+			c.events.publish(control.Event{Time: ev.Time, Kind: control.EventActor, Host: ev.Member, Phase: ev.Kind, Text: ev.Detail})
 		}
 	}
 }
@@ -265,7 +283,7 @@ func (c *Coordinator) setHostPhase(name, phase, errText string) {
 	h.status.Error = errText
 	snap := h.status
 	h.mu.Unlock()
-	c.events.publish(control.Event{Time: time.Now(), Kind: "host", Host: name, Phase: phase, Text: errText, HostStatus: &snap})
+	c.events.publish(control.Event{Time: time.Now(), Kind: control.EventHost, Host: name, Phase: phase, Text: errText, HostStatus: &snap})
 }
 
 func newToken() string {

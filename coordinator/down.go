@@ -81,7 +81,9 @@ func (c *Coordinator) close() {
 func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) control.HostReport {
 	name := string(h.inv.Name)
 	rep := control.HostReport{Name: name}
-	// Wait for a host being formed again; it stops once it sees teardown.
+	// Wait for a bring-up, reform or worker restart of the host under way,
+	// after telling it to give up; none starts once it sees teardown.
+	// h.beginTeardown()
 	h.reform.Lock()
 	defer h.reform.Unlock()
 	h.mu.Lock()

@@ -9,7 +9,7 @@ import (
 	"rally/control"
 )
 
-// teeHandler passes log records on and also publishes them as "log"
+// teeHandler passes log records on and also publishes them as log
 // events of the coordinator, so the terminal UI shows the coordinator's
 // log beside the workers'.
 type teeHandler struct {
@@ -39,7 +39,7 @@ func (h teeHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	r.Attrs(add)
 	if r.Message != "worker output" {
-		h.publish(control.Event{Time: r.Time, Kind: "log", Host: host, Text: b.String()})
+		h.publish(control.Event{Time: r.Time, Kind: control.EventLog, Host: host, Text: b.String()})
 	}
 	return h.inner.Handle(ctx, r)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,8 +36,8 @@ func (c *Coordinator) raceConductor() *race.Conductor {
 			Store:   report.Store{Dir: c.cfg.Home.Races()},
 			Version: c.cfg.Version,
 			Logger:  c.log,
-			Progress: func(p control.RaceProgress) {
-				c.events.publish(control.Event{Time: time.Now(), Kind: "race", Race: &p})
+			Progress: func(p race.Progress) {
+				c.events.publish(control.Event{Time: time.Now(), Kind: control.EventRace, Race: &p})
 			},
 		})
 	})
@@ -45,7 +46,7 @@ func (c *Coordinator) raceConductor() *race.Conductor {
 
 // StartRace checks a race request, pushes the track to every joined
 // load-driver host and starts the race in the background. Its progress
-// and final report are published as "race" events; the race is saved
+// and final report are published as race events; the race is saved
 // under ~/.rally/races.
 func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (control.RaceStarted, error) {
 	c.racing.mu.Lock()
@@ -66,6 +67,9 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 	plan, err := race.Check(req)
 	if err != nil {
 		return control.RaceStarted{}, &BadRequestError{Err: err}
+	}
+	if err := c.checkLoadDrivers(req.MinLoadDrivers); err != nil {
+		return control.RaceStarted{}, err
 	}
 	var members []string
 	paths := map[string]string{}
@@ -118,6 +122,38 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 		}
 	}()
 	return control.RaceStarted{ID: plan.ID}, nil
+}
+
+// checkLoadDrivers refuses a race that would start with fewer joined
+// load drivers than the inventory lists, naming the missing hosts, unless
+// the user allowed it with min (at least that many must be joined).
+func (c *Coordinator) checkLoadDrivers(min int) error {
+	var joined int
+	var missing []string
+	total := 0
+	for _, h := range c.hosts {
+		if !h.inv.Has(inventory.RoleLoadDriver) {
+			continue
+		}
+		total++
+		if ph := h.phase(); ph == control.PhaseJoined {
+			joined++
+		} else {
+			missing = append(missing, fmt.Sprintf("%s (%s)", h.inv.Name, ph))
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		return nil
+	case min == 0:
+		return &BadRequestError{Err: fmt.Errorf("%d of %d load drivers joined; not joined: %s; wait for them (rally status) or pass --min-load-drivers %d to race on the joined ones",
+			joined, total, strings.Join(missing, ", "), joined)}
+	case joined < min:
+		return &BadRequestError{Err: fmt.Errorf("%d load drivers joined, --min-load-drivers asks for %d; not joined: %s",
+			joined, min, strings.Join(missing, ", "))}
+	}
+	c.log.Warn("racing without every load driver", "joined", joined, "of", total, "missing", strings.Join(missing, ", "))
+	return nil
 }
 
 // BadRequestError marks a race request the coordinator refuses as the

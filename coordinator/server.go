@@ -60,6 +60,10 @@ func (c *Coordinator) handler() http.Handler {
 		control.WriteJSON(w, http.StatusOK, struct{}{})
 	})
 	mux.HandleFunc("GET "+control.PathRace, func(w http.ResponseWriter, r *http.Request) {
+		if id := r.URL.Query().Get("id"); id != "" {
+			control.WriteJSON(w, http.StatusOK, c.raceConductor().ByID(id))
+			return
+		}
 		control.WriteJSON(w, http.StatusOK, c.raceConductor().Current())
 	})
 	mux.HandleFunc("GET "+control.PathEvents, func(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +75,7 @@ func (c *Coordinator) handler() http.Handler {
 		// A snapshot first, so a late subscriber sees every host.
 		for _, h := range c.Status().Hosts {
 			hs := h
-			_ = enc.Encode(control.Event{Time: time.Now(), Kind: "host", Host: h.Name, Phase: h.Phase, Text: h.Error, HostStatus: &hs})
+			_ = enc.Encode(control.Event{Time: time.Now(), Kind: control.EventHost, Host: h.Name, Phase: h.Phase, Text: h.Error, HostStatus: &hs})
 		}
 		if fl != nil {
 			fl.Flush()

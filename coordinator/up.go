@@ -32,9 +32,50 @@ type hostRun struct {
 	proc     *remote.Process
 	workdir  string // absolute, on the host
 
-	// reform is held while the host is formed again after its SSH link
-	// died, so that teardown waits for it rather than race it.
+	// reform is held while the host is brought up, formed again after its
+	// SSH link died, or its worker restarted, so that teardown waits for
+	// it rather than race it.
 	reform sync.Mutex
+
+	// stop is closed when teardown of the host begins, so that work under
+	// reform gives up at once instead of keeping teardown waiting for a
+	// timeout. It is made on first use, under mu.
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+// stopping returns the channel that teardown of the host closes.
+func (h *hostRun) stopping() <-chan struct{} { return h.stopChan() }
+
+func (h *hostRun) stopChan() chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stop == nil {
+		h.stop = make(chan struct{})
+	}
+	return h.stop
+}
+
+// beginTeardown tells a bring-up, reform or restart of the host under way
+// to give up.
+func (h *hostRun) beginTeardown() {
+	stop := h.stopChan()
+	h.stopOnce.Do(func() { close(stop) })
+}
+
+// untilTeardown returns a context that ends with parent or when teardown
+// of the host begins; cancel releases it.
+func (h *hostRun) untilTeardown(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	stop := h.stopping()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 func (h *hostRun) snapshot() control.HostStatus {
@@ -59,10 +100,16 @@ func (c *Coordinator) Up(ctx context.Context) error {
 	g.SetLimit(c.cfg.Parallel)
 	for _, h := range c.hosts {
 		g.Go(func() error {
-			// Teardown waits for a bring-up under way (it takes reform).
+			// Teardown waits for a bring-up under way (it takes reform),
+			// after telling it to give up.
 			h.reform.Lock()
 			defer h.reform.Unlock()
-			if err := c.bringUp(gctx, h); err != nil {
+			hctx, cancel := h.untilTeardown(gctx)
+			defer cancel()
+			if err := c.bringUp(hctx, h); err != nil {
+				if c.tearingDown() {
+					err = fmt.Errorf("%w: %w", errTearingDown, err)
+				}
 				c.log.Error("bring-up failed", "host", h.status.Name, "err", err)
 				c.setHostPhase(h.status.Name, control.PhaseFailed, err.Error())
 			}
@@ -216,30 +263,63 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 		return err
 	}
 
+	launch := workerLaunch{binary: res.RemotePath, workdir: workdir, build: build.SHA256, port: port}
 	step(control.PhaseStart)
+	proc, err := c.startWorker(ctx, h, client, launch)
+	if err != nil {
+		return err
+	}
+	step(control.PhaseJoined)
+	c.wg.Add(2)
+	go c.watchLink(h, client)
+	go c.watchWorker(h, client, proc, launch)
+	return nil
+}
+
+// workerLaunch is what starting a worker on a formed host takes: the build
+// already pushed there, the workdir and the tunnel's port on the host.
+type workerLaunch struct {
+	binary, workdir, build string
+	port                   int
+}
+
+// startWorker starts the worker on h with a new token and waits until it
+// joined (JoinTimeout). The worker's PID, as it reported it in its hello,
+// goes into the host's status and the state file; a worker that did not
+// join is killed.
+func (c *Coordinator) startWorker(ctx context.Context, h *hostRun, client *remote.Client, w workerLaunch) (_ *remote.Process, err error) {
+	name := string(h.inv.Name)
 	token := newToken()
 	c.sys.Expect(name, token)
 	// exec: the worker replaces the shell, so the host runs one process.
 	cmd := fmt.Sprintf("exec %s worker --name %s --tunnel 127.0.0.1:%d --workdir %s --build %s --grace %s",
-		remote.ShellQuote(res.RemotePath), remote.ShellQuote(name), port, remote.ShellQuote(workdir), build.SHA256, c.cfg.WorkerGrace)
+		remote.ShellQuote(w.binary), remote.ShellQuote(name), w.port, remote.ShellQuote(w.workdir), w.build, c.cfg.WorkerGrace)
+	// Not ctx: a worker that joined outlives its bring-up.
 	proc, err := client.Start(context.Background(), cmd)
 	if err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			proc.Kill()
+		}
+	}()
 	// The token goes through stdin, never the command line; stdin stays
 	// open: its EOF tells the worker that this coordinator is gone.
 	if _, err := io.WriteString(proc.Stdin, token+"\n"); err != nil {
-		return fmt.Errorf("start worker: send token: %w", err)
+		return nil, fmt.Errorf("start worker: send token: %w", err)
 	}
-	h.mu.Lock()
-	h.proc = proc
-	h.mu.Unlock()
 	exited := make(chan error, 1)
 	stderrTail := &tail{}
-	c.wg.Add(2)
+	stderrDone := make(chan struct{})
+	c.wg.Add(3)
 	go func() { defer c.wg.Done(); c.pipeLog(name, "stdout", proc.Stdout, nil) }()
-	go func() { defer c.wg.Done(); c.pipeLog(name, "stderr", proc.Stderr, stderrTail) }()
-	go func() { exited <- proc.Wait() }()
+	go func() {
+		defer c.wg.Done()
+		defer close(stderrDone)
+		c.pipeLog(name, "stderr", proc.Stderr, stderrTail)
+	}()
+	go func() { defer c.wg.Done(); exited <- proc.Wait() }()
 
 	jctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
 	defer cancel()
@@ -248,11 +328,17 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 	select {
 	case err := <-joined:
 		if err != nil {
-			return fmt.Errorf("worker did not join within %s: %w", c.cfg.JoinTimeout, err)
+			return nil, fmt.Errorf("worker did not join within %s: %w", c.cfg.JoinTimeout, err)
 		}
 	case err := <-exited:
 		cancel()
-		return fmt.Errorf("worker exited before joining (%v): %s", err, stderrTail.String())
+		// The exit status can overtake the last lines of stderr, which
+		// say why: give them a moment.
+		select {
+		case <-stderrDone:
+		case <-time.After(time.Second):
+		}
+		return nil, fmt.Errorf("worker exited before joining (%v): %s", err, stderrTail.String())
 	}
 	pid := 0
 	for _, m := range c.sys.Status().Members {
@@ -260,16 +346,14 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 			pid = m.PID
 		}
 	}
+	if err := c.state.update(func(s *State) { s.host(name).WorkerPID = pid }); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
+	h.proc = proc
 	h.status.WorkerPID = pid
 	h.mu.Unlock()
-	if err := c.state.update(func(s *State) { s.host(name).WorkerPID = pid }); err != nil {
-		return err
-	}
-	step(control.PhaseJoined)
-	c.wg.Add(1)
-	go c.watchLink(h, client)
-	return nil
+	return proc, nil
 }
 
 // watchLink forms a host again when its SSH connection dies while the
@@ -310,7 +394,9 @@ func (c *Coordinator) watchLink(h *hostRun, client *remote.Client) {
 			h.client.Close()
 		}
 		h.mu.Unlock()
-		err := c.bringUp(c.life, h)
+		ctx, cancel := h.untilTeardown(c.life)
+		err := c.bringUp(ctx, h)
+		cancel()
 		h.reform.Unlock()
 		if err == nil {
 			c.log.Info("host formed again", "host", name)
@@ -386,7 +472,7 @@ func (c *Coordinator) pipeLog(host, stream string, r io.Reader, t *tail) {
 			t.add(line)
 		}
 		c.log.Info("worker output", "host", host, "stream", stream, "line", line)
-		c.events.publish(control.Event{Time: time.Now(), Kind: "log", Host: host, Text: line})
+		c.events.publish(control.Event{Time: time.Now(), Kind: control.EventLog, Host: host, Text: line})
 	}
 }
 

@@ -6,7 +6,13 @@
 // time covers only the request itself. Samples go into each client's own
 // metrics.Recorder and leave the driver as deltas through a sink.
 //
+// RunStep is the one executor of a schedule step (a task or a parallel
+// block with Rally's completed-by, clients limit and staggered ramp-up),
+// whether one host runs the whole step or a coordinator spreads its
+// clients over several hosts; RunTask runs one task's clients for it, and
+// Run runs a whole challenge on one host step by step.
+//
 // The driver knows nothing of SSH, actors or hosts: a caller hands it a Plan
-// (or, for a share of a task's clients, a TaskPlan) and a sink. It must not
+// (or, for one host's share of a step, a StepPlan) and a sink. It must not
 // print, read the environment or decide where results are stored.
 package driver

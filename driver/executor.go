@@ -87,14 +87,20 @@ type TaskPlan struct {
 	DataDir string
 	// Epoch is race-wide; zero means now.
 	Epoch time.Time
-	// Seed makes Poisson schedules and id conflicts reproducible.
+	// Seed makes Poisson schedules and id conflicts reproducible: each
+	// client's seed is derived from it and the client's index alone.
 	Seed uint64
 	// Progress receives events; nil means none. It is called from this
 	// call's goroutine only, but concurrent RunTask calls call it
 	// concurrently.
 	Progress func(ProgressEvent)
+	// Start is when the clients start (then wait for their ramp-up); zero
+	// means as soon as they are set up. Clients connect before it, so
+	// set-up does not delay the first request.
+	Start time.Time
 	// Complete, when closed, ends the task after each client's current
-	// request (a parallel block's completed-by task has finished).
+	// request (a parallel block's completed-by task has finished), or
+	// before its first when the clients are still waiting to start.
 	Complete <-chan struct{}
 	// Slots, when set, limits how many clients of a parallel block run at
 	// once (the block's own "clients" is smaller than the sum of its
@@ -121,7 +127,9 @@ type TaskResult struct {
 	Clients int
 	// Requests and Errors count recorded samples (warmup included).
 	Requests, Errors int64
-	Started, Ended   time.Time
+	// Started is when the clients were set up and free to start (the
+	// plan's Start when that is later); Ended is when the last one ended.
+	Started, Ended time.Time
 	// Error is the abort or failure reason ("" otherwise).
 	Error string
 }
@@ -174,6 +182,45 @@ func requestWeight(t *track.Task, spec opSpec) float64 {
 		return w.requestWeight()
 	}
 	return 1
+}
+
+// taskSeed is the seed of task ti of a schedule step run with seed: a
+// function of the task's place in the step alone, so every host running a
+// share of the task derives the same client seeds.
+func taskSeed(seed uint64, ti int) uint64 {
+	return seed + uint64(ti)<<32
+}
+
+// clientSchedule returns how long client idx (of total clients of the task)
+// waits after its start before its first request, and its seed. Both
+// depend on the client's index and the step's layout only, never on which
+// host runs the client, so a task spread over hosts ramps up and draws its
+// random numbers exactly as it would on one.
+func (tp *TaskPlan) clientSchedule(rampUp time.Duration, idx, total int) (time.Duration, uint64) {
+	rampTotal := tp.RampUpTotal
+	if rampTotal <= 0 {
+		rampTotal = total
+	}
+	delay := RampUpDelay(rampUp, tp.RampUpOffset+idx, rampTotal)
+	return delay, tp.Seed*0x9e3779b97f4a7c15 + uint64(idx) + 1
+}
+
+// TaskInfoOf describes a task for metrics.Aggregator.Summary, with the
+// throughput unit of its operation ("docs/s" for bulk); a task that does
+// not compile is reported in ops/s. A coordinator that only receives a
+// task's metric deltas uses it to name the task in its report.
+func TaskInfoOf(tr *track.Track, t *track.Task) metrics.TaskInfo {
+	if t == nil {
+		return metrics.TaskInfo{}
+	}
+	if tr == nil {
+		return taskInfo(t, nil)
+	}
+	spec, err := compileTask(tr, t)
+	if err != nil {
+		return taskInfo(t, nil)
+	}
+	return taskInfo(t, spec)
 }
 
 // taskInfo describes a task for the summary.
@@ -239,10 +286,6 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 		return fail(err)
 	}
 	epoch := orNow(tp.Epoch)
-	rampTotal := tp.RampUpTotal
-	if rampTotal <= 0 {
-		rampTotal = total
-	}
 	newClient := tp.NewClient
 	if newClient == nil {
 		newClient = func(t Target, o ClientOptions) (Client, error) { return NewClient(tp.Transport, t, o) }
@@ -259,7 +302,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 		if err != nil {
 			return fail(fmt.Errorf("task %q, client %d: %w", task.Name, idx, err))
 		}
-		seed := tp.Seed*0x9e3779b97f4a7c15 + uint64(idx) + 1
+		rampDelay, seed := tp.clientSchedule(task.RampUpTimePeriod, idx, total)
 		r, err := spec.newRunner(clientSlot{index: idx, total: total, seed: seed})
 		if err != nil {
 			closeClient(c)
@@ -274,11 +317,15 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 			runner:    r,
 			rec:       metrics.NewRecorder(task.Name, epoch),
 			sched:     ScheduleFor(&task, total, requestWeight(&task, spec), seed),
-			rampDelay: RampUpDelay(task.RampUpTimePeriod, global, rampTotal),
+			startAt:   tp.Start,
+			rampDelay: rampDelay,
 			waiter:    NewWaiter(),
 		})
 	}
 	res.Clients = len(workers)
+	if res.Started = time.Now(); tp.Start.After(res.Started) {
+		res.Started = tp.Start
+	}
 	if tp.Progress != nil {
 		tp.Progress(ProgressEvent{Kind: ProgressTaskStart, Task: task.Name})
 	}
@@ -432,6 +479,7 @@ type clientWorker struct {
 	runner    runner
 	rec       *metrics.Recorder
 	sched     Schedule
+	startAt   time.Time
 	rampDelay time.Duration
 	waiter    *Waiter
 
@@ -489,12 +537,16 @@ func (w *clientWorker) shouldAbort(out outcome) bool {
 	return true
 }
 
-// run is the request loop. The warmup clock starts before the ramp-up
-// wait, as in Rally; the schedule starts after it, so a late-starting
-// client does not burst to catch up. Each request's latency is measured
-// from its intended start, so waiting behind a slow response counts.
+// run is the request loop. The client first waits for the step's start;
+// the warmup clock starts then, before the ramp-up wait, as in Rally; the
+// schedule starts after the ramp-up, so a late-starting client does not
+// burst to catch up. Each request's latency is measured from its intended
+// start, so waiting behind a slow response counts.
 func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error {
 	lc := loopFor(w.task, w.finite)
+	if !w.startAt.IsZero() && !w.waiter.Until(ctx, complete, w.startAt) {
+		return nil
+	}
 	start := time.Now()
 	origin := start
 	if w.rampDelay > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"rally/metrics"
@@ -41,13 +40,12 @@ type Plan struct {
 	NewClient func(Target, ClientOptions) (Client, error)
 }
 
-// taskPlan is the TaskPlan of one task of the plan on this host: all its
-// clients, with the settings every task of the plan shares.
-func (p *Plan) taskPlan(task *track.Task, epoch time.Time, seed uint64) TaskPlan {
-	return TaskPlan{
+// stepPlan is the StepPlan of one step of the plan on this host: every
+// task with all its clients, with the settings every step shares.
+func (p *Plan) stepPlan(index int, step *track.Step, epoch time.Time) StepPlan {
+	return StepPlan{
 		Track:         p.Track,
-		Task:          task,
-		TotalClients:  max(task.Clients, 1),
+		Step:          step,
 		Targets:       p.Targets,
 		ClientOptions: p.ClientOptions,
 		Transport:     p.Transport,
@@ -55,10 +53,17 @@ func (p *Plan) taskPlan(task *track.Task, epoch time.Time, seed uint64) TaskPlan
 		TestMode:      p.TestMode,
 		DataDir:       p.DataDir,
 		Epoch:         epoch,
-		Seed:          seed,
+		Seed:          StepSeed(p.Seed, index),
 		Progress:      p.Progress,
 		NewClient:     p.NewClient,
 	}
+}
+
+// StepSeed is the seed of schedule step index of a race seeded with seed:
+// one rule for a single host and for members, so that a task's clients
+// draw the same numbers wherever they run, and steps draw different ones.
+func StepSeed(seed uint64, index int) uint64 {
+	return seed + uint64(index)*0x9e3779b97f4a7c15
 }
 
 // Result is how every task of a challenge ended, in schedule order.
@@ -100,12 +105,12 @@ func Prepare(ctx context.Context, p Plan) error {
 	return nil
 }
 
-// Run runs the challenge's schedule: steps one after another (a join point
-// between them), the tasks of a parallel block concurrently (its
-// completed-by task, when named, ends the block). Client deltas go to sink
-// about once a second and at each task's end; Run serialises its calls.
-// It stops at the first task that aborts or fails and returns that error;
-// the tasks it did not run are listed with StatusNotRun.
+// Run runs the challenge's schedule with RunStep: steps one after another
+// (a join point between them), the tasks of a parallel block concurrently
+// (its completed-by task, when named, ends the block). Client deltas go to
+// sink about once a second and at each task's end; Run serialises its
+// calls. It stops at the first task that aborts or fails and returns that
+// error; the tasks it did not run are listed with StatusNotRun.
 func Run(ctx context.Context, p Plan, sink func(*metrics.Delta)) (Result, error) {
 	var res Result
 	if err := Prepare(ctx, p); err != nil {
@@ -115,26 +120,17 @@ func Run(ctx context.Context, p Plan, sink func(*metrics.Delta)) (Result, error)
 		return res, errors.New("run: no target hosts")
 	}
 	epoch := orNow(p.Epoch)
-	var sinkMu sync.Mutex
-	safeSink := func(d *metrics.Delta) {
-		if sink == nil {
-			return
-		}
-		sinkMu.Lock()
-		defer sinkMu.Unlock()
-		sink(d)
-	}
 	var runErr error
 	for si := range p.Challenge.Schedule {
 		step := &p.Challenge.Schedule[si]
 		if runErr != nil || ctx.Err() != nil {
 			for ti := range step.Tasks {
 				t := &step.Tasks[ti]
-				res.Tasks = append(res.Tasks, TaskResult{Info: taskInfo(t, nil), IncludeInReporting: t.IncludeInReporting, Status: StatusNotRun})
+				res.Tasks = append(res.Tasks, TaskResult{Info: TaskInfoOf(p.Track, t), IncludeInReporting: t.IncludeInReporting, Status: StatusNotRun})
 			}
 			continue
 		}
-		results, err := runStep(ctx, p, step, epoch, safeSink)
+		results, err := RunStep(ctx, p.stepPlan(si, step, epoch), sink)
 		res.Tasks = append(res.Tasks, results...)
 		if err != nil {
 			runErr = err
@@ -144,55 +140,4 @@ func Run(ctx context.Context, p Plan, sink func(*metrics.Delta)) (Result, error)
 		runErr = ctx.Err()
 	}
 	return res, runErr
-}
-
-// runStep runs one step: a task, or a parallel block.
-func runStep(ctx context.Context, p Plan, step *track.Step, epoch time.Time, sink func(*metrics.Delta)) ([]TaskResult, error) {
-	stepTotal := 0
-	for ti := range step.Tasks {
-		stepTotal += max(step.Tasks[ti].Clients, 1)
-	}
-	rampTotal := stepTotal
-	var slots chan struct{}
-	if step.Clients > 0 {
-		rampTotal = step.Clients
-		if step.Clients < stepTotal {
-			slots = make(chan struct{}, step.Clients)
-		}
-	}
-	complete := make(chan struct{})
-	var completeOnce sync.Once
-	results := make([]TaskResult, len(step.Tasks))
-	// The first task to abort or fail stops the rest of the block.
-	stepCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var firstErr firstError
-	var wg sync.WaitGroup
-	offset := 0
-	for ti := range step.Tasks {
-		task := &step.Tasks[ti]
-		tp := p.taskPlan(task, epoch, p.Seed+uint64(ti)<<32)
-		tp.RampUpOffset, tp.RampUpTotal, tp.Slots = offset, rampTotal, slots
-		// With completed-by the other tasks stop when the named one ends;
-		// with "any" every task stops when the first one ends.
-		completes := step.CompletedBy == "any" || task.CompletesParent || (step.CompletedBy != "" && task.Name == step.CompletedBy)
-		if step.CompletedBy == "any" || (step.CompletedBy != "" && !completes) {
-			tp.Complete = complete
-		}
-		offset += tp.TotalClients
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var err error
-			results[ti], err = RunTask(stepCtx, tp, sink)
-			if err != nil && ctx.Err() == nil && firstErr.set(err) {
-				cancel()
-			}
-			if completes {
-				completeOnce.Do(func() { close(complete) })
-			}
-		}()
-	}
-	wg.Wait()
-	return results, firstErr.get()
 }

@@ -2,18 +2,17 @@ package race
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"rally/actor"
-	"rally/control"
 	"rally/driver"
 	"rally/metrics"
 	"rally/report"
@@ -27,11 +26,21 @@ type Config struct {
 	Version string
 	// Progress receives the race's progress about four times a second and
 	// at every change of state; nil means none.
-	Progress func(control.RaceProgress)
+	Progress func(Progress)
 	Logger   *slog.Logger
-	// StepDelay is how long members wait after a step message before they
-	// start, so that they start together (default 200 ms).
+	// StepDelay is how long after a step is planned its clients start, so
+	// that every member has its step message by then (default 200 ms).
 	StepDelay time.Duration
+	// StepGrace is added to the longest a step can last by its schedule
+	// (driver.StepBound) to give its deadline (default 60 s). A step
+	// without a bound (iterations without a target throughput, a corpus)
+	// has no deadline: it ends when its members report it done or are
+	// lost, and every message of theirs is delivered or their link is
+	// declared broken.
+	StepGrace time.Duration
+	// DrainTimeout bounds how long an aborted step waits for the members'
+	// last measurements (default 3 s).
+	DrainTimeout time.Duration
 }
 
 // Conductor runs races on the members of an actor system, one at a time.
@@ -44,23 +53,14 @@ type Conductor struct {
 	mu      sync.Mutex
 	cur     *run
 	aborted chan struct{}
+	// ended keeps the final progress of the last races, so that a client
+	// that missed the end on the event stream can still learn it.
+	ended      map[string]Progress
+	endedOrder []string
 }
 
-// run is the race under way.
-type run struct {
-	id       string
-	epoch    time.Time
-	agg      *metrics.Aggregator
-	ready    chan Ready
-	done     chan stepDoneFrom
-	progress control.RaceProgress
-	perHost  map[string]map[string]int64 // task → member → requests
-}
-
-type stepDoneFrom struct {
-	from string
-	StepDone
-}
+// keepEnded is how many ended races ByID remembers.
+const keepEnded = 32
 
 // ErrBusy means a race is already running.
 var ErrBusy = errors.New("a race is already running")
@@ -73,102 +73,19 @@ func NewConductor(cfg Config) *Conductor {
 	if cfg.StepDelay <= 0 {
 		cfg.StepDelay = 200 * time.Millisecond
 	}
-	c := &Conductor{cfg: cfg, log: cfg.Logger}
+	if cfg.StepGrace <= 0 {
+		cfg.StepGrace = time.Minute
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 3 * time.Second
+	}
+	c := &Conductor{cfg: cfg, log: cfg.Logger, ended: map[string]Progress{}}
 	cfg.System.Handle(MsgReady, c.onReady)
 	cfg.System.Handle(MsgPrepare, c.onPrepare)
 	cfg.System.Handle(MsgMetrics, c.onMetrics)
+	cfg.System.Handle(MsgTaskComplete, c.onTaskComplete)
 	cfg.System.Handle(MsgStepDone, c.onStepDone)
 	return c
-}
-
-func (c *Conductor) current(id string) *run {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cur == nil || c.cur.id != id {
-		return nil // no race, or a message of another (or no) race
-	}
-	return c.cur
-}
-
-func (c *Conductor) onReady(from string, body json.RawMessage) {
-	r, err := decode[Ready](body)
-	if err != nil {
-		return
-	}
-	if cur := c.current(r.RaceID); cur != nil {
-		r.RaceID = from // carry the sender through the channel
-		cur.ready <- r
-	}
-}
-
-func (c *Conductor) onPrepare(from string, body json.RawMessage) {
-	pr, err := decode[Preparing](body)
-	if err != nil {
-		return
-	}
-	cur := c.current(pr.RaceID)
-	if cur == nil {
-		return
-	}
-	line := fmt.Sprintf("%s %s %s", pr.Kind, pr.File, sizeProgress(pr.Done, pr.Total))
-	if pr.Final {
-		line = fmt.Sprintf("%s %s done (%s)", pr.Kind, pr.File, sizeProgress(pr.Done, 0))
-	}
-	c.mu.Lock()
-	if cur.progress.Preparing == nil {
-		cur.progress.Preparing = map[string]string{}
-	}
-	cur.progress.Preparing[from] = line
-	p := cur.progress
-	p.Preparing = maps.Clone(p.Preparing)
-	c.mu.Unlock()
-	if c.cfg.Progress != nil {
-		c.cfg.Progress(p)
-	}
-}
-
-// sizeProgress is "12.3 of 45.6 MiB (27%)", or "12.3 MiB" without a total.
-func sizeProgress(done, total int64) string {
-	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
-	if total <= 0 {
-		return fmt.Sprintf("%.1f MiB", mib(done))
-	}
-	return fmt.Sprintf("%.1f of %.1f MiB (%.0f%%)", mib(done), mib(total), 100*float64(done)/float64(total))
-}
-
-func (c *Conductor) onMetrics(from string, body json.RawMessage) {
-	m, err := decode[Metrics](body)
-	if err != nil || m.Delta == nil {
-		c.log.Warn("bad race metrics", "from", from, "err", err)
-		return
-	}
-	cur := c.current(m.RaceID)
-	if cur == nil {
-		return
-	}
-	// The member's epoch is the race epoch in its own clock: bucket
-	// seconds are relative to it, so they align once the epochs agree.
-	m.Delta.Epoch = cur.epoch
-	if err := cur.agg.Add(m.Delta); err != nil {
-		c.log.Warn("race metrics not merged", "from", from, "err", err)
-		return
-	}
-	c.mu.Lock()
-	if cur.perHost[m.Delta.Task] == nil {
-		cur.perHost[m.Delta.Task] = map[string]int64{}
-	}
-	cur.perHost[m.Delta.Task][from] += m.Delta.Requests + m.Delta.WarmupRequests
-	c.mu.Unlock()
-}
-
-func (c *Conductor) onStepDone(from string, body json.RawMessage) {
-	d, err := decode[StepDone](body)
-	if err != nil {
-		return
-	}
-	if cur := c.current(d.RaceID); cur != nil {
-		cur.done <- stepDoneFrom{from: from, StepDone: d}
-	}
 }
 
 // Abort stops the running race, if any.
@@ -187,78 +104,42 @@ func (c *Conductor) Abort() bool {
 }
 
 // Current returns the running race's progress, or nil.
-func (c *Conductor) Current() *control.RaceProgress {
+func (c *Conductor) Current() *Progress {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur == nil {
 		return nil
 	}
-	p := c.cur.progress
-	p.Tasks = append([]control.TaskProgress(nil), p.Tasks...)
-	p.Preparing = maps.Clone(p.Preparing)
+	p := c.cur.progress.clone()
 	return &p
 }
 
-// Plan is a race request checked and loaded on the coordinator.
-type Plan struct {
-	// ID is the race's id; Run makes one when empty.
-	ID        string
-	Request   control.RaceRequest
-	Track     *track.Track
-	Challenge *track.Challenge
-	Targets   []driver.Target
-	Options   driver.ClientOptions
-	// TrackPaths says where a member finds the track on its own host when
-	// that is not Request.TrackPath (the coordinator pushed it there).
-	TrackPaths map[string]string
+// ByID returns the progress of the race with this id: the running one, or
+// one of the last that ended; nil when unknown.
+func (c *Conductor) ByID(id string) *Progress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur != nil && c.cur.id == id {
+		p := c.cur.progress.clone()
+		return &p
+	}
+	if p, ok := c.ended[id]; ok {
+		p = p.clone()
+		return &p
+	}
+	return nil
 }
 
-// Check loads the track and options of a request and refuses, up front,
-// what cannot run: unknown operation types and operations that need a
-// track.py, which are named.
-func Check(req control.RaceRequest) (*Plan, error) {
-	if req.TrackPath == "" {
-		return nil, errors.New("no track: give --track-path DIR")
-	}
-	t, err := track.Load(track.LoadOptions{Path: req.TrackPath, Params: req.TrackParams, TestMode: req.TestMode})
-	if err != nil {
-		return nil, err
-	}
-	ch, err := t.Challenge(req.Challenge)
-	if err != nil {
-		return nil, err
-	}
-	if reqs := t.CustomRequirements(ch); len(reqs) > 0 {
-		var names []string
-		for _, r := range reqs {
-			names = append(names, fmt.Sprintf("task %q needs track.py %s %q", r.Task, r.Kind, r.Name))
-		}
-		return nil, fmt.Errorf("challenge %q cannot run without the track's Python code: %s", ch.Name, strings.Join(names, "; "))
-	}
-	if err := driver.Validate(t, ch); err != nil {
-		return nil, err
-	}
-	targets, err := driver.ParseTargetHosts(req.TargetHosts)
-	if err != nil {
-		return nil, err
-	}
-	opts := driver.DefaultClientOptions()
-	if req.ClientOptions != "" {
-		if opts, err = driver.ParseClientOptions(req.ClientOptions); err != nil {
-			return nil, err
-		}
-	}
-	switch req.OnError {
-	case "", driver.OnErrorContinue, driver.OnErrorAbort:
-	default:
-		return nil, fmt.Errorf("on-error %q: want continue or abort", req.OnError)
-	}
-	return &Plan{Request: req, Track: t, Challenge: ch, Targets: targets, Options: opts}, nil
+func (p Progress) clone() Progress {
+	p.Tasks = slices.Clone(p.Tasks)
+	p.Preparing = maps.Clone(p.Preparing)
+	p.Lost = maps.Clone(p.Lost)
+	return p
 }
 
 // Run runs a checked race on the given load-driver members to its end and
 // saves it. The returned race is saved even when the race failed or was
-// aborted (with its status).
+// aborted (with its status and everything measured until then).
 func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report.Race, error) {
 	if !c.runMu.TryLock() {
 		return nil, ErrBusy
@@ -275,25 +156,17 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		ID: p.ID, Created: now.UTC(),
 		Track: p.Track.Name, Challenge: p.Challenge.Name, TrackParams: p.Request.TrackParams,
 		TestMode: p.Request.TestMode, RallyVersion: c.cfg.Version, UserTags: p.Request.UserTags,
-		Hosts: append([]string(nil), members...), OnError: p.Request.OnError,
-	}
-	if race.OnError == "" {
-		race.OnError = driver.OnErrorContinue
+		Hosts: slices.Clone(members), OnError: p.onError(),
 	}
 	for _, t := range p.Targets {
 		race.TargetHosts = append(race.TargetHosts, t.String())
 	}
 
-	cur := &run{
-		id: race.ID, epoch: now, agg: metrics.NewAggregator(now),
-		ready: make(chan Ready, len(members)), done: make(chan stepDoneFrom, len(members)),
-		perHost: map[string]map[string]int64{},
-		progress: control.RaceProgress{ID: race.ID, Track: race.Track, Challenge: race.Challenge,
-			State: control.RaceRunning, Started: now},
-	}
+	cur := newRun(race.ID, now)
+	cur.progress = Progress{ID: race.ID, Track: race.Track, Challenge: race.Challenge, State: StateRunning, Started: now}
 	for _, st := range p.Challenge.Schedule {
 		for _, t := range st.Tasks {
-			cur.progress.Tasks = append(cur.progress.Tasks, control.TaskProgress{Task: t.Name, State: "waiting", Done: -1})
+			cur.progress.Tasks = append(cur.progress.Tasks, TaskProgress{Task: t.Name, State: TaskWaiting, Done: -1})
 		}
 	}
 	aborted := make(chan struct{})
@@ -312,32 +185,56 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	} else {
 		err = fmt.Errorf("target %s: %w", p.Targets[0], err)
 		final := c.snapshot(cur, p)
-		final.State, final.Error = control.RaceFailed, err.Error()
-		c.publish(final)
+		final.State, final.Error = StateFailed, err.Error()
+		c.finish(final)
 		return nil, err
 	}
 	select {
 	case <-aborted:
 		final := c.snapshot(cur, p)
-		final.State, final.Error = control.RaceAborted, "aborted by the user"
-		c.publish(final)
+		final.State, final.Error = StateAborted, "aborted by the user"
+		c.finish(final)
 		return nil, errAborted
 	default:
 	}
-	lost, stopLost := c.cfg.System.Subscribe(64)
-	defer stopLost()
 
 	stopTicker := c.tickProgress(cur, p)
-	results, err := c.runSteps(ctx, cur, p, members, aborted, lost)
+	rs := &raceSteps{c: c, cur: cur, p: p, active: slices.Clone(members), aborted: aborted, results: map[string]*driver.TaskResult{}}
+	err := rs.run(ctx)
 	stopTicker()
 
-	race.Summary = cur.agg.Summary(reportable(p.Challenge, results))
+	c.mu.Lock()
+	race.Summary = cur.agg.Summary(reportable(p, rs.results, func(task string) bool {
+		l := cur.agg.Live(task)
+		return l.Requests+l.WarmupRequests+l.Errors > 0
+	}))
+	for _, h := range cur.lostOrder {
+		cur.holesLocked(h)
+		race.LostHosts = append(race.LostHosts, *cur.lost[h])
+	}
+	race.Gaps = cur.gapListLocked()
+	race.HostRequests = map[string]map[string]int64{}
+	for task, hosts := range cur.perHost {
+		race.HostRequests[task] = maps.Clone(hosts)
+	}
+	duplicates := cur.duplicates
+	c.mu.Unlock()
+	race.Incomplete = len(race.Gaps) > 0
 	race.Status = report.StatusCompleted
+	var lostErr *lostError
 	switch {
 	case errors.Is(err, errAborted):
 		race.Status, race.Error = report.StatusAborted, "aborted by the user"
+	case errors.As(err, &lostErr) && !lostErr.all:
+		race.Status, race.Error = report.StatusAborted, err.Error()
 	case err != nil:
 		race.Status, race.Error = report.StatusFailed, err.Error()
+	}
+	if race.Incomplete {
+		c.log.Warn("race has gaps in its measurements", "race", race.ID, "gaps", race.Gaps)
+	}
+	if duplicates > 0 {
+		c.log.Warn("duplicate metric deltas dropped", "race", race.ID, "count", duplicates)
 	}
 	if figs, ferr := clusterFigures(ctx, p); ferr == nil {
 		race.Summary.Cluster = figs
@@ -348,32 +245,58 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		err = fmt.Errorf("save race: %w", serr)
 	}
 	final := c.snapshot(cur, p)
-	final.State = race.Status
+	final.State = State(race.Status)
 	final.Error = race.Error
 	var sb strings.Builder
 	_ = report.WriteSummary(&sb, race, report.Text)
 	final.Report = sb.String()
-	c.publish(final)
+	c.finish(final)
 	return race, err
 }
 
 var errAborted = errors.New("race aborted")
 
-// runSteps sends Start to every member, then runs the steps one after
-// another with a join point between them.
-func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []string, aborted <-chan struct{}, events <-chan actor.Event) (map[string]*driver.TaskResult, error) {
-	offsets := map[string]time.Duration{}
-	for _, m := range c.cfg.System.Status().Members {
-		offsets[m.Name] = m.ClockOffset
+// lostError is a race stopped by a lost load driver: with --on-error
+// abort, or because none was left.
+type lostError struct {
+	host, reason string
+	step         int
+	all          bool
+}
+
+func (e *lostError) Error() string {
+	if e.all {
+		return fmt.Sprintf("every load driver was lost (the last, %s, in step %d: %s)", e.host, e.step, e.reason)
 	}
+	return fmt.Sprintf("load driver %s lost during step %d: %s", e.host, e.step, e.reason)
+}
+
+// raceSteps is one race's walk through its schedule on the coordinator.
+type raceSteps struct {
+	c       *Conductor
+	cur     *run
+	p       *Plan
+	active  []string // members still in the race, in inventory order
+	aborted <-chan struct{}
+	results map[string]*driver.TaskResult
+	events  <-chan actor.Event
+}
+
+func (rs *raceSteps) run(ctx context.Context) error {
+	c, cur, p := rs.c, rs.cur, rs.p
+	events, stop := c.cfg.System.Subscribe(256)
+	defer stop()
+	rs.events = events
+
+	offsets := c.offsets()
 	seed := rand.Uint64()
 	// Options travel parsed (a file named on the coordinator is read
 	// there), secrets included, inside the authenticated link only.
 	spec, err := p.Options.Spec()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, m := range members {
+	for _, m := range slices.Clone(rs.active) {
 		path := p.Request.TrackPath
 		if mp, ok := p.TrackPaths[m]; ok {
 			path = mp
@@ -381,208 +304,329 @@ func (c *Conductor) runSteps(ctx context.Context, cur *run, p *Plan, members []s
 		st := Start{RaceID: cur.id, TrackPath: path, Challenge: p.Challenge.Name, Params: p.Request.TrackParams,
 			TestMode: p.Request.TestMode, TargetHosts: p.Request.TargetHosts, ClientOptions: spec,
 			OnError: p.Request.OnError, Epoch: cur.epoch.Add(offsets[m]), Seed: seed}
-		if err := c.cfg.System.Send(m, MsgStart, st); err != nil {
-			return nil, fmt.Errorf("%s: start race: %w", m, err)
+		if err := c.cfg.System.SendReliable(m, MsgStart, st); err != nil {
+			if err := rs.lose(m, "could not send the race's start: "+err.Error()); err != nil {
+				return err
+			}
 		}
 	}
-	for ready := 0; ready < len(members); {
-		select {
-		case r := <-cur.ready:
-			if r.Error != "" {
-				c.abortMembers(members, cur.id, "another member failed to prepare")
-				return nil, fmt.Errorf("%s: %s", r.RaceID, r.Error)
+	// Every member prepares (loads the track, readies corpora) first.
+	err = rs.wait(ctx, nil, func() (bool, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, m := range rs.active {
+			r, ok := cur.ready[m]
+			if !ok {
+				return false, nil
 			}
-			ready++
-		case <-aborted:
-			c.abortMembers(members, cur.id, "aborted by the user")
-			return nil, errAborted
-		case <-ctx.Done():
-			c.abortMembers(members, cur.id, "coordinator stopping")
-			return nil, ctx.Err()
-		case ev := <-events:
-			if err := lostMember(ev, members); err != nil {
-				c.abortMembers(members, cur.id, err.Error())
-				return nil, err
+			if r.Error != "" {
+				return true, fmt.Errorf("%s: %s", m, r.Error)
 			}
 		}
+		return true, nil
+	})
+	if err != nil {
+		rs.abortMembers(err.Error())
+		return err
 	}
 
-	results := map[string]*driver.TaskResult{}
 	var firstErr error
-	for i, step := range p.Challenge.Schedule {
-		shares := spread(step, members)
-		for j := range step.Tasks {
-			c.setTaskState(cur, step.Tasks[j].Name, "running")
-		}
-		waiting := 0
-		for _, m := range members {
-			if len(shares[m]) == 0 {
+	for i := range p.Challenge.Schedule {
+		if err := rs.step(ctx, i); err != nil {
+			var stepErr *stepFailed
+			if errors.As(err, &stepErr) && p.onError() == driver.OnErrorContinue {
+				if firstErr == nil {
+					firstErr = stepErr.err
+				}
 				continue
 			}
-			if err := c.cfg.System.Send(m, MsgStep, Step{RaceID: cur.id, Index: i, Shares: shares[m], Delay: c.cfg.StepDelay}); err != nil {
-				c.abortMembers(members, cur.id, "another member could not start the step")
-				return results, fmt.Errorf("%s: step %d: %w", m, i, err)
+			if errors.As(err, &stepErr) {
+				return stepErr.err
 			}
-			waiting++
+			return err
 		}
-		var stepErr error
-		reported := map[string]bool{}
-		for waiting > 0 {
-			select {
-			case d := <-cur.done:
-				if d.Index != i || reported[d.from] || len(shares[d.from]) == 0 {
-					continue // another step's, a repeat, or from a member without work
-				}
-				reported[d.from] = true
-				waiting--
-				for k := range d.Results {
-					mergeResult(results, &d.Results[k])
-				}
-				if d.Error != "" && stepErr == nil {
-					stepErr = fmt.Errorf("%s: %s", d.from, d.Error)
-					if p.Request.OnError == driver.OnErrorAbort {
-						c.abortMembers(members, cur.id, "another member failed")
-					}
-				}
-			case <-aborted:
-				c.abortMembers(members, cur.id, "aborted by the user")
-				c.drain(cur, i, waiting, results)
-				return results, errAborted
-			case <-ctx.Done():
-				c.abortMembers(members, cur.id, "coordinator stopping")
-				return results, ctx.Err()
-			case ev := <-events:
-				if err := lostMember(ev, members); err != nil {
-					c.abortMembers(members, cur.id, err.Error())
-					return results, err
-				}
-			}
+	}
+	return firstErr
+}
+
+// stepFailed is a step whose tasks reported an error (a member's share
+// failed or aborted): the race goes on or stops by --on-error.
+type stepFailed struct{ err error }
+
+func (e *stepFailed) Error() string { return e.err.Error() }
+
+// step runs schedule step i on the active members and waits at its join
+// point.
+func (rs *raceSteps) step(ctx context.Context, i int) error {
+	c, cur, p := rs.c, rs.cur, rs.p
+	step := p.Challenge.Schedule[i]
+	if len(rs.active) == 0 {
+		return errors.New("no load driver left")
+	}
+	shares := spread(step, rs.active)
+	limits := clientLimits(step, shares, rs.active)
+	c.mu.Lock()
+	cur.step, cur.shares, cur.done, cur.ending, cur.endedBy = i, shares, map[string]StepDone{}, false, ""
+	c.mu.Unlock()
+	for j := range step.Tasks {
+		c.setTaskState(cur, step.Tasks[j].Name, TaskRunning)
+	}
+	offsets := c.offsets()
+	start := time.Now().Add(c.cfg.StepDelay)
+	for _, m := range slices.Clone(rs.active) {
+		if len(shares[m]) == 0 {
+			continue
 		}
-		for j := range step.Tasks {
-			c.setTaskState(cur, step.Tasks[j].Name, "done")
-		}
-		if stepErr != nil {
-			if firstErr == nil {
-				firstErr = stepErr
-			}
-			if p.Request.OnError == driver.OnErrorAbort {
-				return results, stepErr
+		msg := Step{RaceID: cur.id, Index: i, Shares: shares[m], ClientLimit: limits[m], StartAt: start.Add(offsets[m])}
+		if err := c.cfg.System.SendReliable(m, MsgStep, msg); err != nil {
+			if err := rs.lose(m, "could not send the step: "+err.Error()); err != nil {
+				return err
 			}
 		}
 	}
-	return results, firstErr
+	var deadline <-chan time.Time
+	if bound, ok := driver.StepBound(&step, p.Request.TestMode); ok {
+		limit := c.cfg.StepDelay + bound + c.cfg.StepGrace
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		deadline = t.C
+	}
+	err := rs.wait(ctx, deadline, func() (bool, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, m := range rs.active {
+			if _, ok := cur.done[m]; !ok && len(shares[m]) > 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	rs.collect(i)
+	for j := range step.Tasks {
+		c.setTaskState(cur, step.Tasks[j].Name, TaskDone)
+	}
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	var stepErr error
+	for _, m := range rs.active {
+		if d, ok := cur.done[m]; ok && d.Error != "" && stepErr == nil {
+			stepErr = fmt.Errorf("%s: %s", m, d.Error)
+		}
+	}
+	c.mu.Unlock()
+	if stepErr != nil {
+		return &stepFailed{err: stepErr}
+	}
+	return nil
 }
 
-// drain waits briefly for members to report an aborted step, keeping what
-// they measured.
-func (c *Conductor) drain(cur *run, step, waiting int, results map[string]*driver.TaskResult) {
-	deadline := time.After(10 * time.Second)
-	for waiting > 0 {
+// collect merges the results the members reported for step i.
+func (rs *raceSteps) collect(i int) {
+	c, cur := rs.c, rs.cur
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur.step != i {
+		return
+	}
+	for _, m := range slices.Sorted(maps.Keys(cur.done)) {
+		d := cur.done[m]
+		for k := range d.Results {
+			mergeResult(rs.results, &d.Results[k])
+		}
+	}
+}
+
+// wait blocks until ready says the join point is reached, handling what
+// happens meanwhile: a lost member (by --on-error), the user's abort, the
+// coordinator stopping, a step's deadline. A member error with
+// --on-error abort stops the others at once.
+func (rs *raceSteps) wait(ctx context.Context, deadline <-chan time.Time, ready func() (bool, error)) error {
+	c, cur, p := rs.c, rs.cur, rs.p
+	// Lost events may be dropped by a slow subscriber: the members' states
+	// are checked every second as well.
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	abortSent := false
+	for {
+		if ok, err := ready(); ok || err != nil {
+			return err
+		}
+		if p.onError() == driver.OnErrorAbort && !abortSent {
+			if m, msg := rs.failedMember(); m != "" {
+				// One member's share failed: the others stop now, and the
+				// join point is reached as they report what they measured.
+				rs.abortMembers(fmt.Sprintf("%s failed: %s", m, msg))
+				abortSent = true
+			}
+		}
 		select {
-		case d := <-cur.done:
-			if d.Index == step {
-				waiting--
-				for k := range d.Results {
-					mergeResult(results, &d.Results[k])
+		case <-cur.notify:
+		case ev, ok := <-rs.events:
+			if !ok {
+				rs.events = nil
+				continue
+			}
+			if ev.Kind == actor.EventLost || ev.Kind == actor.EventLeft {
+				if slices.Contains(rs.active, ev.Member) {
+					if err := rs.lose(ev.Member, ev.Kind+": "+ev.Detail); err != nil {
+						return err
+					}
 				}
 			}
+		case <-poll.C:
+			states := c.memberStates()
+			for _, m := range slices.Clone(rs.active) {
+				if st := states[m]; st != actor.MemberJoined {
+					if err := rs.lose(m, "member is "+st); err != nil {
+						return err
+					}
+				}
+			}
+		case <-rs.aborted:
+			rs.abortMembers("aborted by the user")
+			rs.drain()
+			return errAborted
+		case <-ctx.Done():
+			rs.abortMembers("the coordinator is stopping")
+			rs.drain()
+			return ctx.Err()
 		case <-deadline:
+			c.mu.Lock()
+			step := cur.step
+			var late []string
+			for _, m := range rs.active {
+				if _, ok := cur.done[m]; !ok && len(cur.shares[m]) > 0 {
+					late = append(late, m)
+				}
+			}
+			c.mu.Unlock()
+			reason := fmt.Sprintf("step %d passed its deadline (its schedule's length plus %s) without a report from %s", step, c.cfg.StepGrace, strings.Join(late, ", "))
+			rs.abortMembers(reason)
+			rs.drain()
+			return errors.New(reason)
+		}
+	}
+}
+
+// failedMember names a member whose share of the current step reported
+// an error.
+func (rs *raceSteps) failedMember() (string, string) {
+	c, cur := rs.c, rs.cur
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range rs.active {
+		if d, ok := cur.done[m]; ok && d.Error != "" {
+			return m, d.Error
+		}
+	}
+	return "", ""
+}
+
+// lose takes a member out of the race: it is named in the race with the
+// clients it ran; what it measured stays merged. With --on-error abort (or
+// when no member is left) the race stops: the other members are told to
+// stop and what they measured is collected.
+func (rs *raceSteps) lose(m, reason string) error {
+	c, cur := rs.c, rs.cur
+	i := slices.Index(rs.active, m)
+	if i < 0 {
+		return nil
+	}
+	rs.active = slices.Delete(rs.active, i, i+1)
+	c.mu.Lock()
+	lh := &report.LostHost{Host: m, At: time.Now().UTC(), Step: cur.step, Reason: reason, LastDelta: cur.lastDeltaLocked(m)}
+	if cur.step >= 0 {
+		names := rs.p.Challenge.Schedule[cur.step].Tasks
+		for _, sh := range cur.shares[m] {
+			if lh.Clients == nil {
+				lh.Clients = map[string][]int{}
+			}
+			lh.Clients[names[sh.Task].Name] = sh.ClientIndexes
+		}
+	}
+	cur.lost[m] = lh
+	cur.lostOrder = append(cur.lostOrder, m)
+	if cur.progress.Lost == nil {
+		cur.progress.Lost = map[string]string{}
+	}
+	cur.progress.Lost[m] = reason
+	step := cur.step
+	c.mu.Unlock()
+	c.log.Warn("load driver lost during the race", "race", cur.id, "member", m, "step", step, "reason", reason, "on_error", rs.p.onError())
+	if len(rs.active) == 0 {
+		return &lostError{host: m, reason: reason, step: step, all: true}
+	}
+	if rs.p.onError() == driver.OnErrorAbort {
+		rs.abortMembers(fmt.Sprintf("load driver %s was lost", m))
+		rs.drain()
+		return &lostError{host: m, reason: reason, step: step}
+	}
+	return nil
+}
+
+// drain waits a little for the active members to report the aborted
+// step, keeping what they measured.
+func (rs *raceSteps) drain() {
+	c, cur := rs.c, rs.cur
+	deadline := time.NewTimer(c.cfg.DrainTimeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		waiting := 0
+		for _, m := range rs.active {
+			if _, ok := cur.done[m]; !ok && len(cur.shares[m]) > 0 {
+				waiting++
+			}
+		}
+		step := cur.step
+		c.mu.Unlock()
+		if waiting == 0 || step < 0 {
+			rs.collect(step)
+			return
+		}
+		select {
+		case <-cur.notify:
+		case <-deadline.C:
+			rs.collect(step)
 			return
 		}
 	}
 }
 
-func (c *Conductor) abortMembers(members []string, id, reason string) {
-	for _, m := range members {
-		_ = c.cfg.System.Send(m, MsgAbort, Abort{RaceID: id, Reason: reason})
+func (rs *raceSteps) abortMembers(reason string) {
+	for _, m := range rs.active {
+		if err := rs.c.cfg.System.SendReliable(m, MsgAbort, Abort{RaceID: rs.cur.id, Reason: reason}); err != nil {
+			rs.c.log.Warn("abort not sent", "member", m, "err", err)
+		}
 	}
 }
 
-func lostMember(ev actor.Event, members []string) error {
-	if ev.Kind != "lost" && ev.Kind != "left" {
-		return nil
-	}
-	for _, m := range members {
-		if m == ev.Member {
-			return fmt.Errorf("load driver %s %s during the race", m, ev.Kind)
-		}
-	}
-	return nil
-}
-
-// spread assigns each task's clients round-robin over the members,
-// continuing the rotation across the tasks of a step so that a parallel
-// block of one-client tasks spreads too.
-func spread(step track.Step, members []string) map[string][]TaskShare {
-	out := map[string][]TaskShare{}
-	total := 0
-	for _, t := range step.Tasks {
-		total += max(t.Clients, 1)
-	}
-	rr, offset := 0, 0
-	for ti, t := range step.Tasks {
-		n := max(t.Clients, 1)
-		byMember := map[string][]int{}
-		for k := 0; k < n; k++ {
-			m := members[rr%len(members)]
-			byMember[m] = append(byMember[m], k)
-			rr++
-		}
-		for _, m := range members {
-			if len(byMember[m]) == 0 {
-				continue
-			}
-			out[m] = append(out[m], TaskShare{Task: ti, ClientIndexes: byMember[m], TotalClients: n,
-				RampUpOffset: offset, RampUpTotal: total})
-		}
-		offset += n
+// offsets are the members' clock offsets (member minus coordinator).
+func (c *Conductor) offsets() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, m := range c.cfg.System.Status().Members {
+		out[m.Name] = m.ClockOffset
 	}
 	return out
 }
 
-// mergeResult adds one member's share of a task to the task's result.
-func mergeResult(all map[string]*driver.TaskResult, r *driver.TaskResult) {
-	cur, ok := all[r.Info.Task]
-	if !ok {
-		cp := *r
-		all[r.Info.Task] = &cp
-		return
-	}
-	cur.Clients += r.Clients
-	cur.Requests += r.Requests
-	cur.Errors += r.Errors
-	if r.Started.Before(cur.Started) {
-		cur.Started = r.Started
-	}
-	if r.Ended.After(cur.Ended) {
-		cur.Ended = r.Ended
-	}
-	if r.Status != driver.StatusCompleted && cur.Status == driver.StatusCompleted {
-		cur.Status, cur.Error = r.Status, r.Error
-	}
-}
-
-// reportable lists the tasks to report, in schedule order.
-func reportable(ch *track.Challenge, results map[string]*driver.TaskResult) []metrics.TaskInfo {
-	var out []metrics.TaskInfo
-	for _, st := range ch.Schedule {
-		for _, t := range st.Tasks {
-			r, ok := results[t.Name]
-			if !ok || !r.IncludeInReporting {
-				continue
-			}
-			out = append(out, r.Info)
-		}
+// memberStates are the members' states in the actor system.
+func (c *Conductor) memberStates() map[string]string {
+	out := map[string]string{}
+	for _, m := range c.cfg.System.Status().Members {
+		out[m.Name] = m.State
 	}
 	return out
 }
 
-func (c *Conductor) setTaskState(cur *run, task, state string) {
+func (c *Conductor) setTaskState(cur *run, task string, state TaskState) {
 	c.mu.Lock()
 	for i := range cur.progress.Tasks {
 		if cur.progress.Tasks[i].Task == task {
 			cur.progress.Tasks[i].State = state
-			if state == "done" {
+			if state == TaskDone {
 				cur.progress.Tasks[i].Done = 1
 			}
 		}
@@ -591,12 +635,10 @@ func (c *Conductor) setTaskState(cur *run, task, state string) {
 }
 
 // snapshot fills the live figures into the race's progress.
-func (c *Conductor) snapshot(cur *run, p *Plan) control.RaceProgress {
+func (c *Conductor) snapshot(cur *run, p *Plan) Progress {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	pr := cur.progress
-	pr.Tasks = append([]control.TaskProgress(nil), pr.Tasks...)
-	pr.Preparing = maps.Clone(pr.Preparing)
+	pr := cur.progress.clone()
 	tasks := map[string]*track.Task{}
 	for si := range p.Challenge.Schedule {
 		for ti := range p.Challenge.Schedule[si].Tasks {
@@ -610,11 +652,8 @@ func (c *Conductor) snapshot(cur *run, p *Plan) control.RaceProgress {
 		tp.Requests, tp.Errors, tp.Throughput = live.Requests+live.WarmupRequests, live.Errors, live.Throughput
 		tp.LatencyP50, tp.LatencyP99 = live.LatencyP50, live.LatencyP99
 		tp.ServiceTimeP50, tp.ServiceTimeP99 = live.ServiceTimeP50, live.ServiceTimeP99
-		tp.PerHost = map[string]int64{}
-		for h, n := range cur.perHost[tp.Task] {
-			tp.PerHost[h] = n
-		}
-		if t := tasks[tp.Task]; t != nil && tp.State == "running" {
+		tp.PerHost = maps.Clone(cur.perHost[tp.Task])
+		if t := tasks[tp.Task]; t != nil && tp.State == TaskRunning {
 			tp.Unit = "ops/s"
 			if t.Operation.Type == "bulk" {
 				tp.Unit = "docs/s"
@@ -629,15 +668,28 @@ func (c *Conductor) snapshot(cur *run, p *Plan) control.RaceProgress {
 	return pr
 }
 
-func (c *Conductor) publish(p control.RaceProgress) {
-	c.mu.Lock()
-	if c.cur != nil {
-		c.cur.progress.State = p.State
-	}
-	c.mu.Unlock()
+func (c *Conductor) publish(p Progress) {
 	if c.cfg.Progress != nil {
 		c.cfg.Progress(p)
 	}
+}
+
+// finish records a race's final progress (for ByID) and publishes it.
+func (c *Conductor) finish(p Progress) {
+	c.mu.Lock()
+	if c.cur != nil && c.cur.id == p.ID {
+		c.cur.progress.State = p.State
+	}
+	if _, ok := c.ended[p.ID]; !ok {
+		c.endedOrder = append(c.endedOrder, p.ID)
+	}
+	c.ended[p.ID] = p.clone()
+	for len(c.endedOrder) > keepEnded {
+		delete(c.ended, c.endedOrder[0])
+		c.endedOrder = c.endedOrder[1:]
+	}
+	c.mu.Unlock()
+	c.publish(p)
 }
 
 // tickProgress publishes progress four times a second until stopped.

@@ -9,12 +9,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"rally/control"
+	"rally/actor"
 	"rally/estarget"
 	"rally/report"
 	"rally/track"
@@ -35,11 +36,11 @@ func startTarget(t *testing.T, f estarget.Faults) string {
 	return sv.Addr().String()
 }
 
-func runRace(t *testing.T, req control.RaceRequest) *report.Race {
+func runRace(t *testing.T, req Request) *report.Race {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	local, err := StartLocal(ctx, "test", MemberConfig{DataDir: t.TempDir()})
+	local, err := StartLocal(ctx, "test", actor.HostFacts{}, MemberConfig{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +49,14 @@ func runRace(t *testing.T, req control.RaceRequest) *report.Race {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last control.RaceProgress
+	var last Progress
 	c := NewConductor(Config{System: local.System, Store: report.Store{Dir: t.TempDir()},
-		Progress: func(p control.RaceProgress) { last = p }})
+		Progress: func(p Progress) { last = p }})
 	r, err := c.Run(ctx, plan, []string{LocalMember})
 	if err != nil {
 		t.Fatalf("race: %v", err)
 	}
-	if last.State != report.StatusCompleted || !strings.Contains(last.Report, "Min Throughput") {
+	if last.State != StateCompleted || !strings.Contains(last.Report, "Min Throughput") {
 		t.Errorf("final progress: state %q, report:\n%s", last.State, last.Report)
 	}
 	return r
@@ -75,7 +76,7 @@ func task(r *report.Race, name string) (found bool, requests int64, errs int64) 
 // target, and checks what the target really stored.
 func TestTinyTrackEndToEnd(t *testing.T) {
 	addr := startTarget(t, estarget.Faults{})
-	r := runRace(t, control.RaceRequest{TrackPath: "../examples/tracks/tiny", TargetHosts: addr,
+	r := runRace(t, Request{TrackPath: "../examples/tracks/tiny", TargetHosts: addr,
 		TrackParams: map[string]any{"search_target_throughput": 200}})
 	if r.Status != report.StatusCompleted || r.Distribution != "elasticsearch" {
 		t.Fatalf("race: status %s (%s), distribution %s", r.Status, r.Error, r.Distribution)
@@ -89,33 +90,43 @@ func TestTinyTrackEndToEnd(t *testing.T) {
 	}
 }
 
-// TestSpreadRoundRobin: clients spread over members, ramp-up offsets run
-// across a parallel block.
+// TestSpreadRoundRobin: clients spread over members, the rotation running
+// on across a parallel block's tasks.
 func TestSpreadRoundRobin(t *testing.T) {
 	step := track.Step{Parallel: true, Tasks: []track.Task{{Name: "a", Clients: 3}, {Name: "b", Clients: 2}}}
 	got := spread(step, []string{"h1", "h2"})
 	want := map[string][]TaskShare{
-		"h1": {{Task: 0, ClientIndexes: []int{0, 2}, TotalClients: 3, RampUpOffset: 0, RampUpTotal: 5},
-			{Task: 1, ClientIndexes: []int{1}, TotalClients: 2, RampUpOffset: 3, RampUpTotal: 5}},
-		"h2": {{Task: 0, ClientIndexes: []int{1}, TotalClients: 3, RampUpOffset: 0, RampUpTotal: 5},
-			{Task: 1, ClientIndexes: []int{0}, TotalClients: 2, RampUpOffset: 3, RampUpTotal: 5}},
+		"h1": {{Task: 0, ClientIndexes: []int{0, 2}}, {Task: 1, ClientIndexes: []int{1}}},
+		"h2": {{Task: 0, ClientIndexes: []int{1}}, {Task: 1, ClientIndexes: []int{0}}},
 	}
-	for m, shares := range want {
-		if len(got[m]) != len(shares) {
-			t.Fatalf("%s: %+v, want %+v", m, got[m], shares)
-		}
-		for i := range shares {
-			g, w := got[m][i], shares[i]
-			if g.Task != w.Task || g.TotalClients != w.TotalClients || g.RampUpOffset != w.RampUpOffset ||
-				g.RampUpTotal != w.RampUpTotal || len(g.ClientIndexes) != len(w.ClientIndexes) {
-				t.Errorf("%s[%d] = %+v, want %+v", m, i, g, w)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("spread = %+v, want %+v", got, want)
+	}
+}
+
+// TestClientLimits: a block's "clients" splits over the members that run
+// its clients, in proportion and at least one each.
+func TestClientLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		limit   int
+		members []string
+		want    map[string]int
+	}{
+		{"no limit", 0, []string{"h1", "h2"}, nil},
+		{"limit above the clients", 9, []string{"h1", "h2"}, nil},
+		{"even split", 2, []string{"h1", "h2"}, map[string]int{"h1": 1, "h2": 1}},
+		{"remainder goes first", 3, []string{"h1", "h2"}, map[string]int{"h1": 2, "h2": 1}},
+		{"at least one each", 1, []string{"h1", "h2", "h3"}, map[string]int{"h1": 1, "h2": 1, "h3": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			step := track.Step{Parallel: true, Clients: tc.limit,
+				Tasks: []track.Task{{Name: "a", Clients: 1}, {Name: "b", Clients: 1}, {Name: "c", Clients: 1}, {Name: "d", Clients: 1}}}
+			got := clientLimits(step, spread(step, tc.members), tc.members)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("limits %v, want %v", got, tc.want)
 			}
-			for k := range w.ClientIndexes {
-				if g.ClientIndexes[k] != w.ClientIndexes[k] {
-					t.Errorf("%s[%d] clients %v, want %v", m, i, g.ClientIndexes, w.ClientIndexes)
-				}
-			}
-		}
+		})
 	}
 }
 
@@ -153,18 +164,18 @@ func TestCorpusDownloadReportsProgress(t *testing.T) {
 	addr := startTarget(t, estarget.Faults{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	local, err := StartLocal(ctx, "test", MemberConfig{DataDir: t.TempDir()})
+	local, err := StartLocal(ctx, "test", actor.HostFacts{}, MemberConfig{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer local.Close()
-	plan, err := Check(control.RaceRequest{TrackPath: dir, TargetHosts: addr})
+	plan, err := Check(Request{TrackPath: dir, TargetHosts: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	var seen []string
-	c := NewConductor(Config{System: local.System, Store: report.Store{Dir: t.TempDir()}, Progress: func(p control.RaceProgress) {
+	c := NewConductor(Config{System: local.System, Store: report.Store{Dir: t.TempDir()}, Progress: func(p Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		for h, line := range p.Preparing {
@@ -192,22 +203,22 @@ func TestCorpusDownloadReportsProgress(t *testing.T) {
 func TestUnreachableTargetEndsTheRaceForItsFollowers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	local, err := StartLocal(ctx, "test", MemberConfig{DataDir: t.TempDir()})
+	local, err := StartLocal(ctx, "test", actor.HostFacts{}, MemberConfig{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer local.Close()
-	plan, err := Check(control.RaceRequest{TrackPath: "../examples/tracks/tiny", TargetHosts: "127.0.0.1:1"})
+	plan, err := Check(Request{TrackPath: "../examples/tracks/tiny", TargetHosts: "127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last control.RaceProgress
+	var last Progress
 	c := NewConductor(Config{System: local.System, Store: report.Store{Dir: t.TempDir()},
-		Progress: func(p control.RaceProgress) { last = p }})
+		Progress: func(p Progress) { last = p }})
 	if _, err := c.Run(ctx, plan, []string{LocalMember}); err == nil {
 		t.Fatal("a race against a closed port must fail")
 	}
-	if last.State != control.RaceFailed || !strings.Contains(last.Error, "127.0.0.1:1") || last.ID != plan.ID {
+	if last.State != StateFailed || !strings.Contains(last.Error, "127.0.0.1:1") || last.ID != plan.ID {
 		t.Errorf("final progress %+v", last)
 	}
 	if c.current("") != nil || c.Current() != nil {

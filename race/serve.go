@@ -28,8 +28,14 @@ type MemberConfig struct {
 
 // sender is the part of actor.Member a race member uses.
 type sender interface {
+	// Send is best effort (progress that a newer message replaces).
 	Send(typ string, body any) error
+	// SendReliable never drops a message: it is acknowledged, or the link
+	// is declared broken.
+	SendReliable(ctx context.Context, typ string, body any) error
 }
+
+var _ sender = (*actor.Member)(nil)
 
 // member runs the race shares of one actor member. Handlers return at
 // once; the work runs in goroutines it owns.
@@ -41,11 +47,22 @@ type member struct {
 	mu sync.Mutex
 	// latest is the RaceID of the last Start: a prepare of an older race
 	// that finishes late must not replace it.
-	latest  string
-	race    *prepared
-	cancel  context.CancelFunc // of the running prepare or step
-	running sync.WaitGroup
+	latest string
+	race   *prepared
+	cancel context.CancelFunc // of the running prepare or step
+	// step is the running step, for EndStep.
+	step *runningStep
 }
+
+// runningStep is a step under way on this member.
+type runningStep struct {
+	raceID string
+	index  int
+	end    chan struct{}
+	once   sync.Once
+}
+
+func (r *runningStep) finish() { r.once.Do(func() { close(r.end) }) }
 
 // prepared is a race after Start: the loaded track and parsed options.
 type prepared struct {
@@ -54,26 +71,47 @@ type prepared struct {
 	challenge *track.Challenge
 	targets   []driver.Target
 	opts      driver.ClientOptions
+	// seqs numbers each task's deltas across the race; a step that was
+	// cancelled may still flush while the next one starts, hence the lock.
+	seqMu sync.Mutex
+	seqs  map[string]uint64
 }
 
 // Serve registers the race handlers on an actor member.
 func Serve(m *actor.Member, cfg MemberConfig) {
+	serve(m, m, cfg)
+}
+
+// serve registers the handlers on h and sends through out.
+func serve(h interface {
+	Handle(string, func(json.RawMessage))
+}, out sender, cfg MemberConfig) *member {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Context == nil {
 		cfg.Context = context.Background()
 	}
-	s := &member{cfg: cfg, out: m, log: cfg.Logger}
-	m.Handle(MsgStart, s.onStart)
-	m.Handle(MsgStep, s.onStep)
-	m.Handle(MsgAbort, s.onAbort)
+	s := &member{cfg: cfg, out: out, log: cfg.Logger}
+	h.Handle(MsgStart, s.onStart)
+	h.Handle(MsgStep, s.onStep)
+	h.Handle(MsgEndStep, s.onEndStep)
+	h.Handle(MsgAbort, s.onAbort)
+	return s
+}
+
+// send delivers a message that carries state, logging when the link broke
+// under it (the coordinator then sees this member lost).
+func (s *member) send(typ string, body any) {
+	if err := s.out.SendReliable(s.cfg.Context, typ, body); err != nil {
+		s.log.Error("race message not delivered", "type", typ, "err", err)
+	}
 }
 
 func (s *member) onStart(body json.RawMessage) {
 	st, err := decode[Start](body)
 	if err != nil {
-		_ = s.out.Send(MsgReady, Ready{Error: "bad start message: " + err.Error()})
+		s.send(MsgReady, Ready{Error: "bad start message: " + err.Error()})
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.cfg.Context, time.Hour)
@@ -81,11 +119,9 @@ func (s *member) onStart(body json.RawMessage) {
 	if s.cancel != nil {
 		s.cancel() // a new race ends whatever the last one left running
 	}
-	s.latest, s.race, s.cancel = st.RaceID, nil, cancel
+	s.latest, s.race, s.cancel, s.step = st.RaceID, nil, cancel, nil
 	s.mu.Unlock()
-	s.running.Add(1)
 	go func() {
-		defer s.running.Done()
 		defer cancel()
 		p, err := s.prepare(ctx, st)
 		ready := Ready{RaceID: st.RaceID}
@@ -104,7 +140,7 @@ func (s *member) onStart(body json.RawMessage) {
 		} else {
 			s.log.Info("race ready", "race", st.RaceID, "track", p.track.Name, "challenge", p.challenge.Name)
 		}
-		_ = s.out.Send(MsgReady, ready)
+		s.send(MsgReady, ready)
 	}()
 }
 
@@ -128,9 +164,9 @@ func (s *member) prepare(ctx context.Context, st Start) (*prepared, error) {
 			return nil, err
 		}
 	}
-	p := &prepared{start: st, track: t, challenge: c, targets: targets, opts: opts}
+	p := &prepared{start: st, track: t, challenge: c, targets: targets, opts: opts, seqs: map[string]uint64{}}
 	// Progress goes to the coordinator at most twice a second per file,
-	// and always at a file's end.
+	// and always at a file's end; a dropped one is replaced by the next.
 	var last time.Time
 	progress := func(ev driver.ProgressEvent) {
 		if !ev.Final && time.Since(last) < 500*time.Millisecond {
@@ -151,110 +187,106 @@ func (s *member) prepare(ctx context.Context, st Start) (*prepared, error) {
 func (s *member) onStep(body json.RawMessage) {
 	step, err := decode[Step](body)
 	if err != nil {
-		_ = s.out.Send(MsgStepDone, StepDone{Error: "bad step message: " + err.Error()})
+		s.send(MsgStepDone, StepDone{Error: "bad step message: " + err.Error()})
 		return
 	}
 	s.mu.Lock()
 	p := s.race
 	if p == nil || p.start.RaceID != step.RaceID {
 		s.mu.Unlock()
-		_ = s.out.Send(MsgStepDone, StepDone{RaceID: step.RaceID, Index: step.Index, Error: "no such race on this member"})
+		s.send(MsgStepDone, StepDone{RaceID: step.RaceID, Index: step.Index, Error: "no such race on this member (its worker was restarted?)"})
 		return
 	}
 	if s.cancel != nil {
 		s.cancel() // a step still running from before may not outlive its race
 	}
 	ctx, cancel := context.WithCancel(s.cfg.Context)
-	s.cancel = cancel
+	rs := &runningStep{raceID: step.RaceID, index: step.Index, end: make(chan struct{})}
+	s.cancel, s.step = cancel, rs
 	s.mu.Unlock()
-	s.running.Add(1)
 	go func() {
-		defer s.running.Done()
 		defer cancel()
-		done := s.runStep(ctx, p, step)
-		_ = s.out.Send(MsgStepDone, done)
+		done := s.runStep(ctx, p, step, rs)
+		s.send(MsgStepDone, done)
 	}()
 }
 
+func (s *member) onEndStep(body json.RawMessage) {
+	es, err := decode[EndStep](body)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	rs := s.step
+	s.mu.Unlock()
+	if rs != nil && rs.raceID == es.RaceID && rs.index == es.Step {
+		rs.finish()
+	}
+}
+
 func (s *member) onAbort(body json.RawMessage) {
+	ab, _ := decode[Abort](body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cancel != nil {
+		s.log.Warn("race aborted", "race", ab.RaceID, "reason", ab.Reason)
 		s.cancel()
 	}
 }
 
-// runStep runs every share of a step concurrently; a completed-by task
-// ends the others.
-func (s *member) runStep(ctx context.Context, p *prepared, step Step) StepDone {
+// runStep runs this member's shares of a step with the driver's step
+// executor, the one every race uses.
+func (s *member) runStep(ctx context.Context, p *prepared, step Step, rs *runningStep) StepDone {
 	done := StepDone{RaceID: step.RaceID, Index: step.Index}
 	if step.Index < 0 || step.Index >= len(p.challenge.Schedule) {
 		done.Error = fmt.Sprintf("step %d: out of range", step.Index)
 		return done
 	}
-	sched := p.challenge.Schedule[step.Index]
-	select {
-	case <-time.After(step.Delay):
-	case <-ctx.Done():
-		done.Error = "aborted"
-		return done
-	}
-	ship := newShipper(s.out, step.RaceID)
-	defer ship.close()
-	complete := make(chan struct{})
-	var once sync.Once
-	results := make([]driver.TaskResult, len(step.Shares))
-	errs := make([]error, len(step.Shares))
-	var wg sync.WaitGroup
-	for i, sh := range step.Shares {
+	sched := &p.challenge.Schedule[step.Index]
+	shares := make([]driver.StepShare, 0, len(step.Shares))
+	for _, sh := range step.Shares {
 		if sh.Task < 0 || sh.Task >= len(sched.Tasks) {
-			errs[i] = fmt.Errorf("task %d of step %d: out of range", sh.Task, step.Index)
-			continue
+			done.Error = fmt.Sprintf("task %d of step %d: out of range", sh.Task, step.Index)
+			return done
 		}
-		task := &sched.Tasks[sh.Task]
-		tp := driver.TaskPlan{
-			Track: p.track, Task: task,
-			ClientIndexes: sh.ClientIndexes, TotalClients: sh.TotalClients,
-			RampUpOffset: sh.RampUpOffset, RampUpTotal: sh.RampUpTotal,
-			Targets: p.targets, ClientOptions: p.opts, OnError: p.start.OnError,
-			TestMode: p.start.TestMode, DataDir: s.cfg.DataDir, Epoch: p.start.Epoch,
-			Seed: p.start.Seed + uint64(step.Index)*1000 + uint64(sh.Task), NewClient: s.cfg.NewClient,
-		}
-		if sched.CompletedBy != "" && task.Name != sched.CompletedBy {
-			tp.Complete = complete
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = driver.RunTask(ctx, tp, ship.add)
-			if sched.CompletedBy == task.Name {
-				once.Do(func() { close(complete) })
-			}
-		}()
+		shares = append(shares, driver.StepShare{Task: sh.Task, ClientIndexes: sh.ClientIndexes})
 	}
-	wg.Wait()
+	ship := newShipper(s, step.RaceID, step.Index, p)
+	results, err := driver.RunStep(ctx, driver.StepPlan{
+		Track: p.track, Step: sched, Shares: shares, ClientLimit: step.ClientLimit,
+		Targets: p.targets, ClientOptions: p.opts, OnError: p.start.OnError,
+		TestMode: p.start.TestMode, DataDir: s.cfg.DataDir, Epoch: p.start.Epoch, Seed: driver.StepSeed(p.start.Seed, step.Index),
+		NewClient: s.cfg.NewClient, Start: step.StartAt, End: rs.end,
+		Completed: func(task string) {
+			s.send(MsgTaskComplete, TaskComplete{RaceID: step.RaceID, Step: step.Index, Task: task})
+		},
+	}, ship.add)
+	done.LastSeq = ship.close()
 	done.Results = results
-	for _, err := range errs {
-		if err != nil && done.Error == "" {
-			done.Error = err.Error()
-		}
+	if err != nil {
+		done.Error = err.Error()
 	}
 	return done
 }
 
 // shipper merges the clients' deltas per task and sends them about once a
-// second: encoding a histogram costs far more than merging one.
+// second: encoding a histogram costs far more than merging one. Each
+// delta sent gets the task's next sequence number.
 type shipper struct {
-	out    sender
+	m      *member
 	raceID string
-	mu     sync.Mutex
-	tasks  map[string]*metrics.Delta
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	step   int
+
+	p     *prepared
+	mu    sync.Mutex
+	tasks map[string]*metrics.Delta
+
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
-func newShipper(out sender, raceID string) *shipper {
-	sh := &shipper{out: out, raceID: raceID, tasks: map[string]*metrics.Delta{}, stop: make(chan struct{})}
+func newShipper(m *member, raceID string, step int, p *prepared) *shipper {
+	sh := &shipper{m: m, raceID: raceID, step: step, p: p, tasks: map[string]*metrics.Delta{}, stop: make(chan struct{})}
 	sh.wg.Add(1)
 	go func() {
 		defer sh.wg.Done()
@@ -265,7 +297,6 @@ func newShipper(out sender, raceID string) *shipper {
 			case <-t.C:
 				sh.flush()
 			case <-sh.stop:
-				sh.flush()
 				return
 			}
 		}
@@ -278,15 +309,29 @@ func (sh *shipper) add(d *metrics.Delta) {
 		return
 	}
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if cur := sh.tasks[d.Task]; cur != nil {
-		if err := cur.Merge(d); err == nil {
-			return
-		}
-		// Cannot merge (another epoch): ship what we have, keep the new one.
-		_ = sh.out.Send(MsgMetrics, Metrics{RaceID: sh.raceID, Delta: cur})
+	cur := sh.tasks[d.Task]
+	if cur != nil && cur.Merge(d) == nil {
+		sh.mu.Unlock()
+		return
 	}
+	// Nothing yet, or it cannot merge (another epoch): keep the new one
+	// and ship what was there.
 	sh.tasks[d.Task] = d
+	sh.mu.Unlock()
+	if cur != nil {
+		sh.ship(cur)
+	}
+}
+
+// ship numbers a delta and sends it reliably. SendReliable may wait for
+// acknowledgements: that slows this goroutine, never the clients, which
+// only merge into the pending deltas meanwhile.
+func (sh *shipper) ship(d *metrics.Delta) {
+	sh.p.seqMu.Lock()
+	sh.p.seqs[d.Task]++
+	seq := sh.p.seqs[d.Task]
+	sh.p.seqMu.Unlock()
+	sh.m.send(MsgMetrics, Metrics{RaceID: sh.raceID, Step: sh.step, Seq: seq, Delta: d})
 }
 
 func (sh *shipper) flush() {
@@ -295,11 +340,21 @@ func (sh *shipper) flush() {
 	sh.tasks = map[string]*metrics.Delta{}
 	sh.mu.Unlock()
 	for _, d := range tasks {
-		_ = sh.out.Send(MsgMetrics, Metrics{RaceID: sh.raceID, Delta: d})
+		sh.ship(d)
 	}
 }
 
-func (sh *shipper) close() {
+// close stops the ticker, sends what is left and returns the last
+// sequence number of every task.
+func (sh *shipper) close() map[string]uint64 {
 	close(sh.stop)
 	sh.wg.Wait()
+	sh.flush()
+	sh.p.seqMu.Lock()
+	defer sh.p.seqMu.Unlock()
+	last := make(map[string]uint64, len(sh.p.seqs))
+	for k, v := range sh.p.seqs {
+		last[k] = v
+	}
+	return last
 }

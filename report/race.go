@@ -47,7 +47,40 @@ type Race struct {
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 
+	// LostHosts are the load drivers lost while the race ran: when, in
+	// which step, why, and the clients they ran. What they measured up to
+	// their last metrics delta is kept in the summary.
+	LostHosts []LostHost `json:"lost-hosts,omitempty"`
+	// Gaps name metric deltas that a load driver sent but the coordinator
+	// never merged; a race with a gap is Incomplete.
+	Gaps       []Gap `json:"gaps,omitempty"`
+	Incomplete bool  `json:"incomplete,omitempty"`
+	// HostRequests counts the requests (warmup included) each load driver
+	// measured, by task and host.
+	HostRequests map[string]map[string]int64 `json:"host-requests,omitempty"`
+
 	Summary metrics.Summary `json:"summary"`
+}
+
+// LostHost is a load driver lost during a race.
+type LostHost struct {
+	Host   string    `json:"host"`
+	At     time.Time `json:"at"`
+	Step   int       `json:"step"`
+	Reason string    `json:"reason"`
+	// Clients are the client indexes the host ran in that step, by task.
+	Clients map[string][]int `json:"clients,omitempty"`
+	// LastDelta is the sequence number of the host's last merged metrics
+	// delta, by task.
+	LastDelta map[string]uint64 `json:"last-delta,omitempty"`
+}
+
+// Gap is a run of metric deltas of one host and task that never arrived.
+type Gap struct {
+	Host string `json:"host"`
+	Task string `json:"task"`
+	// Missing are the deltas' sequence numbers.
+	Missing []uint64 `json:"missing"`
 }
 
 // raceIDTime is the time part of a race id: UTC, to the second, so that ids

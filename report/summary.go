@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"rally/metrics"
@@ -144,7 +146,62 @@ func WriteSummary(w io.Writer, r *Race, f Format) error {
 	if err := t.write(w, f); err != nil {
 		return fmt.Errorf("write summary of race %s: %w", r.ID, err)
 	}
+	if f == CSV {
+		return nil // a CSV holds the table alone; race.json has the rest
+	}
+	if err := writeIntegrity(w, r, f); err != nil {
+		return fmt.Errorf("write summary of race %s: %w", r.ID, err)
+	}
 	return nil
+}
+
+// writeIntegrity names, under the table, what a reader must know before
+// trusting it: load drivers lost during the race and metric deltas that
+// never arrived.
+func writeIntegrity(w io.Writer, r *Race, f Format) error {
+	if len(r.LostHosts) == 0 && len(r.Gaps) == 0 {
+		return nil
+	}
+	bullet := "  "
+	if f == Markdown {
+		bullet = "- "
+	}
+	var b strings.Builder
+	b.WriteString("\n")
+	for _, l := range r.LostHosts {
+		fmt.Fprintf(&b, "%sload driver %s was lost at %s in step %d (%s)", bullet, l.Host, l.At.Format(time.RFC3339), l.Step, l.Reason)
+		if n := clientCount(l.Clients); n > 0 {
+			fmt.Fprintf(&b, "; its %d client(s) stopped there, what they measured until their last delta is included", n)
+		}
+		b.WriteString("\n")
+	}
+	for _, g := range r.Gaps {
+		fmt.Fprintf(&b, "%sINCOMPLETE: %d metrics delta(s) of task %s from %s never arrived (sequence %s)\n",
+			bullet, len(g.Missing), g.Task, g.Host, seqList(g.Missing))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func clientCount(m map[string][]int) int {
+	n := 0
+	for _, c := range m {
+		n += len(c)
+	}
+	return n
+}
+
+// seqList is "3, 4, 9" or, when long, its first numbers and a count.
+func seqList(s []uint64) string {
+	var parts []string
+	for i, n := range s {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("… %d more", len(s)-5))
+			break
+		}
+		parts = append(parts, strconv.FormatUint(n, 10))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func writeJSON(w io.Writer, v any) error {

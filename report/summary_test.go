@@ -152,3 +152,33 @@ func TestTableAlignsDecimalPoints(t *testing.T) {
 		t.Fatalf("markdown table:\n%s\nwant:\n%s", b.String(), wantMD)
 	}
 }
+
+// TestWriteSummaryNamesLostHostsAndGaps: a race that lost a load driver
+// or misses metric deltas says so under the table, in text and markdown;
+// CSV keeps the table alone.
+func TestWriteSummaryNamesLostHostsAndGaps(t *testing.T) {
+	r := fixedRace()
+	r.LostHosts = []LostHost{{Host: "h3", At: r.Created, Step: 0, Reason: "lost: connection closed",
+		Clients: map[string][]int{"search": {2}}, LastDelta: map[string]uint64{"search": 6}}}
+	r.Gaps = []Gap{{Host: "h2", Task: "search", Missing: []uint64{3, 4, 5, 6, 7, 8, 9}}}
+	r.Incomplete = true
+	for _, f := range []Format{Text, Markdown} {
+		var b strings.Builder
+		if err := WriteSummary(&b, r, f); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"load driver h3 was lost", "step 0", "its 1 client(s) stopped",
+			"INCOMPLETE: 7 metrics delta(s) of task search from h2", "3, 4, 5, 6, 7, … 2 more"} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%s: no %q in\n%s", f, want, b.String())
+			}
+		}
+	}
+	var b strings.Builder
+	if err := WriteSummary(&b, r, CSV); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "INCOMPLETE") {
+		t.Errorf("csv has notes:\n%s", b.String())
+	}
+}

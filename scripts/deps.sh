@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what rally's lab and tests need on a Debian machine: OpenSSH
 # (sshd for the lab hosts, ssh-keygen), iproute2 (namespaces, veth,
-# bridges), util-linux (unshare, nsenter), tmux (terminal UI tests), and
-# the Go modules. Safe to run again.
+# bridges), util-linux (unshare, nsenter), tmux (terminal UI tests), a C
+# toolchain for the race detector (go test -race needs cgo: gcc and the C
+# library's headers), and the Go modules. Safe to run again.
 set -euo pipefail
 need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
@@ -11,6 +12,9 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v ps >/dev/null 2>&1 || need+=(procps)
+cc=$(go env CC 2>/dev/null) || cc=gcc
+command -v "${cc%% *}" >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/stdlib.h ] || need+=(libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps: need root to install: ${need[*]}" >&2

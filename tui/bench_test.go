@@ -40,14 +40,14 @@ func benchEvent(i int, st *control.Status, race *control.RaceProgress, now time.
 	switch i % 10 {
 	case 7:
 		hs := st.Hosts[i%len(st.Hosts)]
-		return control.Event{Time: now, Kind: "host", Host: host, Phase: hs.Phase, HostStatus: &hs}
+		return control.Event{Time: now, Kind: control.EventHost, Host: host, Phase: hs.Phase, HostStatus: &hs}
 	case 8:
-		return control.Event{Time: now, Kind: "actor", Host: host, Phase: actor.EventMessage, Text: "task-progress"}
+		return control.Event{Time: now, Kind: control.EventActor, Host: host, Phase: actor.EventMessage, Text: "task-progress"}
 	case 9:
 		p := *race
-		return control.Event{Time: now, Kind: "race", Race: &p}
+		return control.Event{Time: now, Kind: control.EventRace, Race: &p}
 	}
-	return control.Event{Time: now, Kind: "log", Host: host, Text: fmt.Sprintf("client %d: bulk of 5000 docs in %dms", i%64, 30+i%20)}
+	return control.Event{Time: now, Kind: control.EventLog, Host: host, Text: fmt.Sprintf("client %d: bulk of 5000 docs in %dms", i%64, 30+i%20)}
 }
 
 // rateSource streams events at a fixed rate until ctx ends.

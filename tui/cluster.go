@@ -134,11 +134,15 @@ func (c *clusterView) lines(rc renderCtx, st control.Status, members map[string]
 	return out
 }
 
-// phaseCell shows bring-up progress as dots, upload with its percentage.
+// phaseCell shows bring-up progress as dots, upload with its percentage,
+// and how often the host's worker was restarted.
 func phaseCell(h control.HostStatus) string {
 	phase := printable(h.Phase)
 	if h.Phase == control.PhaseUpload && h.UploadTotal > 0 {
 		phase = fmt.Sprintf("%s %d%%", phase, min(h.UploadSent*100/h.UploadTotal, 100))
+	}
+	if h.Restarts > 0 {
+		phase = fmt.Sprintf("%s (%s)", phase, plural(h.Restarts, "restart"))
 	}
 	step := slices.Index(bringUp, h.Phase)
 	if h.Phase == control.PhasePending {

@@ -158,24 +158,24 @@ func at(d time.Duration) time.Time { return testNow.Add(-d) }
 // the actor system's join.
 func fixtureEvents() []control.Event {
 	return []control.Event{
-		{Time: at(4*time.Minute + 10*time.Second), Kind: "cluster", Phase: control.ClusterForming},
-		{Time: at(4*time.Minute + 9*time.Second), Kind: "host", Host: "driver-1", Phase: control.PhaseConnect},
-		{Time: at(4*time.Minute + 9*time.Second), Kind: "host", Host: "driver-2", Phase: control.PhaseConnect},
-		{Time: at(4*time.Minute + 9*time.Second), Kind: "host", Host: "es-1", Phase: control.PhaseConnect},
-		{Time: at(4*time.Minute + 8*time.Second), Kind: "host", Host: "driver-1", Phase: control.PhaseUpload},
-		{Time: at(4*time.Minute + 5*time.Second), Kind: "host", Host: "driver-1", Phase: control.PhaseTunnel},
-		{Time: at(4*time.Minute + 4*time.Second), Kind: "host", Host: "driver-1", Phase: control.PhaseStart},
-		{Time: at(4*time.Minute + 3*time.Second), Kind: "log", Host: "driver-1", Text: "worker 1.0.0-test starting, pid 811"},
-		{Time: at(4*time.Minute + 2*time.Second), Kind: "log", Host: "driver-1", Text: "dialing 127.0.0.1:1900"},
-		{Time: at(4 * time.Minute), Kind: "actor", Host: "driver-1", Phase: actor.EventJoined, Text: "pid 811, linux/amd64, 8 cpus"},
-		{Time: at(4 * time.Minute), Kind: "host", Host: "driver-1", Phase: control.PhaseJoined},
-		{Time: at(3*time.Minute + 59*time.Second), Kind: "host", Host: "driver-2", Phase: control.PhaseFailed,
+		{Time: at(4*time.Minute + 10*time.Second), Kind: control.EventCluster, Phase: control.ClusterForming},
+		{Time: at(4*time.Minute + 9*time.Second), Kind: control.EventHost, Host: "driver-1", Phase: control.PhaseConnect},
+		{Time: at(4*time.Minute + 9*time.Second), Kind: control.EventHost, Host: "driver-2", Phase: control.PhaseConnect},
+		{Time: at(4*time.Minute + 9*time.Second), Kind: control.EventHost, Host: "es-1", Phase: control.PhaseConnect},
+		{Time: at(4*time.Minute + 8*time.Second), Kind: control.EventHost, Host: "driver-1", Phase: control.PhaseUpload},
+		{Time: at(4*time.Minute + 5*time.Second), Kind: control.EventHost, Host: "driver-1", Phase: control.PhaseTunnel},
+		{Time: at(4*time.Minute + 4*time.Second), Kind: control.EventHost, Host: "driver-1", Phase: control.PhaseStart},
+		{Time: at(4*time.Minute + 3*time.Second), Kind: control.EventLog, Host: "driver-1", Text: "worker 1.0.0-test starting, pid 811"},
+		{Time: at(4*time.Minute + 2*time.Second), Kind: control.EventLog, Host: "driver-1", Text: "dialing 127.0.0.1:1900"},
+		{Time: at(4 * time.Minute), Kind: control.EventActor, Host: "driver-1", Phase: actor.EventJoined, Text: "pid 811, linux/amd64, 8 cpus"},
+		{Time: at(4 * time.Minute), Kind: control.EventHost, Host: "driver-1", Phase: control.PhaseJoined},
+		{Time: at(3*time.Minute + 59*time.Second), Kind: control.EventHost, Host: "driver-2", Phase: control.PhaseFailed,
 			Text: "connect: dial tcp 10.0.0.12:22: i/o timeout after 10s (check the address and that sshd listens on port 22)"},
-		{Time: at(3 * time.Minute), Kind: "host", Host: "es-1", Phase: control.PhaseUpload},
-		{Time: at(time.Minute), Kind: "log", Host: "es-1", Text: "uploading rally-linux-arm64 (12.0 MiB)"},
-		{Time: at(30 * time.Second), Kind: "cluster", Phase: control.ClusterUp},
-		{Time: at(2 * time.Second), Kind: "log", Host: "driver-1", Text: "client 3: bulk of 5000 docs in 41ms"},
-		{Time: at(time.Second), Kind: "log", Host: "driver-1", Text: "client 4: \x1b[31mbulk\x1b[0m of 5000 docs in 39ms\r"},
+		{Time: at(3 * time.Minute), Kind: control.EventHost, Host: "es-1", Phase: control.PhaseUpload},
+		{Time: at(time.Minute), Kind: control.EventLog, Host: "es-1", Text: "uploading rally-linux-arm64 (12.0 MiB)"},
+		{Time: at(30 * time.Second), Kind: control.EventCluster, Phase: control.ClusterUp},
+		{Time: at(2 * time.Second), Kind: control.EventLog, Host: "driver-1", Text: "client 3: bulk of 5000 docs in 41ms"},
+		{Time: at(time.Second), Kind: control.EventLog, Host: "driver-1", Text: "client 4: \x1b[31mbulk\x1b[0m of 5000 docs in 39ms\r"},
 	}
 }
 
@@ -186,14 +186,14 @@ func fixtureRace() control.RaceProgress {
 		ID: "r-1", Track: "geonames", Challenge: "append-no-conflicts", State: control.RaceRunning,
 		Started: at(83 * time.Second),
 		Tasks: []control.TaskProgress{
-			{Task: "delete-index", State: "done", Done: 1, Requests: 1, Throughput: 1.5, Unit: "ops/s",
+			{Task: "delete-index", State: control.TaskDone, Done: 1, Requests: 1, Throughput: 1.5, Unit: "ops/s",
 				LatencyP50: 12 * time.Millisecond, LatencyP99: 12 * time.Millisecond,
 				ServiceTimeP50: 12 * time.Millisecond, ServiceTimeP99: 12 * time.Millisecond, PerHost: map[string]int64{"driver-1": 1}},
-			{Task: "index-append", State: "running", Done: 0.62, Requests: 12034, Errors: 3, Throughput: 84231.4, Unit: "docs/s",
+			{Task: "index-append", State: control.TaskRunning, Done: 0.62, Requests: 12034, Errors: 3, Throughput: 84231.4, Unit: "docs/s",
 				LatencyP50: 12 * time.Millisecond, LatencyP99: 45300 * time.Microsecond,
 				ServiceTimeP50: 10 * time.Millisecond, ServiceTimeP99: 40100 * time.Microsecond,
 				PerHost: map[string]int64{"driver-1": 6017, "es-1": 6017}},
-			{Task: "query-match-all", State: "waiting", Done: 0, Unit: "ops/s"},
+			{Task: "query-match-all", State: control.TaskWaiting, Done: 0, Unit: "ops/s"},
 		},
 	}
 }
@@ -203,7 +203,7 @@ func fixtureFinishedRace() control.RaceProgress {
 	p := fixtureRace()
 	p.State = control.RaceCompleted
 	for i := range p.Tasks {
-		p.Tasks[i].State, p.Tasks[i].Done = "done", 1
+		p.Tasks[i].State, p.Tasks[i].Done = control.TaskDone, 1
 	}
 	p.Tasks[2].Requests, p.Tasks[2].Throughput = 1000, 98.2
 	p.Tasks[2].LatencyP50, p.Tasks[2].LatencyP99 = 3*time.Millisecond, 9*time.Millisecond
@@ -263,7 +263,7 @@ func items(evs ...control.Event) eventsMsg {
 }
 
 func raceEvent(p control.RaceProgress) control.Event {
-	return control.Event{Time: testNow, Kind: "race", Race: &p}
+	return control.Event{Time: testNow, Kind: control.EventRace, Race: &p}
 }
 
 // newLoadedModel is a model that has seen the fixture status and events,

@@ -157,7 +157,7 @@ func (m *Model) confirmed(asked confirmKind) tea.Cmd {
 	case confirmDown:
 		m.show(tabCluster)
 		m.cluster.down, m.cluster.downErr = downRunning, ""
-		m.log("ui", "", "tearing down cluster "+m.clusterName())
+		m.log("", "tearing down cluster "+m.clusterName())
 		return m.tearDown()
 	}
 	return nil

@@ -380,7 +380,7 @@ func TestStatusLine(t *testing.T) {
 		if !strings.Contains(m.View().Content, "events: fake failure (reconnecting)") {
 			t.Fatalf("stream error not shown:\n%s", m.View().Content)
 		}
-		send(m, items(control.Event{Time: testNow, Kind: "log", Host: "driver-1", Text: "back"}))
+		send(m, items(control.Event{Time: testNow, Kind: control.EventLog, Host: "driver-1", Text: "back"}))
 		if strings.Contains(m.View().Content, "fake failure") {
 			t.Fatal("stream error still shown after an event")
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"rally/control"
 )
 
 // defaultLogLines bounds the log buffer: older lines are dropped.
@@ -16,7 +18,8 @@ const defaultLogLines = 2000
 type logLine struct {
 	time time.Time
 	host string // "" for the coordinator itself
-	kind string // "log", "actor", "host", "cluster", "race", "ui"
+	// kind is the event the line comes from; empty for the UI's own lines.
+	kind control.EventKind
 	text string // printable, one line
 }
 
@@ -169,10 +172,11 @@ func (l *logsView) format(th theme, line logLine, hostW int) string {
 	ts := line.time.Format("15:04:05.000")
 	text := line.text
 	switch line.kind {
-	case "actor", "host", "cluster", "race":
-		text = th.paint(th.key, line.kind) + " " + text
-	case "ui":
+	case control.EventLog:
+	case "":
 		text = th.paint(th.warn, text)
+	default:
+		text = th.paint(th.key, string(line.kind)) + " " + text
 	}
 	return th.paint(th.dim, ts) + " " + host + "  " + text
 }

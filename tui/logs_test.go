@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"rally/control"
 )
 
 func TestLogs(t *testing.T) {
 	rc := renderCtx{width: 80, at: testNow, th: newTheme(true)}
 	line := func(i int, host string) logLine {
-		return logLine{time: testNow.Add(time.Duration(i) * time.Millisecond), host: host, kind: "log", text: fmt.Sprintf("line %d", i)}
+		return logLine{time: testNow.Add(time.Duration(i) * time.Millisecond), host: host, kind: control.EventLog, text: fmt.Sprintf("line %d", i)}
 	}
 
 	t.Run("the_buffer_keeps_the_newest_lines", func(t *testing.T) {

@@ -14,7 +14,7 @@ func TestPump(t *testing.T) {
 	t.Run("a_burst_arrives_as_one_batch", func(t *testing.T) {
 		p := newEventPump()
 		for i := range 1000 {
-			p.ch <- pumpItem{ev: control.Event{Kind: "log", Text: string(rune('a' + i%26))}}
+			p.ch <- pumpItem{ev: control.Event{Kind: control.EventLog, Text: string(rune('a' + i%26))}}
 		}
 		msg := p.next(context.Background())().(eventsMsg)
 		if len(msg.items) != 1000 {
@@ -103,7 +103,7 @@ type flakySource struct {
 
 func (f *flakySource) Events(ctx context.Context, fn func(control.Event)) error {
 	n := f.calls.Add(1)
-	fn(control.Event{Kind: "log", Text: string(rune('0' + n))})
+	fn(control.Event{Kind: control.EventLog, Text: string(rune('0' + n))})
 	return errors.New("connection reset")
 }
 

@@ -59,7 +59,7 @@ func newRaceView(choices []ChallengeChoice, chosen string) raceView {
 	return r
 }
 
-// apply takes a "race" event's progress. It returns whether the race's
+// apply takes a race event's progress. It returns whether the race's
 // identity or state changed, which is worth a log line.
 func (r *raceView) apply(p control.RaceProgress) (changed bool) {
 	changed = r.progress == nil || r.progress.ID != p.ID || r.progress.State != p.State
@@ -125,7 +125,7 @@ func (r *raceView) startHead(rc renderCtx, req control.RaceRequest) []string {
 	th := rc.th
 	out := []string{"no race yet"}
 	if p := r.progress; p != nil {
-		out[0] = fmt.Sprintf("no race running (the last one, %s, %s)", printable(p.ID), printable(p.State))
+		out[0] = fmt.Sprintf("no race running (the last one, %s, %s)", printable(p.ID), printable(string(p.State)))
 	}
 	if req.TrackPath == "" {
 		return append(out, "", "r would start one, but no track path is set: give the UI a track to run")
@@ -191,7 +191,7 @@ func (r *raceView) raceLines(rc renderCtx) []string {
 	if p.Challenge != "" {
 		head += " · challenge " + printable(p.Challenge)
 	}
-	state := p.State
+	state := string(p.State)
 	if p.State == control.RaceRunning && !p.Started.IsZero() {
 		state += " for " + shortDuration(rc.at.Sub(p.Started))
 	}
@@ -219,7 +219,7 @@ func (r *raceView) raceLines(rc renderCtx) []string {
 	return out
 }
 
-func raceStyle(th theme, state string) lipgloss.Style {
+func raceStyle(th theme, state control.RaceState) lipgloss.Style {
 	switch state {
 	case control.RaceCompleted:
 		return th.ok
@@ -236,10 +236,10 @@ func taskLines(rc renderCtx, t control.TaskProgress, nameW int) []string {
 	th := rc.th
 	name := ansi.Truncate(printable(t.Task), nameW, "…")
 	name += strings.Repeat(" ", nameW-ansi.StringWidth(name))
-	state := fmt.Sprintf("%-7s", printable(t.State))
+	state := fmt.Sprintf("%-7s", printable(string(t.State)))
 	barW := min(max(rc.width-nameW-len(state)-2-2-5, 10), 50)
 	frac := t.Done
-	if t.State == "done" {
+	if t.State == control.TaskDone {
 		frac = 1
 	}
 	pct := "   ?"
@@ -260,7 +260,7 @@ func taskLines(rc renderCtx, t control.TaskProgress, nameW int) []string {
 		throughput(t.Throughput), printable(unit), shortDuration(t.LatencyP50), shortDuration(t.LatencyP99),
 		shortDuration(t.ServiceTimeP50), shortDuration(t.ServiceTimeP99))
 
-	if t.Requests == 0 && t.State == "waiting" {
+	if t.Requests == 0 && t.State == control.TaskWaiting {
 		return []string{first}
 	}
 	errs := plural(int(t.Errors), "error")
@@ -278,11 +278,11 @@ func taskLines(rc renderCtx, t control.TaskProgress, nameW int) []string {
 	return []string{first, second, third}
 }
 
-func taskStyle(th theme, state string) lipgloss.Style {
+func taskStyle(th theme, state control.TaskState) lipgloss.Style {
 	switch state {
-	case "done":
+	case control.TaskDone:
 		return th.ok
-	case "running":
+	case control.TaskRunning:
 		return th.warn
 	}
 	return th.dim

@@ -263,7 +263,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			break
 		}
 		m.setNotice(false, "race %s started", msg.started.ID)
-		m.log("ui", "", fmt.Sprintf("race %s started", msg.started.ID))
+		m.log("", fmt.Sprintf("race %s started", msg.started.ID))
 	case raceAbortedMsg:
 		if msg.err != nil {
 			m.setNotice(true, "abort race: %v", msg.err)
@@ -306,38 +306,38 @@ func (m *Model) onEvent(it pumpItem) {
 	m.streamErr = ""
 	ev := it.ev
 	switch ev.Kind {
-	case "log":
-		m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: "log", text: ev.Text})
-	case "actor":
+	case control.EventLog:
+		m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: control.EventLog, text: ev.Text})
+	case control.EventActor:
 		text := ev.Phase
 		if ev.Text != "" {
 			text += ": " + ev.Text
 		}
-		m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: "actor", text: text})
-	case "host":
+		m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: control.EventActor, text: text})
+	case control.EventHost:
 		before := m.cluster.applyHost(ev)
 		if before != ev.Phase {
 			text := ev.Phase
 			if ev.Text != "" {
 				text += ": " + ev.Text
 			}
-			m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: "host", text: text})
+			m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: control.EventHost, text: text})
 		}
-	case "cluster":
+	case control.EventCluster:
 		if ev.Phase != "" && ev.Phase != m.status.Phase {
 			m.status.Phase = ev.Phase
-			m.logs.add(logLine{time: ev.Time, kind: "cluster", text: ev.Phase})
+			m.logs.add(logLine{time: ev.Time, kind: control.EventCluster, text: ev.Phase})
 		}
-	case "race":
+	case control.EventRace:
 		if ev.Race == nil {
 			return
 		}
 		if m.race.apply(*ev.Race) {
-			text := "race " + ev.Race.ID + " " + ev.Race.State
+			text := "race " + ev.Race.ID + " " + string(ev.Race.State)
 			if ev.Race.Error != "" {
 				text += ": " + ev.Race.Error
 			}
-			m.logs.add(logLine{time: ev.Time, kind: "race", text: text})
+			m.logs.add(logLine{time: ev.Time, kind: control.EventRace, text: text})
 		}
 	}
 }
@@ -357,13 +357,13 @@ func (m *Model) onDown(msg downDoneMsg) {
 		m.stopStream()
 	}
 	for _, h := range msg.report.Hosts {
-		m.log("ui", h.Name, "teardown: "+hostReportLine(theme{plain: true}, h))
+		m.log(h.Name, "teardown: "+hostReportLine(theme{plain: true}, h))
 	}
 }
 
 // log adds a line of the UI's own to the Logs tab.
-func (m *Model) log(kind, host, text string) {
-	m.logs.add(logLine{time: m.at, host: host, kind: kind, text: text})
+func (m *Model) log(host, text string) {
+	m.logs.add(logLine{time: m.at, host: host, text: text})
 }
 
 func (m *Model) setNotice(bad bool, format string, args ...any) {

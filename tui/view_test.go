@@ -155,7 +155,7 @@ func TestClusterView(t *testing.T) {
 		hs := fixtureStatus().Hosts[2]
 		hs.UploadSent = hs.UploadTotal
 		hs.Phase = control.PhaseTunnel
-		send(m, items(control.Event{Time: testNow, Kind: "host", Host: "es-1", Phase: control.PhaseTunnel, HostStatus: &hs}))
+		send(m, items(control.Event{Time: testNow, Kind: control.EventHost, Host: "es-1", Phase: control.PhaseTunnel, HostStatus: &hs}))
 		if v := m.View().Content; !strings.Contains(v, "●●●○○ tunnel") {
 			t.Errorf("es-1 does not show the tunnel phase:\n%s", v)
 		}

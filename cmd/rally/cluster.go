@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,14 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
 
+	"rally/actor"
 	"rally/control"
 	"rally/coordinator"
 	"rally/home"
@@ -52,10 +50,9 @@ func runUp(ctx context.Context, o upOptions, e *env) error {
 	if err != nil {
 		return err
 	}
-	client := control.NewClient(dir.Socket(inv.Cluster))
-	if st, err := client.Status(ctx); err == nil {
+	if found, err := control.Resolve(ctx, dir, inv.Cluster); err == nil {
 		fmt.Fprintf(stdout, "cluster %s is already up (coordinator pid %d, %d hosts); nothing changed\n",
-			inv.Cluster, st.Coordinator.PID, len(st.Hosts))
+			inv.Cluster, found.Status.Coordinator.PID, len(found.Status.Hosts))
 		return nil
 	}
 	if o.TUI && !o.serve {
@@ -65,11 +62,13 @@ func runUp(ctx context.Context, o upOptions, e *env) error {
 		return detach(ctx, o, inv, dir, stdout)
 	}
 
+	// A detached coordinator's stderr is its coordinator.log, and its
+	// progress goes to the process that started it.
 	var progress io.Writer = stdout
-	logOut := io.Writer(os.Stderr)
+	var served *coordinator.DetachedProgress
 	if o.serve {
-		progress = os.NewFile(3, "progress")
-		logOut = os.Stderr // the parent pointed it at coordinator.log
+		served = coordinator.ServeDetached()
+		progress = served
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -84,7 +83,7 @@ func runUp(ctx context.Context, o upOptions, e *env) error {
 		MinHosts:          o.MinHosts,
 		Parallel:          o.Parallel,
 		ConnectTimeout:    o.ConnectTimeout,
-		Logger:            slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: logLevel})),
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})),
 	})
 	if err != nil {
 		return err
@@ -105,19 +104,18 @@ func runUp(ctx context.Context, o upOptions, e *env) error {
 		stopEvents()
 		<-printed
 		co.Close()
-		if o.serve {
-			fmt.Fprintf(progress, "error: %v\n", upErr)
+		if served != nil {
+			_ = served.Fail(upErr)
 		}
 		return upErr
 	}
 	st := co.Status()
 	fmt.Fprintf(progress, "cluster %s is up: %d of %d hosts joined; control socket %s\n",
 		inv.Cluster, countPhase(st, control.PhaseJoined), len(st.Hosts), st.Coordinator.Socket)
-	if o.serve {
+	if served != nil {
 		stopEvents()
 		<-printed
-		fmt.Fprintln(progress, "ready")
-		progress.(*os.File).Close()
+		_ = served.Ready()
 	}
 
 	sig := make(chan os.Signal, 1)
@@ -137,27 +135,9 @@ func runUp(ctx context.Context, o upOptions, e *env) error {
 	return nil
 }
 
-// startDetached starts this executable as a background coordinator (own
-// session, output to the cluster's coordinator.log). Its progress lines
-// arrive on the returned pipe, which ends with "ready" or "error: ...".
-func startDetached(o upOptions, inv *inventory.Inventory, dir home.Dir) (*exec.Cmd, *os.File, string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, nil, "", err
-	}
-	logPath := dir.CoordinatorLog(inv.Cluster)
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
-		return nil, nil, "", err
-	}
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	defer logFile.Close()
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return nil, nil, "", err
-	}
+// serveArgs is the command line of the detached coordinator that
+// `rally up --detach` starts: this command again, with the same flags.
+func serveArgs(o upOptions) []string {
 	abs, _ := filepath.Abs(o.Inventory)
 	args := []string{"up", "-i", abs, "--detach", "--serve-detached",
 		fmt.Sprintf("--parallel=%d", o.Parallel), fmt.Sprintf("--min-hosts=%d", o.MinHosts),
@@ -168,110 +148,38 @@ func startDetached(o upOptions, inv *inventory.Inventory, dir home.Dir) (*exec.C
 	if o.AcceptNewHostKeys {
 		args = append(args, "--accept-new-host-keys")
 	}
-	cmd := exec.Command(self, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.ExtraFiles = []*os.File{pw}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		pw.Close()
-		pr.Close()
-		return nil, nil, "", fmt.Errorf("start coordinator: %w", err)
-	}
-	pw.Close()
-	return cmd, pr, logPath, nil
+	return args
 }
 
 // detach starts a background coordinator and relays its progress until it
 // is ready or fails.
 func detach(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home.Dir, stdout io.Writer) error {
-	cmd, pr, logPath, err := startDetached(o, inv, dir)
+	d, err := coordinator.StartDetached(coordinator.DetachOptions{
+		Home: dir, Cluster: inv.Cluster, Args: serveArgs(o), Progress: stdout,
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "coordinator pid %d, log %s\n", cmd.Process.Pid, logPath)
-	type relayed struct {
-		ready   bool
-		lastErr string
+	fmt.Fprintf(stdout, "coordinator pid %d, log %s\n", d.PID, d.LogPath)
+	err = d.Wait(ctx)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(stdout, "stopped waiting; the coordinator (pid %d) goes on: rally status to follow it, rally down to stop it\n", d.PID)
 	}
-	out := make(chan relayed, 1)
-	go func() {
-		ready, lastErr := relayProgress(pr, stdout)
-		out <- relayed{ready, lastErr}
-	}()
-	var res relayed
-	select {
-	case res = <-out:
-	case <-ctx.Done():
-		// The coordinator is on its own: leave it forming the cluster.
-		_ = cmd.Process.Release()
-		fmt.Fprintf(stdout, "stopped waiting; the coordinator (pid %d) goes on: rally status to follow it, rally down to stop it\n", cmd.Process.Pid)
-		return ctx.Err()
-	}
-	ready, lastErr := res.ready, res.lastErr
-	if ready {
-		_ = cmd.Process.Release()
-		return nil
-	}
-	_ = cmd.Wait()
-	if lastErr == "" {
-		lastErr = "coordinator exited before the cluster was up; see " + logPath
-	}
-	return errors.New(lastErr)
-}
-
-// relayProgress copies a detached coordinator's progress lines until the
-// pipe ends, telling whether it said ready and its last error.
-func relayProgress(pr *os.File, w io.Writer) (ready bool, lastErr string) {
-	defer pr.Close()
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "ready":
-			ready = true
-		case strings.HasPrefix(line, "error: "):
-			lastErr = strings.TrimPrefix(line, "error: ")
-		default:
-			fmt.Fprintln(w, line)
-		}
-	}
-	return ready, lastErr
+	return err
 }
 
 // upWithTUI starts a background coordinator and attaches the terminal UI
 // to it while the cluster forms. Quitting the UI leaves the cluster up.
 func upWithTUI(ctx context.Context, o upOptions, inv *inventory.Inventory, dir home.Dir, race control.RaceRequest, e *env) error {
-	cmd, pr, logPath, err := startDetached(o, inv, dir)
+	d, err := coordinator.StartDetached(coordinator.DetachOptions{Home: dir, Cluster: inv.Cluster, Args: serveArgs(o)})
 	if err != nil {
 		return err
 	}
-	exited := make(chan string, 1)
-	go func() {
-		ready, lastErr := relayProgress(pr, io.Discard)
-		if !ready {
-			_ = cmd.Wait()
-			exited <- lastErr
-			return
-		}
-		_ = cmd.Process.Release()
-	}()
-	client := control.NewClient(dir.Socket(inv.Cluster))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := client.Status(ctx); err == nil {
-			break
-		}
-		select {
-		case msg := <-exited:
-			if msg == "" {
-				msg = "coordinator exited before its control socket answered; see " + logPath
-			}
-			return errors.New(msg)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("coordinator's control socket did not answer within 15s; see %s", logPath)
-		}
+	// Closing leaves a coordinator still forming the cluster on its own.
+	defer d.Close()
+	client, err := d.WaitAnswering(ctx, 15*time.Second)
+	if err != nil {
+		return err
 	}
 	if err := runTUI(ctx, inv.Cluster, client, race, e); err != nil {
 		return err
@@ -282,9 +190,11 @@ func upWithTUI(ctx context.Context, o upOptions, inv *inventory.Inventory, dir h
 	return nil
 }
 
+// progressLine is how `rally up` prints an event, or "" for events it
+// does not print.
 func progressLine(ev control.Event) string {
 	switch ev.Kind {
-	case "host":
+	case control.EventHost:
 		switch ev.Phase {
 		case control.PhaseFailed, control.PhaseLost:
 			return fmt.Sprintf("%s: %s: %s", ev.Host, ev.Phase, ev.Text)
@@ -304,8 +214,8 @@ func progressLine(ev control.Event) string {
 			return fmt.Sprintf("%s: torn down", ev.Host)
 		}
 		return fmt.Sprintf("%s: %s", ev.Host, ev.Phase)
-	case "actor":
-		if ev.Phase == "rejected" {
+	case control.EventActor:
+		if ev.Phase == actor.EventRejected {
 			return fmt.Sprintf("%s: rejected a connection: %s", ev.Host, ev.Text)
 		}
 	}
@@ -334,43 +244,20 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// resolveCluster picks the cluster a command is about: the flag, else the
-// inventory's, else the only one with a running coordinator or a state file.
-func resolveCluster(dir home.Dir, flag, inventoryPath string) (string, *inventory.Inventory, error) {
-	var inv *inventory.Inventory
-	if inventoryPath != "" {
-		var err error
-		if inv, err = inventory.Load(inventoryPath); err != nil {
-			return "", nil, err
-		}
-		if flag == "" {
-			flag = inv.Cluster
-		}
+// runningCluster is control.Resolve, with an ambiguous choice made the
+// user's to fix (exit 2).
+func runningCluster(ctx context.Context, dir home.Dir, name string) (control.Found, error) {
+	found, err := control.Resolve(ctx, dir, name)
+	return found, ambiguityAsUsage(err)
+}
+
+// ambiguityAsUsage marks "several clusters, name one" as bad usage.
+func ambiguityAsUsage(err error) error {
+	var amb *control.AmbiguousError
+	if errors.As(err, &amb) {
+		return &usageError{err: err}
 	}
-	if flag != "" {
-		return flag, inv, home.CheckCluster(flag)
-	}
-	names := map[string]bool{}
-	socks, _ := filepath.Glob(filepath.Join(dir.RunDir(), "*.sock"))
-	for _, s := range socks {
-		names[strings.TrimSuffix(filepath.Base(s), ".sock")] = true
-	}
-	states, _ := filepath.Glob(filepath.Join(string(dir), "clusters", "*", "state.json"))
-	for _, s := range states {
-		names[filepath.Base(filepath.Dir(s))] = true
-	}
-	var list []string
-	for n := range names {
-		list = append(list, n)
-	}
-	sort.Strings(list)
-	switch len(list) {
-	case 0:
-		return "", nil, fmt.Errorf("%w: no cluster is up (start one with: rally up -i hosts.yaml)", control.ErrNotRunning)
-	case 1:
-		return list[0], nil, nil
-	}
-	return "", nil, usageErrorf("several clusters are known (%s): name one with --cluster", strings.Join(list, ", "))
+	return err
 }
 
 // runStatus prints the coordinator's status, for people or as JSON.
@@ -379,20 +266,16 @@ func runStatus(ctx context.Context, cluster string, asJSON bool, w io.Writer) er
 	if err != nil {
 		return err
 	}
-	name, _, err := resolveCluster(dir, cluster, "")
+	found, err := runningCluster(ctx, dir, cluster)
 	if err != nil {
 		return err
-	}
-	st, err := control.NewClient(dir.Socket(name)).Status(ctx)
-	if err != nil {
-		return fmt.Errorf("cluster %s: %w", name, err)
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return enc.Encode(found.Status)
 	}
-	return writeStatus(w, st, time.Now())
+	return writeStatus(w, found.Status, time.Now())
 }
 
 // runDown tears a cluster down through its coordinator, or from the state
@@ -402,23 +285,31 @@ func runDown(ctx context.Context, inventoryPath, cluster string, keepFiles, acce
 	if err != nil {
 		return err
 	}
-	name, inv, err := resolveCluster(dir, cluster, inventoryPath)
-	if err != nil {
-		if errors.Is(err, control.ErrNotRunning) {
-			fmt.Fprintln(w, "nothing to tear down: no cluster is up")
-			return nil
+	var inv *inventory.Inventory
+	if inventoryPath != "" {
+		if inv, err = inventory.Load(inventoryPath); err != nil {
+			return err
 		}
-		return err
+		if cluster == "" {
+			cluster = inv.Cluster
+		}
 	}
-	client := control.NewClient(dir.Socket(name))
+	found, err := control.ResolveKnown(ctx, dir, cluster)
+	if errors.Is(err, control.ErrNoneUp) {
+		fmt.Fprintln(w, "nothing to tear down: no cluster is up")
+		return nil
+	}
+	if err != nil {
+		return ambiguityAsUsage(err)
+	}
+	name := found.Name
 	var rep control.DownReport
-	st, err := client.Status(ctx)
-	if err == nil {
-		rep, err = client.Down(ctx, control.DownRequest{KeepFiles: keepFiles})
+	if found.Client != nil {
+		rep, err = found.Client.Down(ctx, control.DownRequest{KeepFiles: keepFiles})
 		if err != nil {
 			return fmt.Errorf("cluster %s: %w", name, err)
 		}
-		waitGone(st.Coordinator.PID, 10*time.Second)
+		coordinator.WaitGone(ctx, found.Status.Coordinator.PID, 10*time.Second)
 	} else {
 		state, serr := coordinator.ReadState(dir.StateFile(name))
 		if serr != nil {
@@ -479,27 +370,4 @@ func writeDownReport(w io.Writer, rep control.DownReport, asJSON bool) error {
 		fmt.Fprintf(w, "cluster %s is down\n", rep.Cluster)
 	}
 	return nil
-}
-
-// waitGone waits for a local process to exit. A zombie counts as gone:
-// the detached coordinator's parent is init, which may reap it late.
-func waitGone(pid int, max time.Duration) {
-	deadline := time.Now().Add(max)
-	for time.Now().Before(deadline) {
-		if err := syscall.Kill(pid, 0); err != nil || zombie(pid) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// zombie tells whether pid has exited but not been reaped yet.
-func zombie(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state follows the command name, which is in parentheses.
-	i := strings.LastIndexByte(string(stat), ')')
-	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }

@@ -18,6 +18,7 @@ import (
 	"rally/race"
 	"rally/report"
 	"rally/track"
+	"rally/worker"
 )
 
 // runRace runs a race on the cluster that is up, or, when none is, on this
@@ -52,6 +53,7 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	req := control.RaceRequest{
 		TrackPath: abs, Challenge: c.Challenge, TrackParams: params, TargetHosts: c.TargetHosts,
 		ClientOptions: c.ClientOptions, TestMode: c.TestMode, OnError: c.OnError, UserTags: tags,
+		MinLoadDrivers: c.MinLoadDrivers,
 	}
 	dir, err := home.Default()
 	if err != nil {
@@ -60,14 +62,18 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	store := report.Store{Dir: dir.Races()}
 
 	var r *report.Race
-	name, client, err := raceCluster(ctx, dir, c.Cluster)
+	// Where a race runs: the named cluster, else the only one up, else
+	// (none is up) this machine. Several clusters up, or one whose
+	// coordinator does not answer, are errors rather than a silent local
+	// race.
+	found, err := runningCluster(ctx, dir, c.Cluster)
 	switch {
+	case errors.Is(err, control.ErrNoneUp):
+		r, err = raceLocally(ctx, dir, store, req, e.Stderr)
 	case err != nil:
 		return err
-	case client != nil:
-		r, err = raceOnCluster(ctx, name, client, store, req, e.Stderr)
 	default:
-		r, err = raceLocally(ctx, dir, store, req, e.Stderr)
+		r, err = raceOnCluster(ctx, found.Name, found.Client, store, req, e.Stderr)
 	}
 	if r == nil {
 		return err
@@ -82,47 +88,6 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	return err
 }
 
-// raceCluster picks where a race runs: the named cluster (an error when
-// its coordinator does not answer), else the only cluster up; no client
-// when none is up (the race then runs on this machine). Several clusters
-// up, or a coordinator that left its socket but does not answer, are
-// errors rather than a silent local race.
-func raceCluster(ctx context.Context, dir home.Dir, name string) (string, *control.Client, error) {
-	if name == "" {
-		socks, _ := filepath.Glob(filepath.Join(dir.RunDir(), "*.sock"))
-		switch len(socks) {
-		case 0:
-			return "", nil, nil
-		case 1:
-			name = strings.TrimSuffix(filepath.Base(socks[0]), ".sock")
-		default:
-			return "", nil, usageErrorf("several clusters are up (%d control sockets in %s): name one with --cluster", len(socks), dir.RunDir())
-		}
-	}
-	client := control.NewClient(dir.Socket(name))
-	if _, err := client.Status(ctx); err != nil {
-		return "", nil, fmt.Errorf("cluster %s: %w (if its coordinator crashed: rally down -i hosts.yaml)", name, err)
-	}
-	return name, client, nil
-}
-
-// runningCluster returns the cluster whose coordinator answers: the named
-// one, or the only one up.
-func runningCluster(ctx context.Context, dir home.Dir, name string) (string, *control.Client) {
-	if name == "" {
-		socks, _ := filepath.Glob(filepath.Join(dir.RunDir(), "*.sock"))
-		if len(socks) != 1 {
-			return "", nil
-		}
-		name = strings.TrimSuffix(filepath.Base(socks[0]), ".sock")
-	}
-	client := control.NewClient(dir.Socket(name))
-	if _, err := client.Status(ctx); err != nil {
-		return "", nil
-	}
-	return name, client
-}
-
 // raceLocally runs the race with an in-process load driver.
 func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req control.RaceRequest, progress io.Writer) (*report.Race, error) {
 	plan, err := race.Check(req)
@@ -131,7 +96,7 @@ func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req cont
 	}
 	fmt.Fprintf(progress, "race %s/%s on this machine (no cluster is up: an in-process load driver)\n", plan.Track.Name, plan.Challenge.Name)
 	logger := slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: logLevel}))
-	local, err := race.StartLocal(context.Background(), versionString(), race.MemberConfig{DataDir: dir.Data(), Logger: logger})
+	local, err := race.StartLocal(context.Background(), versionString(), worker.Facts(), race.MemberConfig{DataDir: dir.Data(), Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +124,7 @@ func raceOnCluster(ctx context.Context, name string, client *control.Client, sto
 	streamErr := make(chan error, 1)
 	go func() {
 		streamErr <- client.Events(evctx, func(ev control.Event) {
-			if ev.Kind != "race" || ev.Race == nil {
+			if ev.Kind != control.EventRace || ev.Race == nil {
 				return
 			}
 			idMu.Lock()
@@ -189,14 +154,22 @@ func raceOnCluster(ctx context.Context, name string, client *control.Client, sto
 	id = started.ID
 	idMu.Unlock()
 	fmt.Fprintf(progress, "race %s on cluster %s\n", id, name)
-	abortSent := false
+	// The event stream may drop events or end; the race's end is also
+	// asked for (GET /v1/race?id=) whenever the stream has been quiet for
+	// a while or is gone, so it cannot be missed.
+	quiet := time.NewTicker(2 * time.Second)
+	defer quiet.Stop()
+	abortSent, streamGone := false, false
 	for {
 		select {
 		case <-ended:
-			r, err := store.Load(id)
-			return r, err
+			return store.Load(id)
 		case err := <-streamErr:
-			return nil, fmt.Errorf("cluster %s: event stream ended: %v", name, err)
+			if !streamGone {
+				fmt.Fprintf(progress, "event stream ended (%v); following the race by polling\n", err)
+			}
+			streamGone = true
+		case <-quiet.C:
 		case <-ctx.Done():
 			if !abortSent {
 				fmt.Fprintln(progress, "aborting the race")
@@ -206,6 +179,19 @@ func raceOnCluster(ctx context.Context, name string, client *control.Client, sto
 				abortSent = true
 			}
 			ctx = context.Background()
+			continue
+		}
+		pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rp, err := client.RaceByID(pctx, id)
+		cancel()
+		switch {
+		case err != nil && streamGone:
+			return nil, fmt.Errorf("cluster %s: race %s: the coordinator no longer answers: %w", name, id, err)
+		case err == nil && rp == nil && streamGone:
+			return nil, fmt.Errorf("cluster %s: the coordinator does not know race %s any more", name, id)
+		case err == nil && rp != nil && rp.Ended():
+			pp.print(*rp)
+			return store.Load(id)
 		}
 	}
 }
@@ -249,13 +235,14 @@ func parseTags(s string) (map[string]string, error) {
 type progressPrinter struct {
 	w         io.Writer
 	mu        sync.Mutex
-	state     map[string]string
+	state     map[string]race.TaskState
 	preparing map[string]string
+	lost      map[string]bool
 	last      time.Time
 }
 
 func newProgressPrinter(w io.Writer) *progressPrinter {
-	return &progressPrinter{w: w, state: map[string]string{}, preparing: map[string]string{}}
+	return &progressPrinter{w: w, state: map[string]race.TaskState{}, preparing: map[string]string{}, lost: map[string]bool{}}
 }
 
 func (p *progressPrinter) print(rp control.RaceProgress) {
@@ -267,16 +254,22 @@ func (p *progressPrinter) print(rp control.RaceProgress) {
 			fmt.Fprintf(p.w, "  %s: %s\n", host, line)
 		}
 	}
+	for _, host := range sortedKeys(rp.Lost) {
+		if !p.lost[host] {
+			p.lost[host] = true
+			fmt.Fprintf(p.w, "  load driver %s lost: %s\n", host, rp.Lost[host])
+		}
+	}
 	periodic := time.Since(p.last) >= 2*time.Second
 	for _, t := range rp.Tasks {
 		changed := p.state[t.Task] != t.State
 		p.state[t.Task] = t.State
-		running := t.State == "running"
-		if t.State == "waiting" || (running && !periodic) || (!running && !changed) {
+		running := t.State == control.TaskRunning
+		if t.State == control.TaskWaiting || (running && !periodic) || (!running && !changed) {
 			continue
 		}
 		line := fmt.Sprintf("  %-28s %-8s %8d requests", t.Task, t.State, t.Requests)
-		if t.Done >= 0 && t.State == "running" {
+		if t.Done >= 0 && running {
 			line += fmt.Sprintf(" %3.0f%%", 100*t.Done)
 		}
 		if t.Throughput > 0 {

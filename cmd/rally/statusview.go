@@ -29,10 +29,10 @@ func writeStatus(w io.Writer, st control.Status, now time.Time) error {
 
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tADDRESS\tROLES\tPHASE\tPLATFORM\tWORKER PID\tTUNNEL\tERROR")
+	fmt.Fprintln(tw, "HOST\tADDRESS\tROLES\tPHASE\tPLATFORM\tWORKER PID\tRESTARTS\tTUNNEL\tERROR")
 	for _, h := range st.Hosts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, h.Address, strings.Join(h.Roles, ","), hostPhase(h),
-			dash(h.Platform), dashInt(h.WorkerPID), dashPort(h.TunnelPort), dash(oneLine(h.Error)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, h.Address, strings.Join(h.Roles, ","), hostPhase(h),
+			dash(h.Platform), dashInt(h.WorkerPID), dashInt(h.Restarts), dashPort(h.TunnelPort), dash(oneLine(h.Error)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -21,7 +21,7 @@ func TestWriteStatus(t *testing.T) {
 			Started: now.Add(-5*time.Minute - 2*time.Second), Inventory: "/home/me/hosts.yaml",
 		},
 		Hosts: []control.HostStatus{
-			{Name: "driver-1", Address: "10.0.0.11", Roles: []string{"load-driver"}, Phase: control.PhaseJoined, Platform: "linux/amd64", WorkerPID: 811, TunnelPort: 1900},
+			{Name: "driver-1", Address: "10.0.0.11", Roles: []string{"load-driver"}, Phase: control.PhaseJoined, Platform: "linux/amd64", WorkerPID: 811, TunnelPort: 1900, Restarts: 2},
 			{Name: "driver-2", Address: "10.0.0.12", Roles: []string{"load-driver"}, Phase: control.PhaseUpload, UploadSent: 3 << 20, UploadTotal: 12 << 20},
 			{Name: "es-1", Address: "10.0.0.21", Roles: []string{"provisioner", "load-driver"}, Phase: control.PhaseFailed, Error: "connect: dial tcp 10.0.0.21:22:\n  i/o timeout"},
 		},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -96,12 +95,9 @@ func (c *tuiCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	name, client := runningCluster(ctx, dir, c.Cluster)
-	if client == nil {
-		if c.Cluster != "" {
-			return fmt.Errorf("cluster %s: %w", c.Cluster, control.ErrNotRunning)
-		}
-		return fmt.Errorf("%w: start a cluster with rally up -i hosts.yaml (or name one with --cluster)", control.ErrNotRunning)
+	found, err := runningCluster(ctx, dir, c.Cluster)
+	if err != nil {
+		return err
 	}
-	return runTUI(ctx, name, client, race, e)
+	return runTUI(ctx, found.Name, found.Client, race, e)
 }

@@ -1,0 +1,192 @@
+package race
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"rally/driver"
+	"rally/metrics"
+	"rally/track"
+)
+
+// Plan is a race request checked and loaded on the coordinator.
+type Plan struct {
+	// ID is the race's id; Run makes one when empty.
+	ID        string
+	Request   Request
+	Track     *track.Track
+	Challenge *track.Challenge
+	Targets   []driver.Target
+	Options   driver.ClientOptions
+	// TrackPaths says where a member finds the track on its own host when
+	// that is not Request.TrackPath (the coordinator pushed it there).
+	TrackPaths map[string]string
+}
+
+// Check loads the track and options of a request and refuses, up front,
+// what cannot run: unknown operation types and operations that need a
+// track.py, which are named.
+func Check(req Request) (*Plan, error) {
+	if req.TrackPath == "" {
+		return nil, errors.New("no track: give --track-path DIR")
+	}
+	if req.MinLoadDrivers < 0 {
+		return nil, fmt.Errorf("min-load-drivers %d: want 0 (all) or more", req.MinLoadDrivers)
+	}
+	t, err := track.Load(track.LoadOptions{Path: req.TrackPath, Params: req.TrackParams, TestMode: req.TestMode})
+	if err != nil {
+		return nil, err
+	}
+	ch, err := t.Challenge(req.Challenge)
+	if err != nil {
+		return nil, err
+	}
+	if reqs := t.CustomRequirements(ch); len(reqs) > 0 {
+		var names []string
+		for _, r := range reqs {
+			names = append(names, fmt.Sprintf("task %q needs track.py %s %q", r.Task, r.Kind, r.Name))
+		}
+		return nil, fmt.Errorf("challenge %q cannot run without the track's Python code: %s", ch.Name, strings.Join(names, "; "))
+	}
+	if err := driver.Validate(t, ch); err != nil {
+		return nil, err
+	}
+	targets, err := driver.ParseTargetHosts(req.TargetHosts)
+	if err != nil {
+		return nil, err
+	}
+	opts := driver.DefaultClientOptions()
+	if req.ClientOptions != "" {
+		if opts, err = driver.ParseClientOptions(req.ClientOptions); err != nil {
+			return nil, err
+		}
+	}
+	switch req.OnError {
+	case "", driver.OnErrorContinue, driver.OnErrorAbort:
+	default:
+		return nil, fmt.Errorf("on-error %q: want continue or abort", req.OnError)
+	}
+	return &Plan{Request: req, Track: t, Challenge: ch, Targets: targets, Options: opts}, nil
+}
+
+// onError is the plan's --on-error policy with its default.
+func (p *Plan) onError() string {
+	if p.Request.OnError == "" {
+		return driver.OnErrorContinue
+	}
+	return p.Request.OnError
+}
+
+// spread assigns each task's clients round-robin over the members,
+// continuing the rotation across the tasks of a step so that a parallel
+// block of one-client tasks spreads too. Client indexes are the task's own;
+// the driver derives ramp-up and seeds from them, so a client behaves the
+// same whichever member runs it.
+func spread(step track.Step, members []string) map[string][]TaskShare {
+	out := map[string][]TaskShare{}
+	rr := 0
+	for ti, t := range step.Tasks {
+		n := max(t.Clients, 1)
+		byMember := map[string][]int{}
+		for k := 0; k < n; k++ {
+			m := members[rr%len(members)]
+			byMember[m] = append(byMember[m], k)
+			rr++
+		}
+		for _, m := range members {
+			if len(byMember[m]) == 0 {
+				continue
+			}
+			out[m] = append(out[m], TaskShare{Task: ti, ClientIndexes: byMember[m]})
+		}
+	}
+	return out
+}
+
+// clientLimits splits a parallel block's "clients" limit over the members
+// that run its clients, in proportion to their clients and at least one
+// each; nil when the block has no limit below its clients' sum.
+func clientLimits(step track.Step, shares map[string][]TaskShare, members []string) map[string]int {
+	total := 0
+	for _, t := range step.Tasks {
+		total += max(t.Clients, 1)
+	}
+	if step.Clients <= 0 || step.Clients >= total {
+		return nil
+	}
+	limits := map[string]int{}
+	given := 0
+	for _, m := range members {
+		n := 0
+		for _, sh := range shares[m] {
+			n += len(sh.ClientIndexes)
+		}
+		if n == 0 {
+			continue
+		}
+		l := max(step.Clients*n/total, 1)
+		limits[m] = l
+		given += l
+	}
+	// Hand out what rounding left, one each, in member order.
+	for given < step.Clients {
+		progressed := false
+		for _, m := range members {
+			if _, ok := limits[m]; ok && given < step.Clients {
+				limits[m]++
+				given++
+				progressed = true
+			}
+		}
+		if !progressed {
+			break
+		}
+	}
+	return limits
+}
+
+// reportable lists the tasks to report, in schedule order: every task
+// with include-in-reporting that finished somewhere or has measurements
+// (a step cut short by an abort or a lost host still reports what it
+// measured).
+func reportable(p *Plan, results map[string]*driver.TaskResult, measured func(task string) bool) []metrics.TaskInfo {
+	var out []metrics.TaskInfo
+	for si := range p.Challenge.Schedule {
+		for ti := range p.Challenge.Schedule[si].Tasks {
+			t := &p.Challenge.Schedule[si].Tasks[ti]
+			if r, ok := results[t.Name]; ok {
+				if r.IncludeInReporting {
+					out = append(out, r.Info)
+				}
+				continue
+			}
+			if t.IncludeInReporting && measured(t.Name) {
+				out = append(out, driver.TaskInfoOf(p.Track, t))
+			}
+		}
+	}
+	return out
+}
+
+// mergeResult adds one member's share of a task to the task's result.
+func mergeResult(all map[string]*driver.TaskResult, r *driver.TaskResult) {
+	cur, ok := all[r.Info.Task]
+	if !ok {
+		cp := *r
+		all[r.Info.Task] = &cp
+		return
+	}
+	cur.Clients += r.Clients
+	cur.Requests += r.Requests
+	cur.Errors += r.Errors
+	if r.Started.Before(cur.Started) {
+		cur.Started = r.Started
+	}
+	if r.Ended.After(cur.Ended) {
+		cur.Ended = r.Ended
+	}
+	if r.Status != driver.StatusCompleted && cur.Status == driver.StatusCompleted {
+		cur.Status, cur.Error = r.Status, r.Error
+	}
+}
