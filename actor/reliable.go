@@ -37,7 +37,7 @@ const DefaultReliableWindow = 4096
 // coordinator is still reading; the ceiling keeps a stuck inbox probed
 // several times within the expiry.
 const (
-	minRetransmitTimeout = 20 * time.Millisecond
+	minRetransmitTimeout = 5 * time.Millisecond
 	maxRetransmitTimeout = 2 * time.Second
 	maxBackoff           = 7 // doublings of the timeout
 )

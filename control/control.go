@@ -1,7 +1,8 @@
 // Package control is the local API of a running coordinator: HTTP with JSON
 // over a unix socket (mode 0600) under ~/.rally/run/. The CLI commands
 // status, down, race and tui are its clients; this package holds the wire
-// types both sides share, the client, and the listener set-up.
+// types both sides share, the client, the listener set-up, and how a
+// command finds the cluster it is about (Resolve).
 //
 // It must not know how a cluster is formed: the coordinator implements the
 // handler behind these routes.

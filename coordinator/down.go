@@ -83,7 +83,7 @@ func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) 
 	rep := control.HostReport{Name: name}
 	// Wait for a bring-up, reform or worker restart of the host under way,
 	// after telling it to give up; none starts once it sees teardown.
-	// h.beginTeardown()
+	h.beginTeardown()
 	h.reform.Lock()
 	defer h.reform.Unlock()
 	h.mu.Lock()

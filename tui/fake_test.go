@@ -29,6 +29,9 @@ type fakeSource struct {
 	startErr  error
 	report    control.DownReport
 
+	// byID answers RaceByID.
+	byID *control.RaceProgress
+
 	raceReqs []control.RaceRequest
 	aborts   int
 	downs    []control.DownRequest
@@ -84,6 +87,16 @@ func (f *fakeSource) AbortRace(ctx context.Context) error {
 	f.mu.Unlock()
 	f.calls <- "abort"
 	return nil
+}
+
+func (f *fakeSource) RaceByID(ctx context.Context, id string) (*control.RaceProgress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.byID == nil || f.byID.ID != id {
+		return nil, nil
+	}
+	p := *f.byID
+	return &p, nil
 }
 
 func (f *fakeSource) counts() (starts, aborts, downs int) {

@@ -621,3 +621,37 @@ func TestRacePicker(t *testing.T) {
 		}
 	})
 }
+
+// TestQuietRaceIsPolled: when a running race's events go quiet (dropped
+// by a slow stream, or the stream broke), the UI asks the coordinator for
+// the race and shows its end from that answer.
+func TestQuietRaceIsPolled(t *testing.T) {
+	src := newFakeSource()
+	m := newLoadedModel(t, src, 100, 30)
+	send(m, items(raceEvent(fixtureRace())))
+	if !m.race.running() {
+		t.Fatal("the fixture race does not run")
+	}
+	ended := fixtureRace()
+	ended.State, ended.Report = control.RaceCompleted, "Min Throughput | search | 10 | ops/s"
+	src.byID = &ended
+	if cmd := m.pollQuietRace(); cmd != nil {
+		t.Fatal("polled a race whose events are fresh")
+	}
+	m.at = m.raceSeen.Add(raceQuiet + time.Second)
+	cmd := m.pollQuietRace()
+	if cmd == nil {
+		t.Fatal("a race quiet for longer than raceQuiet is not polled")
+	}
+	if m.pollQuietRace() != nil {
+		t.Error("a second poll started while the first runs")
+	}
+	send(m, cmd())
+	if m.race.running() || !m.race.finished() {
+		t.Fatalf("the race's end from the poll was not applied: %+v", m.race.progress)
+	}
+	press(m, "4")
+	if !strings.Contains(m.View().Content, "race r-1 completed") {
+		t.Errorf("the logs do not say the race completed:\n%s", m.View().Content)
+	}
+}

@@ -29,6 +29,10 @@ type Source interface {
 	StartRace(ctx context.Context, req control.RaceRequest) (control.RaceStarted, error)
 	// AbortRace aborts the running race.
 	AbortRace(ctx context.Context) error
+	// RaceByID returns a race's progress, running or ended (nil when the
+	// coordinator does not know it): the UI asks for it when race events
+	// have gone quiet, so that a dropped event cannot hide a race's end.
+	RaceByID(ctx context.Context, id string) (*control.RaceProgress, error)
 }
 
 // Options configure the UI.
@@ -99,7 +103,12 @@ type (
 		err     error
 	}
 	raceAbortedMsg struct{ err error }
-	downDoneMsg    struct {
+	// raceProgressMsg answers RaceByID.
+	raceProgressMsg struct {
+		progress *control.RaceProgress
+		err      error
+	}
+	downDoneMsg struct {
 		report control.DownReport
 		err    error
 	}
@@ -138,14 +147,18 @@ type Model struct {
 	confirm confirmKind
 	scroll  [numTabs]scrollPos
 
-	status     control.Status
-	statusErr  string
-	polling    bool
-	streamErr  string
-	tornDown   bool
-	notice     string
-	noticeBad  bool
-	noticeTill time.Time
+	status    control.Status
+	statusErr string
+	polling   bool
+	// raceSeen is when the race's progress last arrived; racePolling is
+	// set while the UI asks for it.
+	raceSeen    time.Time
+	racePolling bool
+	streamErr   string
+	tornDown    bool
+	notice      string
+	noticeBad   bool
+	noticeTill  time.Time
 
 	cluster clusterView
 	actors  actorsView
@@ -244,11 +257,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.tornDown {
 			return m, nil
 		}
-		if m.polling {
-			return m, tick()
+		cmds := []tea.Cmd{tick()}
+		if !m.polling {
+			m.polling = true
+			cmds = append(cmds, m.fetchStatus())
 		}
-		m.polling = true
-		return m, tea.Batch(tick(), m.fetchStatus())
+		if cmd := m.pollQuietRace(); cmd != nil {
+			cmds = append(cmds, cmd)
+		}
+		return m, tea.Batch(cmds...)
+	case raceProgressMsg:
+		m.racePolling = false
+		if msg.err == nil && msg.progress != nil {
+			m.applyRace(m.at, *msg.progress)
+		}
 	case statusMsg:
 		m.polling = false
 		m.onStatus(msg)
@@ -332,13 +354,40 @@ func (m *Model) onEvent(it pumpItem) {
 		if ev.Race == nil {
 			return
 		}
-		if m.race.apply(*ev.Race) {
-			text := "race " + ev.Race.ID + " " + string(ev.Race.State)
-			if ev.Race.Error != "" {
-				text += ": " + ev.Race.Error
-			}
-			m.logs.add(logLine{time: ev.Time, kind: control.EventRace, text: text})
+		m.applyRace(ev.Time, *ev.Race)
+	}
+}
+
+// applyRace takes a race's progress, from an event or a poll, and logs a
+// change of state.
+func (m *Model) applyRace(at time.Time, p control.RaceProgress) {
+	m.raceSeen = m.at
+	if m.race.apply(p) {
+		text := "race " + p.ID + " " + string(p.State)
+		if p.Error != "" {
+			text += ": " + p.Error
 		}
+		m.logs.add(logLine{time: at, kind: control.EventRace, text: text})
+	}
+}
+
+// raceQuiet is how long a running race may go without an event before
+// the UI asks the coordinator for it: progress comes four times a second,
+// so a quiet stream means dropped events or a broken stream.
+const raceQuiet = 3 * time.Second
+
+// pollQuietRace asks for the running race when its events went quiet.
+func (m *Model) pollQuietRace() tea.Cmd {
+	if !m.race.running() || m.racePolling || m.at.Sub(m.raceSeen) < raceQuiet {
+		return nil
+	}
+	m.racePolling = true
+	ctx, src, id := m.ctx, m.src, m.race.progress.ID
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+		defer cancel()
+		p, err := src.RaceByID(ctx, id)
+		return raceProgressMsg{progress: p, err: err}
 	}
 }
 
