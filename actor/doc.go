@@ -10,12 +10,53 @@
 // came through). There is no actor framework; the actors are goroutines
 // with bounded mailboxes:
 //
-//   - per connection, a reader goroutine and a writer goroutine fed by an
-//     outbox ("member/<name>" in the status). Send never blocks: a full
-//     outbox drops the message and says so.
-//   - on the coordinator, one dispatcher ("coordinator") that runs
-//     application handlers one at a time, and one keeper that sends the
-//     coordinator's heartbeats and marks silent members lost.
+//   - per connection, a reader goroutine and a writer goroutine. The writer
+//     drains two queues: a small priority queue of protocol frames
+//     (welcome, heartbeats, heartbeat acks, acks, errors) and the outbox of
+//     application frames ("member/<name>" in the status), and writes the
+//     protocol frames first, again before every application frame, so
+//     that a full outbox neither drops nor delays a heartbeat. Acks replace
+//     each other in the priority queue, since only the latest counts. The
+//     stop request travels in the outbox, behind what was sent before it,
+//     and the member's stopped answer is its very last frame.
+//   - on the coordinator, per member, an inbox of application messages
+//     ("inbox/<name>") and a dispatcher that runs that member's handlers
+//     one at a time, in arrival order. The reader only ever offers a
+//     message to the inbox: a full inbox drops it and counts an overflow,
+//     so a slow handler never blocks a read loop, never delays anyone's
+//     heartbeats, and delays no other member's messages. Handlers of
+//     different members run concurrently. When a session ends, its
+//     dispatcher still runs what its inbox holds; a rejoined member's new
+//     dispatcher waits for the old one.
+//   - on the coordinator, one keeper that sends the coordinator's
+//     heartbeats and marks silent members lost.
+//
+// # Reliable and best-effort messages
+//
+// System.Send and Member.Send are best effort, for progress-like messages:
+// a full outbox refuses them (ErrMailboxFull), and a member's plain message
+// that finds its inbox full is dropped and counted as overflow.
+//
+// Messages that carry state use SendReliable. From the coordinator, TCP
+// delivers what was written, in order, so the only loss is a message that
+// cannot be queued: System.SendReliable then declares the member's link
+// broken (the member is lost, with a lost event saying why) rather than
+// drop it. From a member, Member.SendReliable numbers each message (the
+// envelope's rseq, from 1 per connection) and keeps it until the
+// coordinator's cumulative ack covers it. The coordinator accepts reliable
+// messages only in order (go-back-N): the next expected one is queued and
+// acknowledged at once from the read loop; one that finds the inbox full
+// is dropped without an ack; one seen before is a duplicate, counted,
+// acknowledged again and dropped; one after a gap is dropped without an
+// ack. The member resends from the oldest unacknowledged message when it
+// has waited a retransmission timeout (from the measured time to an ack,
+// at least four heartbeat round trips and 5 ms, doubling while timeouts
+// repeat), keeps at most a congestion window of messages in flight, and
+// blocks SendReliable while DefaultReliableWindow messages are
+// unacknowledged. A message unacknowledged for longer than the expiry
+// breaks the link: Member.Run returns an error wrapping ErrLinkLost naming
+// it. A member asked to stop answers only once its reliable messages are
+// acknowledged, so that stopped follows everything it said.
 //
 // # Joining
 //

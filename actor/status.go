@@ -27,7 +27,8 @@ type Status struct {
 	// unknown, lost or gone member, or dropped by a full outbox.
 	DeadLetters int64 `json:"dead_letters"`
 	// MailboxFull counts the dead letters dropped by a full outbox, and
-	// heartbeats that could not be queued.
+	// heartbeats or heartbeat acks that a full priority queue refused
+	// (which only a writer stuck for a long while can cause).
 	MailboxFull int64 `json:"mailbox_full"`
 	// Overflow, Duplicates and OutOfOrder are the members' counts summed
 	// (see MemberStatus).

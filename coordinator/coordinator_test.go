@@ -214,7 +214,7 @@ func awaitHostPhase(t *testing.T, events <-chan control.Event, host, phase strin
 			if !ok {
 				t.Fatalf("event stream ended waiting for %s to be %s", host, phase)
 			}
-			if ev.Kind != "host" || ev.Host != host {
+			if ev.Kind != control.EventHost || ev.Host != host {
 				continue
 			}
 			if seen != nil {

@@ -24,6 +24,8 @@ type raceCmd struct {
 func (raceCmd) Help() string {
 	return `Renders the track (Jinja2 templates and track parameters, as Rally does), plans the challenge's schedule on the coordinator and runs it on the load-driver hosts of a cluster started with "rally up": clients are spread round-robin over the hosts, and every step starts together everywhere. Samples are merged on the coordinator into one summary report, saved under ~/.rally/races/<race-id>/.
 
+A load driver lost mid-race is named in the report and race.json with the clients it ran; what it measured until then is kept. With --on-error continue the race goes on with the other hosts, with abort it stops and is saved as aborted. Metric deltas are numbered: one that never arrived is named and the race marked incomplete. A race refuses to start while a load driver of the inventory is not joined unless --min-load-drivers allows it.
+
 Examples:
 
     rally race --track-path ./tracks/geonames --target-hosts 10.0.0.21:9200
