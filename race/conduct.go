@@ -280,6 +280,8 @@ type raceSteps struct {
 	aborted <-chan struct{}
 	results map[string]*driver.TaskResult
 	events  <-chan actor.Event
+	// joined is when each member joined, as the race began.
+	joined map[string]time.Time
 }
 
 func (rs *raceSteps) run(ctx context.Context) error {
@@ -287,6 +289,10 @@ func (rs *raceSteps) run(ctx context.Context) error {
 	events, stop := c.cfg.System.Subscribe(256)
 	defer stop()
 	rs.events = events
+	rs.joined = map[string]time.Time{}
+	for name, st := range c.memberStates() {
+		rs.joined[name] = st.joined
+	}
 
 	offsets := c.offsets()
 	seed := rand.Uint64()
@@ -478,8 +484,16 @@ func (rs *raceSteps) wait(ctx context.Context, deadline <-chan time.Time, ready 
 		case <-poll.C:
 			states := c.memberStates()
 			for _, m := range slices.Clone(rs.active) {
-				if st := states[m]; st != actor.MemberJoined {
-					if err := rs.lose(m, "member is "+st); err != nil {
+				st := states[m]
+				reason := ""
+				switch {
+				case st.state != actor.MemberJoined:
+					reason = "member is " + st.state
+				case !st.joined.Equal(rs.joined[m]):
+					reason = "its worker joined again as a new process"
+				}
+				if reason != "" {
+					if err := rs.lose(m, reason); err != nil {
 						return err
 					}
 				}
@@ -612,11 +626,19 @@ func (c *Conductor) offsets() map[string]time.Duration {
 	return out
 }
 
+// memberState is what the race watches of a member: its state and when
+// it joined (a worker that was restarted joins anew and knows nothing of
+// the race).
+type memberState struct {
+	state  string
+	joined time.Time
+}
+
 // memberStates are the members' states in the actor system.
-func (c *Conductor) memberStates() map[string]string {
-	out := map[string]string{}
+func (c *Conductor) memberStates() map[string]memberState {
+	out := map[string]memberState{}
 	for _, m := range c.cfg.System.Status().Members {
-		out[m.Name] = m.State
+		out[m.Name] = memberState{state: m.State, joined: m.Joined}
 	}
 	return out
 }

@@ -86,6 +86,9 @@ func runUp(ctx context.Context, o upOptions, e *env) error {
 		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})),
 	})
 	if err != nil {
+		if served != nil {
+			_ = served.Fail(err)
+		}
 		return err
 	}
 	events, stopEvents := co.Subscribe()
