@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -52,9 +53,14 @@ type Detached struct {
 	// LogPath is the coordinator log its output goes to.
 	LogPath string
 
-	socket string
-	cmd    *exec.Cmd
-	pipe   *os.File
+	socket   string
+	cmd      *exec.Cmd
+	pipe     *os.File
+	progress io.Writer
+	// relaying starts the relay once, on the first Wait, WaitAnswering
+	// or Close, so that whatever the caller prints about the child
+	// before comes before its progress.
+	relaying sync.Once
 	// closed is set by Close, so that the relay releases the child instead
 	// of waiting for it to exit.
 	closed atomic.Bool
@@ -67,8 +73,9 @@ type Detached struct {
 
 // StartDetached starts a background coordinator: its own session (so
 // the terminal's signals do not reach it), output appended to the
-// cluster's coordinator.log, progress relayed to opts.Progress until it
-// says ready or fails.
+// cluster's coordinator.log. Its progress is relayed to opts.Progress from
+// the first Wait or WaitAnswering until it says ready or fails; Close ends
+// the relay early.
 func StartDetached(opts DetachOptions) (*Detached, error) {
 	self := opts.Self
 	if self == "" {
@@ -103,22 +110,25 @@ func StartDetached(opts DetachOptions) (*Detached, error) {
 	pw.Close()
 	d := &Detached{
 		PID: cmd.Process.Pid, LogPath: logPath, socket: opts.Home.Socket(opts.Cluster),
-		cmd: cmd, pipe: pr, done: make(chan struct{}),
+		cmd: cmd, pipe: pr, progress: opts.Progress, done: make(chan struct{}),
 	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
+	if d.progress == nil {
+		d.progress = io.Discard
 	}
-	go d.relay(progress)
 	return d, nil
+}
+
+// startRelay starts copying the child's progress, once.
+func (d *Detached) startRelay() {
+	d.relaying.Do(func() { go d.relay() })
 }
 
 // relay copies the child's progress until the pipe ends, then settles the
 // child: released when it said ready (it lives on, adopted by init),
 // reaped otherwise.
-func (d *Detached) relay(w io.Writer) {
+func (d *Detached) relay() {
 	defer close(d.done)
-	ready, lastErr := relayProgress(d.pipe, w)
+	ready, lastErr := relayProgress(d.pipe, d.progress)
 	switch {
 	case ready:
 		_ = d.cmd.Process.Release()
@@ -162,6 +172,7 @@ func relayProgress(r io.ReadCloser, w io.Writer) (ready bool, lastErr string) {
 // ctx ends first the child is left forming the cluster on its own and
 // Wait returns ctx's error.
 func (d *Detached) Wait(ctx context.Context) error {
+	d.startRelay()
 	select {
 	case <-d.done:
 		return d.outcome
@@ -176,6 +187,7 @@ func (d *Detached) Wait(ctx context.Context) error {
 // rather than the progress lines. It fails when the child exits first or
 // nothing answers within max.
 func (d *Detached) WaitAnswering(ctx context.Context, max time.Duration) (*control.Client, error) {
+	d.startRelay()
 	client := control.NewClient(d.socket)
 	deadline := time.Now().Add(max)
 	for {
@@ -204,6 +216,7 @@ func (d *Detached) WaitAnswering(ctx context.Context, max time.Duration) (*contr
 // It returns once the relay ended; the child, if it writes progress after
 // that, gets EPIPE, which it ignores.
 func (d *Detached) Close() {
+	d.startRelay()
 	d.closed.Store(true)
 	// Closing the read end unblocks the relay's read.
 	_ = d.pipe.Close()
