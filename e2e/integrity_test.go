@@ -335,12 +335,17 @@ func TestRaceWorkerKilledContinue(t *testing.T) {
 		t.Errorf("h3 lost without a reason, a time or the clients of %s it ran: %+v", spreadTask, lh)
 	case lh.At.Before(killed.Add(-time.Second)):
 		t.Errorf("h3 lost at %s, before its worker was killed at %s", lh.At, killed)
+	case lh.LastDelta[spreadTask] == 0:
+		t.Errorf("h3 lost with no metrics delta of %s merged, after running it for seconds: %+v", spreadTask, lh)
+	default:
+		t.Logf("lost: %+v", lh)
 	}
 	if len(race.LostHosts) != 1 {
 		t.Errorf("lost-hosts %+v, want h3 only", race.LostHosts)
 	}
 	checkNoGapsFrom(t, race, "h1", "h2")
 	byHost := checkHostRequests(t, race, spreadTask, "h1", "h2", "h3")
+	t.Logf("host-requests of %s: %v", spreadTask, byHost)
 	// h1 and h2 ran the whole 20 s, h3 only until its worker was killed.
 	for _, h := range []string{"h1", "h2"} {
 		if byHost[h] <= byHost["h3"] {
@@ -405,14 +410,16 @@ func TestRaceLinkCutAbort(t *testing.T) {
 	}
 	if lh, ok := lostHost(race, "h2"); !ok {
 		t.Errorf("lost-hosts does not name h2: %+v", race.LostHosts)
-	} else if lh.Reason == "" || lh.At.Before(cut.Add(-time.Second)) {
-		t.Errorf("h2 lost without a reason, or before its link was cut at %s: %+v", cut, lh)
+	} else if lh.Reason == "" || lh.At.Before(cut.Add(-time.Second)) || lh.LastDelta[spreadTask] == 0 {
+		t.Errorf("h2 lost without a reason, before its link was cut at %s, or with no metrics delta of %s merged: %+v", cut, spreadTask, lh)
+	} else {
+		t.Logf("lost: %+v; error: %s", lh, race.Error)
 	}
 	checkNoGapsFrom(t, race, "h1", "h3")
 	if ts := taskSummary(t, race, spreadTask); ts.Requests <= 0 {
 		t.Errorf("%s: %d requests kept of what was measured before the cut", spreadTask, ts.Requests)
 	}
-	checkHostRequests(t, race, spreadTask, "h1", "h2", "h3")
+	t.Logf("host-requests of %s: %v", spreadTask, checkHostRequests(t, race, spreadTask, "h1", "h2", "h3"))
 
 	if err := l.Heal("h2"); err != nil {
 		t.Fatal(err)
@@ -492,6 +499,8 @@ func TestRaceRefusesMissingLoadDrivers(t *testing.T) {
 	refused := u.rally(args...)
 	if refused.code == 0 || !strings.Contains(refused.stdout+refused.stderr, "h3") {
 		t.Errorf("race with h3 unreachable should be refused naming h3: %s", refused)
+	} else {
+		t.Logf("refused (exit %d): %s", refused.code, strings.TrimSpace(refused.stderr))
 	}
 	// Refused means no load was run: a race saved by it measured nothing.
 	var listed []*report.Race
