@@ -19,8 +19,9 @@ for arch in amd64 arm64; do
   GOOS=linux GOARCH=$arch go build -trimpath -o "bin/rally-linux-$arch" ./cmd/rally
 done
 echo "== tests (race detector)"
-# About 12 minutes on 2 cores; the timeout leaves room for a slow machine
-# while keeping the whole run under CI's 45 minutes.
+# About 4.5 minutes on 2 cores, most of it the end-to-end tests; the timeout
+# leaves room for a slow machine while keeping the whole run under CI's 45
+# minutes.
 CGO_ENABLED=1 go test -race -count=1 -timeout 25m ./...
 echo "== fuzz (a few seconds each)"
 fuzz_secs=${RALLY_FUZZ_SECONDS:-4}
