@@ -476,7 +476,11 @@ func (rs *raceSteps) wait(ctx context.Context, deadline <-chan time.Time, ready 
 			}
 			if ev.Kind == actor.EventLost || ev.Kind == actor.EventLeft {
 				if slices.Contains(rs.active, ev.Member) {
-					if err := rs.lose(ev.Member, ev.Kind+": "+ev.Detail); err != nil {
+					reason := ev.Detail
+					if ev.Kind == actor.EventLeft {
+						reason = "left the cluster: " + ev.Detail
+					}
+					if err := rs.lose(ev.Member, reason); err != nil {
 						return err
 					}
 				}
@@ -675,11 +679,13 @@ func (c *Conductor) snapshot(cur *run, p *Plan) Progress {
 		tp.LatencyP50, tp.LatencyP99 = live.LatencyP50, live.LatencyP99
 		tp.ServiceTimeP50, tp.ServiceTimeP99 = live.ServiceTimeP50, live.ServiceTimeP99
 		tp.PerHost = maps.Clone(cur.perHost[tp.Task])
-		if t := tasks[tp.Task]; t != nil && tp.State == TaskRunning {
+		if t := tasks[tp.Task]; t != nil {
 			tp.Unit = "ops/s"
 			if t.Operation.Type == "bulk" {
 				tp.Unit = "docs/s"
 			}
+		}
+		if t := tasks[tp.Task]; t != nil && tp.State == TaskRunning {
 			// Only iteration-bounded tasks know their share done; a
 			// time-bounded one stays at -1 (unknown).
 			if n := int64(t.WarmupIterations+t.Iterations) * int64(max(t.Clients, 1)); n > 0 {

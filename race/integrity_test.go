@@ -65,7 +65,7 @@ func TestBlockCompletionAcrossMembers(t *testing.T) {
 	long := `{"name": "long", "operation": "q", "clients": 2, "time-period": 90, "target-throughput": 20}`
 	short := `{"name": "short", "operation": "q", "clients": 1, "iterations": 10, "target-throughput": 10}`
 	for _, tc := range []struct{ name, block string }{
-		{"completed-by names the short task", `{"parallel": {"completed-by": "short", "tasks": [` + long + `,` + short + `]}}`},
+		{"completed-by names the short task (the loader marks it completes-parent)", `{"parallel": {"completed-by": "short", "tasks": [` + long + `,` + short + `]}}`},
 		{"completed-by any", `{"parallel": {"completed-by": "any", "tasks": [` + long + `,` + short + `]}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
