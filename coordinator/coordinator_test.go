@@ -264,47 +264,6 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
-// connectionProcesses lists the per-connection sshd processes below the
-// listening sshd with PID parent: killing them cuts the SSH links to that
-// server while the server itself keeps accepting.
-func connectionProcesses(parent int) []int {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// "pid (comm) state ppid ...": comm may hold spaces and parens.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 {
-			continue
-		}
-		if pp, err := strconv.Atoi(f[1]); err == nil {
-			children[pp] = append(children[pp], pid)
-		}
-	}
-	var out []int
-	queue := children[parent]
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = queue[1:]
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == sshtest.SSHD {
-			out = append(out, pid)
-		}
-		queue = append(queue, children[pid]...)
-	}
-	return out
-}
-
 // syncBuffer collects the coordinator's log for a failing test.
 type syncBuffer struct {
 	mu  sync.Mutex

@@ -204,7 +204,7 @@ func testUpReformAfterLostLink(t *testing.T) {
 	events, cancel := c.Subscribe()
 	defer cancel()
 
-	conns := connectionProcesses(tc.servers[0].PID())
+	conns := tc.servers[0].ConnectionProcesses()
 	if len(conns) == 0 {
 		t.Fatal("no sshd process serves the coordinator's connection")
 	}

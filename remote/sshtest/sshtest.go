@@ -252,6 +252,19 @@ func (s *Server) Stop() {
 	<-s.exited
 }
 
+// ConnectionProcesses lists the per-connection sshd processes of the
+// server: killing them cuts the SSH links to it while the server itself
+// keeps accepting (a network cut, as a client sees it).
+func (s *Server) ConnectionProcesses() []int {
+	var out []int
+	for _, pid := range descendants(s.PID()) {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == SSHD {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
 // descendants lists the processes below pid, read from /proc.
 func descendants(pid int) []int {
 	parent := map[int]int{}
