@@ -323,6 +323,23 @@ func (s *Server) writeProcess(e *enc, now time.Time) {
 	e.end()
 }
 
+// writeModule writes the one module entry nodes info lists. A real node
+// lists its modules (at least its transport), and the entry's version key
+// names the distribution: elasticsearch_version or opensearch_version,
+// which is how a client without GET / tells the two apart.
+func (s *Server) writeModule(e *enc) {
+	e.obj()
+	e.kstr("name", "estarget")
+	e.kstr("version", s.version.number)
+	e.kstr(s.flavor+"_version", s.version.number)
+	e.kstr("description", "estarget test target, not a real module")
+	e.kstr("classname", "estarget")
+	e.karr("extended_plugins")
+	e.endArr()
+	e.kbool("has_native_controller", false)
+	e.end()
+}
+
 // handleNodesInfo serves GET /_nodes[/{node}[/{metric}]] with one node.
 func (s *Server) handleNodesInfo(w http.ResponseWriter, q *req) {
 	var m runtime.MemStats
@@ -371,6 +388,7 @@ func (s *Server) handleNodesInfo(w http.ResponseWriter, q *req) {
 	out.karr("plugins")
 	out.endArr()
 	out.karr("modules")
+	s.writeModule(out)
 	out.endArr()
 	closeNodes(out)
 	s.writeJSON(w, q.r, http.StatusOK, out.b)

@@ -83,6 +83,9 @@ func (s *Server) route(q *req) handlerFunc {
 	s0, s1, s2 := q.seg(0), q.seg(1), q.seg(2)
 	switch s0 {
 	case "":
+		if s.noRootAPI {
+			return s.routeNoRoot(q)
+		}
 		return allow(epRoot, (*Server).handleRoot, http.MethodGet)
 	case "_bulk":
 		if q.nseg == 1 {
@@ -299,6 +302,26 @@ func (q *req) allow(ep endpoint, h handlerFunc, methods ...string) handlerFunc {
 		q.allowed += ", " + http.MethodHead
 	}
 	return (*Server).methodNotAllowed
+}
+
+// routeNoRoot routes / as Elasticsearch 8 and 9 do without the rest-root
+// module: only DELETE / (delete every index) is left there, so any other
+// method is a 405 naming DELETE. DELETE / itself is refused as the default
+// action.destructive_requires_name refuses it; the target does not delete
+// every index.
+func (s *Server) routeNoRoot(q *req) handlerFunc {
+	q.ep = epRoot
+	if q.r.Method == http.MethodDelete {
+		return (*Server).refuseDeleteAll
+	}
+	q.allowed = http.MethodDelete
+	return (*Server).methodNotAllowed
+}
+
+// refuseDeleteAll answers DELETE / like Elasticsearch with
+// action.destructive_requires_name set (the default since 8.0).
+func (s *Server) refuseDeleteAll(w http.ResponseWriter, q *req) {
+	s.writeError(w, q.r, badRequest("Wildcard expressions or all indices are not allowed"))
 }
 
 // methodNotAllowed answers like Elasticsearch: 405 with a plain string

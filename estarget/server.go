@@ -33,6 +33,10 @@ type Options struct {
 	// ForceMergeDelay is how long each _forcemerge call takes, so that
 	// drivers polling for completion have something to wait for.
 	ForceMergeDelay time.Duration
+	// NoRootAPI answers GET / with 405 as Elasticsearch 8 and 9 builds
+	// without the rest-root module (the integ-test archives) do, so that
+	// clients must learn the version elsewhere (the nodes info API).
+	NoRootAPI bool
 	// Logger receives one debug line per request and info lines for state
 	// changes; nil discards.
 	Logger *slog.Logger
@@ -73,6 +77,7 @@ type Server struct {
 	nodeName    string
 	started     time.Time
 	mergeDelay  time.Duration
+	noRootAPI   bool
 	log         *slog.Logger
 
 	faults   atomic.Pointer[faultState]
@@ -93,6 +98,7 @@ func New(opts Options) *Server {
 		nodeName:   opts.NodeName,
 		started:    time.Now(),
 		mergeDelay: max(opts.ForceMergeDelay, 0),
+		noRootAPI:  opts.NoRootAPI,
 		log:        opts.Logger,
 	}
 	if opts.Flavor == FlavorOpenSearch {

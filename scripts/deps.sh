@@ -26,5 +26,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 mkdir -p /run/sshd 2>/dev/null || true
+# Elasticsearch and OpenSearch refuse to run as root: provisioned nodes run as this user.
+if [ "$(id -u)" = 0 ]; then
+  id rally-node >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rally-node
+fi
 cd "$(dirname "$0")/.."
 go mod download

@@ -61,6 +61,7 @@ type cli struct {
 	Rate5xx         float64       `name:"rate-5xx" placeholder:"RATE" help:"Share of requests (0..1) answered with 503 or 500."`
 	Seed            int64         `placeholder:"N" help:"Seed for the injected errors and jitter; the same seed and request order give the same faults."`
 	ForceMergeDelay time.Duration `name:"force-merge-delay" placeholder:"DURATION" help:"How long each _forcemerge takes."`
+	NoRootAPI       bool          `name:"no-root-api" help:"Answer GET / with 405 (only DELETE is routed at /), as Elasticsearch 8 and 9 builds without the rest-root module (the integ-test archives) do; the version is then only in _nodes."`
 	LogLevel        string        `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level on stderr: debug (one line per request), info, warn or error."`
 }
 
@@ -117,6 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			Rate429: c.Rate429, Rate5xx: c.Rate5xx, Seed: c.Seed,
 		},
 		ForceMergeDelay: c.ForceMergeDelay,
+		NoRootAPI:       c.NoRootAPI,
 		Logger:          log,
 	}
 	if err := opts.Validate(); err != nil {

@@ -2,24 +2,29 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"text/tabwriter"
 
 	"rally/home"
+	"rally/provision"
 	"rally/report"
 )
 
 // listCmd is `rally list`: a group of subcommands, one per kind of thing.
 type listCmd struct {
 	Races listRacesCmd `cmd:"" help:"List saved races, newest first."`
+	Cars  listCarsCmd  `cmd:"" help:"List the cars and mixins of a team."`
 }
 
 // Help is the detailed description shown by `rally list --help`.
 func (listCmd) Help() string {
 	return `Lists what rally keeps under ~/.rally.
 
-Example:
+Examples:
 
-    rally list races`
+    rally list races
+    rally list cars`
 }
 
 // listRacesCmd is `rally list races` (wired in report).
@@ -65,4 +70,48 @@ func (c *listRacesCmd) Run(ctx context.Context, e *env) error {
 	}
 	// Broken races are reported after the readable ones, not instead.
 	return listErr
+}
+
+// listCarsCmd is `rally list cars` (wired in provision).
+type listCarsCmd struct {
+	TeamPath string `name:"team-path" placeholder:"DIR" type:"existingdir" help:"Read the team in DIR (a Rally team: cars/v1/*.ini) instead of rally's default team."`
+	JSON     bool   `name:"json" help:"Print the cars as JSON on stdout: a list of {name, type, description}."`
+}
+
+// Help is the detailed description shown by `rally list cars --help`.
+func (listCarsCmd) Help() string {
+	return `Lists the cars and mixins of a team, cars first: name, type and description. Combine one car with mixins in --car, e.g. "defaults,4gheap,g1gc".
+
+Examples:
+
+    rally list cars
+    rally list cars --team-path ~/rally-teams --json`
+}
+
+// Run lists the cars.
+func (c *listCarsCmd) Run(ctx context.Context, e *env) error {
+	var (
+		team *provision.Team
+		err  error
+	)
+	if c.TeamPath != "" {
+		team, err = provision.LoadTeam(c.TeamPath)
+	} else {
+		team, err = provision.DefaultTeam()
+	}
+	if err != nil {
+		return err
+	}
+	cars := team.Cars()
+	if c.JSON {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(cars)
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTYPE\tDESCRIPTION")
+	for _, car := range cars {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", car.Name, car.Type, car.Description)
+	}
+	return tw.Flush()
 }

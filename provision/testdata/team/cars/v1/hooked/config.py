@@ -1,0 +1,2 @@
+def post_install_hook(config_names, variables, **kwargs):
+    pass
