@@ -1,9 +1,26 @@
 // Package provision installs, configures, starts and stops Elasticsearch
-// nodes on provisioner hosts from a Rally "car" and its plugins.
+// and OpenSearch nodes on one host from a distribution archive and a Rally
+// "car".
 //
-// It is not built yet: the CLI reports provisioning as not implemented
-// rather than pretending. It must not know about SSH (the worker on the
-// host calls it) nor about benchmarks.
+// What is built: distributions (dist.go: engine, version, start script and
+// bundled JDK read from the archive's table of contents; download.go:
+// official download URLs and sha512-checked fetches), Java (jdk.go: the
+// bundled JDK, else --runtime-jdk, else the lowest suitable JDK found;
+// ES_JAVA_HOME or OPENSEARCH_JAVA_HOME), unpacking (unpack.go), the node
+// lifecycle (node.go: started in its own session as an unprivileged user,
+// ready at the wanted cluster health, stopped with SIGTERM then SIGKILL),
+// and StartCluster (cluster.go), which `rally race --distribution-path`
+// uses for esrally's from-distribution pipeline on this machine. Not built
+// yet: provisioner hosts of a cluster (`rally up` pushing the distribution
+// and starting nodes through the workers), plugins, and telemetry of the
+// nodes. It must not know about SSH (the worker on the host will call it)
+// nor about benchmarks.
+//
+// The nodes of a cluster live under ~/.rally/local/<cluster>/<node>/
+// (install, data, logs, run), or under the system's temporary directory
+// when the user the nodes run as cannot reach the home directory (root's
+// is 0700). After a race their logs are copied into the race's directory
+// and the rest removed, unless --preserve-install.
 //
 // Cars come from a team in Rally's format, read unchanged (team.go,
 // car.go): cars/v1/*.ini, each a car or a mixin, combined as

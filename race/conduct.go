@@ -157,6 +157,10 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		Track: p.Track.Name, Challenge: p.Challenge.Name, TrackParams: p.Request.TrackParams,
 		TestMode: p.Request.TestMode, RallyVersion: c.cfg.Version, UserTags: p.Request.UserTags,
 		Hosts: slices.Clone(members), OnError: p.onError(),
+		Pipeline: p.Request.Pipeline, Car: p.Request.Car,
+	}
+	if race.Pipeline == "" {
+		race.Pipeline = "benchmark-only"
 	}
 	for _, t := range p.Targets {
 		race.TargetHosts = append(race.TargetHosts, t.String())

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"rally/actor"
 )
@@ -102,8 +103,20 @@ func (l *Local) kill(name string) {
 	}
 }
 
-// Close stops the members and the system.
+// Close asks the members to leave (so that neither side reports a lost
+// link), then stops them and the system.
 func (l *Local) Close() {
+	l.mu.Lock()
+	names := make([]string, 0, len(l.members))
+	for name := range l.members {
+		names = append(names, name)
+	}
+	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	for _, name := range names {
+		_ = l.System.StopMember(ctx, name, "the race is over")
+	}
+	cancel()
 	l.System.Close()
 	l.cancel()
 	l.wg.Wait()

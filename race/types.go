@@ -16,6 +16,10 @@ type Request struct {
 	// MinLoadDrivers lets a race start with fewer joined load drivers
 	// than the inventory lists (at least this many); zero means all.
 	MinLoadDrivers int `json:"min_load_drivers,omitempty"`
+	// Pipeline and Car say how the target came to be (esrally's
+	// --pipeline and --car), for the race's record.
+	Pipeline string `json:"pipeline,omitempty"`
+	Car      string `json:"car,omitempty"`
 }
 
 // Started answers a Request.

@@ -40,6 +40,11 @@ type Race struct {
 	// Hosts are the load-driver hosts used.
 	Hosts []string `json:"hosts,omitempty"`
 
+	// Pipeline is how the target came to be (benchmark-only when the
+	// target was given); Car the car the nodes were configured with.
+	Pipeline string `json:"pipeline,omitempty"`
+	Car      string `json:"car,omitempty"`
+
 	// OnError is the race's --on-error policy.
 	OnError string `json:"on-error,omitempty"`
 	// Status is StatusCompleted, StatusAborted or StatusFailed; Error says

@@ -90,7 +90,9 @@ if command -v mvn >/dev/null 2>&1; then
       continue
     fi
     echo "engines: fetching $artifact $version"
-    if ! mvn -q -B dependency:get -Dtransitive=false -Dartifact="$gav:zip" || [ ! -s "$zip" ]; then
+    # maven.repo.local: Maven takes the home directory from the password
+    # database, not $HOME; this keeps it filling the repository checked here.
+    if ! mvn -q -B dependency:get -Dmaven.repo.local="$repo" -Dtransitive=false -Dartifact="$gav:zip" || [ ! -s "$zip" ]; then
       echo "engines: could not fetch $gav:zip" >&2
       missing+=("$artifact $version")
     fi

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# The real Elasticsearch and OpenSearch archives and JDKs the engine tests
+# start; quick when they are already in ~/.m2. With RALLY_ENGINES=skip what
+# is missing only skips those tests.
+bash scripts/engines.sh || [ "${RALLY_ENGINES:-}" = skip ]
 # rally ships static builds, so everything but the race detector's test run
 # is built without cgo. The race detector needs cgo (and a C toolchain, see
 # deps.sh); the end-to-end tests still build the binaries they run with

@@ -31,8 +31,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	if c.TrackPath == "" {
 		return usageErrorf("no track: give --track-path DIR")
 	}
-	if c.TargetHosts == "" {
-		return usageErrorf("no target: give --target-hosts host:port (provisioning clusters is not built yet)")
+	pipeline, err := c.pipeline()
+	if err != nil {
+		return err
 	}
 	format, err := report.ParseFormat(c.ReportFormat)
 	if err != nil {
@@ -68,6 +69,8 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	// race.
 	found, err := runningCluster(ctx, dir, c.Cluster)
 	switch {
+	case pipeline == pipelineFromDistribution:
+		r, err = raceOnDistribution(ctx, c, dir, store, req, e.Stderr)
 	case errors.Is(err, control.ErrNoneUp):
 		r, err = raceLocally(ctx, dir, store, req, e.Stderr)
 	case err != nil:

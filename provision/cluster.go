@@ -1,0 +1,312 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ClusterOptions describe the nodes to install and start on this host
+// from a distribution and a car: esrally's from-distribution pipeline for
+// a race without a cluster, and (per host) what a provisioner host does.
+type ClusterOptions struct {
+	// Archive is the distribution (zip or tar.gz) on this host.
+	Archive string
+	// Team is where the car comes from (DefaultTeam when nil); Car is the
+	// car and its mixins ("defaults,4gheap"); CarParams override its
+	// variables.
+	Team      *Team
+	Car       string
+	CarParams map[string]any
+	// RuntimeJDK is the Java major version to run on (esrally's
+	// --runtime-jdk); zero means the archive's bundled JDK, else the lowest
+	// suitable one found on this host.
+	RuntimeJDK int
+	// JDKRoots are where to look for JDKs (DefaultJDKRoots when nil).
+	JDKRoots []string
+	// RunAs is the user the nodes run as; required when this process runs
+	// as root (both engines refuse root).
+	RunAs string
+	// Dir holds everything of this cluster on this host: each node's
+	// install, data, logs and PID file, under Dir/<node name>/.
+	Dir string
+	// Name is the cluster's name (cluster.name); Nodes how many nodes to
+	// start (default 1).
+	Name  string
+	Nodes int
+	// Health is the cluster health to wait for (default green); Timeout
+	// bounds the wait for every node (default 3 min).
+	Health  string
+	Timeout time.Duration
+	// Progress receives a line per step; nil means none.
+	Progress func(string)
+}
+
+// Cluster is nodes started on this host.
+type Cluster struct {
+	Name            string
+	Engine, Version string
+	JDK             JDK
+	Nodes           []*Node
+	dir             string
+}
+
+// StartCluster installs the distribution once per node, renders the car
+// into each install, starts the nodes and waits until the cluster has
+// every node at the wanted health. Anything wrong with the archive, the
+// car, Java or the user is found before a node starts; a node that fails
+// to start stops the others, and the error carries its log's last lines.
+func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
+	if o.Nodes <= 0 {
+		o.Nodes = 1
+	}
+	if o.Health == "" {
+		o.Health = "green"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 3 * time.Minute
+	}
+	if o.Name == "" {
+		o.Name = "rally"
+	}
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if os.Geteuid() == 0 && (o.RunAs == "" || o.RunAs == "root") {
+		return nil, errors.New("the nodes would run as root, which Elasticsearch and OpenSearch refuse: name an unprivileged user to run them as (--run-as USER)")
+	}
+	arch, err := InspectArchive(o.Archive, runtime.GOOS, runtime.GOARCH)
+	if err != nil {
+		return nil, err
+	}
+	team := o.Team
+	if team == nil {
+		if team, err = DefaultTeam(); err != nil {
+			return nil, err
+		}
+	}
+	spec := o.Car
+	if spec == "" {
+		spec = "defaults"
+	}
+	car, err := team.Car(spec, o.CarParams)
+	if err != nil {
+		return nil, err
+	}
+	roots := o.JDKRoots
+	if roots == nil {
+		roots = DefaultJDKRoots(os.Getenv("JAVA_HOME"))
+	}
+	jdk, err := ChooseJDK(arch, o.RuntimeJDK, FindJDKs(roots))
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Name: o.Name, Engine: arch.Engine, Version: arch.Version, JDK: jdk, dir: o.Dir}
+	progress(fmt.Sprintf("%s %s from %s, car %s, Java %s", arch.Engine, arch.Version, filepath.Base(o.Archive), car.Name(), jdk))
+
+	ports, err := freePorts(2 * o.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	var seeds, names []string
+	for i := 0; i < o.Nodes; i++ {
+		names = append(names, fmt.Sprintf("%s-node-%d", o.Name, i))
+		seeds = append(seeds, net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2*i+1])))
+	}
+	for i, name := range names {
+		root := filepath.Join(o.Dir, name)
+		n := &Node{Name: name, Engine: arch.Engine, ClusterName: o.Name,
+			DataDir: filepath.Join(root, "data"), LogDir: filepath.Join(root, "logs"),
+			PIDFile: filepath.Join(root, "run", "node.pid"), HTTPPort: ports[2*i], TransportPort: ports[2*i+1],
+			RunAs: o.RunAs, Env: JavaEnv(arch.Engine, arch.Version, jdk)}
+		if err := c.install(ctx, o, arch, car, n, root, seeds, names); err != nil {
+			c.stop()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	for _, n := range c.Nodes {
+		progress(fmt.Sprintf("starting %s (http 127.0.0.1:%d)", n.Name, n.HTTPPort))
+		if err := n.Start(ctx); err != nil {
+			c.stop()
+			return nil, err
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	for _, n := range c.Nodes {
+		if err := n.WaitReady(wctx, o.Health, o.Nodes); err != nil {
+			c.stop()
+			return nil, err
+		}
+	}
+	progress(fmt.Sprintf("cluster %s is %s with %d node(s)", o.Name, o.Health, o.Nodes))
+	return c, nil
+}
+
+// install unpacks the distribution for one node, renders the car into it
+// and hands the node's directories to the user it runs as.
+func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, car *Car, n *Node, root string, seeds, names []string) error {
+	for _, d := range []string{n.DataDir, n.LogDir, filepath.Dir(n.PIDFile)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	installDir, err := Unpack(ctx, arch.Path, filepath.Join(root, "install"))
+	if err != nil {
+		return err
+	}
+	n.InstallDir = installDir
+	vars := NodeVars{ClusterName: o.Name, NodeName: n.Name, NetworkHost: "127.0.0.1",
+		HTTPPort: n.HTTPPort, TransportPort: n.TransportPort, DataPaths: []string{n.DataDir}, LogPath: n.LogDir,
+		InstallRoot: installDir, SeedHosts: seeds, MasterNodes: names}
+	// A full OpenSearch distribution bundles its security plugin, which
+	// would demand certificates; the test archives lack it.
+	if _, err := os.Stat(filepath.Join(installDir, "plugins", "opensearch-security")); err == nil {
+		vars.ClusterSettings = map[string]any{"plugins.security.disabled": true}
+	}
+	if _, err := car.Render(installDir, arch.Engine, arch.Version, vars); err != nil {
+		return err
+	}
+	if n.RunAs != "" && os.Geteuid() == 0 {
+		if err := PrepareForUser(installDir, n.RunAs, "config", "logs", n.DataDir, n.LogDir, filepath.Dir(n.PIDFile)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TargetHosts are the nodes' HTTP addresses as --target-hosts takes them.
+func (c *Cluster) TargetHosts() string {
+	var hosts []string
+	for _, n := range c.Nodes {
+		hosts = append(hosts, net.JoinHostPort("127.0.0.1", strconv.Itoa(n.HTTPPort)))
+	}
+	return strings.Join(hosts, ",")
+}
+
+// Stop stops every node (SIGTERM, then SIGKILL after grace), copies each
+// node's logs into logsTo (when set) and removes the cluster's directory
+// unless preserve is set. It returns the first failure, after trying
+// everything.
+func (c *Cluster) Stop(ctx context.Context, grace time.Duration, logsTo string, preserve bool) error {
+	var errs []error
+	for _, n := range c.Nodes {
+		if err := n.Stop(ctx, grace); err != nil {
+			errs = append(errs, err)
+		}
+		if logsTo != "" {
+			if err := copyDir(n.LogDir, filepath.Join(logsTo, n.Name)); err != nil {
+				errs = append(errs, fmt.Errorf("%v: fetch logs: %w", n, err))
+			}
+		}
+	}
+	if !preserve && c.dir != "" {
+		if err := os.RemoveAll(c.dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// stop ends whatever started after a failure and removes the installs
+// and data; the nodes' logs stay for the user to read (the error quotes
+// their last lines).
+func (c *Cluster) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, n := range c.Nodes {
+		_ = n.Stop(ctx, 10*time.Second)
+	}
+	if c.dir == "" {
+		return
+	}
+	entries, _ := os.ReadDir(c.dir)
+	for _, e := range entries {
+		for _, sub := range []string{"install", "data", "run"} {
+			_ = os.RemoveAll(filepath.Join(c.dir, e.Name(), sub))
+		}
+	}
+}
+
+// freePorts returns n TCP ports of 127.0.0.1 that were free a moment ago.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// copyDir copies the regular files of dir (recursively) into to.
+func copyDir(dir, to string) error {
+	return filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		in, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+}
+
+// NodesDir is where the nodes of a cluster named name live on this host:
+// under preferred (~/.rally/local), unless the user the nodes run as
+// cannot reach it (root's home is 0700), then under the system's
+// temporary directory, which every user can reach.
+func NodesDir(preferred, name, runAs string) string {
+	dir := filepath.Join(preferred, name)
+	if runAs == "" || os.Geteuid() != 0 {
+		return dir
+	}
+	uid, gid, err := lookupIDs(runAs)
+	if err != nil {
+		return dir // StartCluster names the unknown user
+	}
+	if err := os.MkdirAll(preferred, 0o755); err == nil && checkReachable(preferred, uid, gid) == nil {
+		return dir
+	}
+	return filepath.Join(os.TempDir(), "rally-local", name)
+}
