@@ -63,6 +63,32 @@ type ClusterFigures struct {
 	SegmentCount     int64         `json:"segment-count"`
 	// Available is false when the target answered none of the stats calls.
 	Available bool `json:"available"`
+	// GCFigures are the nodes' garbage collection during the race; they
+	// have availability flags of their own (read at the race's start and
+	// end, not with the figures above).
+	GCFigures
+}
+
+// GCFigures are Rally's JVM garbage collection rows: what the nodes'
+// collectors did between the race's start and end, summed over nodes.
+// Young and old are the generational collectors (G1, Parallel, CMS,
+// Serial); ZGC reports cycles and pauses instead.
+type GCFigures struct {
+	YoungGCTime  time.Duration `json:"young-gc-time-ns"`
+	YoungGCCount int64         `json:"young-gc-count"`
+	OldGCTime    time.Duration `json:"old-gc-time-ns"`
+	OldGCCount   int64         `json:"old-gc-count"`
+	// GCAvailable is set when the young and old figures were read at both
+	// ends of the race.
+	GCAvailable bool `json:"gc-available"`
+
+	ZGCCyclesTime  time.Duration `json:"zgc-cycles-time-ns"`
+	ZGCCyclesCount int64         `json:"zgc-cycles-count"`
+	ZGCPausesTime  time.Duration `json:"zgc-pauses-time-ns"`
+	ZGCPausesCount int64         `json:"zgc-pauses-count"`
+	// ZGCAvailable is set when the nodes ran ZGC and its figures were read
+	// at both ends of the race.
+	ZGCAvailable bool `json:"zgc-available"`
 }
 
 // Percentiles are the percentiles every report prints.

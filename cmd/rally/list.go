@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 
 	"rally/home"
-	"rally/provision"
 	"rally/report"
 )
 
@@ -74,8 +73,9 @@ func (c *listRacesCmd) Run(ctx context.Context, e *env) error {
 
 // listCarsCmd is `rally list cars` (wired in provision).
 type listCarsCmd struct {
-	TeamPath string `name:"team-path" placeholder:"DIR" type:"existingdir" help:"Read the team in DIR (a Rally team: cars/v1/*.ini) instead of rally's default team."`
-	JSON     bool   `name:"json" help:"Print the cars as JSON on stdout: a list of {name, type, description}."`
+	teamFlags
+
+	JSON bool `name:"json" help:"Print the cars as JSON on stdout: a list of {name, type, description}."`
 }
 
 // Help is the detailed description shown by `rally list cars --help`.
@@ -85,20 +85,13 @@ func (listCarsCmd) Help() string {
 Examples:
 
     rally list cars
-    rally list cars --team-path ~/rally-teams --json`
+    rally list cars --team-path ~/rally-teams --json
+    rally list cars --team-repository https://example.org/teams.git --team-revision v2`
 }
 
 // Run lists the cars.
 func (c *listCarsCmd) Run(ctx context.Context, e *env) error {
-	var (
-		team *provision.Team
-		err  error
-	)
-	if c.TeamPath != "" {
-		team, err = provision.LoadTeam(c.TeamPath)
-	} else {
-		team, err = provision.DefaultTeam()
-	}
+	team, err := c.load(ctx)
 	if err != nil {
 		return err
 	}

@@ -38,8 +38,9 @@ func TestListCars(t *testing.T) {
 		writeTeamFile(t, filepath.Join(dir, "cars", "v1", "x.ini"), "[meta]\ntype = truck\n")
 		r := rally(t, "list", "cars", "--team-path", dir)
 		want := filepath.Join(dir, "cars", "v1", "x.ini") + `:2: meta.type: "truck": want car or mixin`
-		if r.code != 1 || !strings.Contains(r.stderr, want) {
-			t.Errorf("want exit 1 and %q on stderr, got %s", want, r)
+		// A broken team is bad input: exit 2, as for a broken track.
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("want exit 2 and %q on stderr, got %s", want, r)
 		}
 	})
 }

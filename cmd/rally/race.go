@@ -21,12 +21,16 @@ type raceCmd struct {
 	DistributionPath string `type:"existingfile" placeholder:"FILE" help:"An Elasticsearch or OpenSearch distribution (zip or tar.gz) to start nodes from on this machine; engine and version are read from it."`
 	Car              string `default:"defaults" placeholder:"CARS" help:"The car and mixins the nodes are configured with, e.g. defaults,4gheap,g1gc (default: ${default}); rally list cars names them."`
 	CarParams        string `placeholder:"PARAMS" help:"Car variables to override as key:value pairs or a JSON file, e.g. heap_size:2g."`
-	TeamPath         string `type:"existingdir" placeholder:"DIR" help:"A team directory (cars/v1/*.ini) instead of the default team."`
-	RunAs            string `placeholder:"USER" help:"The unprivileged user the nodes run as (required as root: Elasticsearch and OpenSearch refuse root)."`
-	RuntimeJDK       int    `name:"runtime-jdk" placeholder:"N" help:"The Java major version the nodes run on (default: the distribution's bundled JDK, else the lowest suitable one found)."`
-	ClusterHealth    string `enum:"green,yellow" default:"green" placeholder:"STATUS" help:"The cluster health to wait for before the race (default: ${default})."`
-	PreserveInstall  bool   `help:"Keep the nodes' install and data directories after the race."`
-	MinLoadDrivers   int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
+	teamFlags
+	DistributionURL     string `name:"distribution-url" placeholder:"URL" help:"Download the distribution from URL on this machine; its sha512 (--distribution-sha512, else URL.sha512) is checked before it is unpacked."`
+	DistributionSHA512  string `name:"distribution-sha512" placeholder:"HEX" help:"The sha512 the downloaded distribution must have."`
+	DistributionVersion string `name:"distribution-version" placeholder:"VERSION" help:"Download the official distribution of this version for this machine (with --engine)."`
+	Engine              string `enum:"elasticsearch,opensearch," default:"" placeholder:"ENGINE" help:"elasticsearch or opensearch, for --distribution-version."`
+	RunAs               string `placeholder:"USER" help:"The unprivileged user the nodes run as (required as root: Elasticsearch and OpenSearch refuse root)."`
+	RuntimeJDK          int    `name:"runtime-jdk" placeholder:"N" help:"The Java major version the nodes run on (default: the distribution's bundled JDK, else the lowest suitable one found)."`
+	ClusterHealth       string `enum:"green,yellow" default:"green" placeholder:"STATUS" help:"The cluster health to wait for before the race (default: ${default})."`
+	PreserveInstall     bool   `help:"Keep the nodes' install and data directories after the race."`
+	MinLoadDrivers      int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
 }
 
 // Help is the detailed description shown by `rally race --help`.
