@@ -201,6 +201,9 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		return nil, errAborted
 	default:
 	}
+	// The GC rows show the race's collections, not the nodes' lifetime:
+	// the end-of-race snapshot less this one.
+	gcStart, gcErr := gcSnapshot(ctx, p)
 
 	stopTicker := c.tickProgress(cur, p)
 	rs := &raceSteps{c: c, cur: cur, p: p, active: slices.Clone(members), aborted: aborted, results: map[string]*driver.TaskResult{}}
@@ -244,6 +247,15 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		race.Summary.Cluster = figs
 	} else {
 		c.log.Warn("cluster figures unavailable", "err", ferr)
+	}
+	if gcErr == nil {
+		var gcEnd driver.GCSnapshot
+		if gcEnd, gcErr = gcSnapshot(ctx, p); gcErr == nil {
+			race.Summary.Cluster.GCFigures = driver.GCSince(gcStart, gcEnd)
+		}
+	}
+	if gcErr != nil {
+		c.log.Warn("GC figures unavailable", "err", gcErr)
 	}
 	if serr := c.cfg.Store.Save(race); serr != nil && err == nil {
 		err = fmt.Errorf("save race: %w", serr)
@@ -766,4 +778,18 @@ func clusterFigures(ctx context.Context, p *Plan) (metrics.ClusterFigures, error
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return driver.ClusterFigures(sctx, client)
+}
+
+// gcSnapshot reads the nodes' cumulative garbage collection figures.
+func gcSnapshot(ctx context.Context, p *Plan) (driver.GCSnapshot, error) {
+	client, err := driver.NewClient("", p.Targets[0], p.Options)
+	if err != nil {
+		return nil, err
+	}
+	if cl, ok := client.(interface{ Close() }); ok {
+		defer cl.Close() // twice a race: nothing to keep alive for
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return driver.ReadGC(sctx, client)
 }

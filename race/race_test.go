@@ -88,6 +88,20 @@ func TestTinyTrackEndToEnd(t *testing.T) {
 	if !r.Summary.Cluster.Available || r.Summary.Cluster.DocCount != 2000 {
 		t.Errorf("cluster figures: %+v (want 2000 documents stored)", r.Summary.Cluster)
 	}
+	// estarget counts young collections as it serves requests: the race's
+	// difference is positive, its lifetime before the race left out.
+	if gc := r.Summary.Cluster.GCFigures; !gc.GCAvailable || gc.YoungGCCount <= 0 || gc.YoungGCTime <= 0 || gc.OldGCCount != 0 {
+		t.Errorf("gc figures: %+v (want young collections during the race, no old ones)", gc)
+	}
+	var sb strings.Builder
+	if err := report.WriteSummary(&sb, r, report.Text); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"Total Young Gen GC time", "Total Young Gen GC count", "Total Old Gen GC time", "Total Old Gen GC count"} {
+		if !strings.Contains(sb.String(), row) {
+			t.Errorf("summary has no %q row:\n%s", row, sb.String())
+		}
+	}
 }
 
 // TestSpreadRoundRobin: clients spread over members, the rotation running

@@ -84,10 +84,15 @@ func refOf(r *Race) RaceRef {
 func Compare(baseline, contender *Race) Comparison {
 	c := Comparison{Baseline: refOf(baseline), Contender: refOf(contender),
 		OnlyInBaseline: []string{}, OnlyInContender: []string{}}
-	if bc, cc := baseline.Summary.Cluster, contender.Summary.Cluster; bc.Available && cc.Available {
-		bf, cf := clusterFigures(bc), clusterFigures(cc)
-		for i := range bf {
-			c.Rows = append(c.Rows, newRow(bf[i].metric, "", bf[i].unit, bf[i].v, cf[i].v, LowerIsBetter, bf[i].value, cf[i].value))
+	// A cluster row is compared when both races have it: the index and the
+	// GC figures are read apart, so either group may be missing from one.
+	contenderFigures := map[string]clusterFigure{}
+	for _, f := range clusterFigures(contender.Summary.Cluster) {
+		contenderFigures[f.metric] = f
+	}
+	for _, bf := range clusterFigures(baseline.Summary.Cluster) {
+		if cf, ok := contenderFigures[bf.metric]; ok {
+			c.Rows = append(c.Rows, newRow(bf.metric, "", bf.unit, bf.v, cf.v, LowerIsBetter, bf.value, cf.value))
 		}
 	}
 	contenderTasks := map[string]metrics.TaskSummary{}

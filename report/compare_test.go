@@ -97,13 +97,36 @@ func TestCompare(t *testing.T) {
 			}
 		}
 	})
-	t.Run("no_cluster_rows_unless_both_races_have_them", func(t *testing.T) {
-		b := fixedRace()
-		b.Summary.Cluster.Available = false
-		for _, r := range Compare(b, contenderRace()).Rows {
-			if r.Task == "" {
-				t.Fatalf("cluster row without baseline figures: %+v", r)
-			}
+	t.Run("cluster_rows_only_where_both_races_have_them", func(t *testing.T) {
+		gcRow := func(metric string) bool { return strings.HasPrefix(metric, "Total ") }
+		for _, tc := range []struct {
+			name              string
+			index, gc         bool
+			wantIndex, wantGC bool
+		}{
+			{"both groups", true, true, true, true},
+			{"index figures only", true, false, true, false},
+			{"gc figures only", false, true, false, true},
+			{"neither", false, false, false, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				b := fixedRace()
+				b.Summary.Cluster.Available, b.Summary.Cluster.GCAvailable = tc.index, tc.gc
+				var gotIndex, gotGC bool
+				for _, r := range Compare(b, contenderRace()).Rows {
+					if r.Task != "" {
+						continue
+					}
+					if gcRow(r.Metric) {
+						gotGC = true
+					} else {
+						gotIndex = true
+					}
+				}
+				if gotIndex != tc.wantIndex || gotGC != tc.wantGC {
+					t.Fatalf("index rows %v, gc rows %v; want %v, %v", gotIndex, gotGC, tc.wantIndex, tc.wantGC)
+				}
+			})
 		}
 	})
 }

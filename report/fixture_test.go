@@ -69,6 +69,11 @@ func fixedRace() *Race {
 				DocCount:         11396503,
 				SegmentCount:     87,
 				Available:        true,
+				GCFigures: metrics.GCFigures{
+					YoungGCTime: 3157 * time.Millisecond, YoungGCCount: 341,
+					OldGCTime: 0, OldGCCount: 0,
+					GCAvailable: true,
+				},
 			},
 			Tasks: []metrics.TaskSummary{
 				{
@@ -111,6 +116,8 @@ func contenderRace() *Race {
 	r.UserTags = map[string]string{"intention": "contender"}
 	r.Summary.Cluster.IndexingTime = 11 * time.Minute
 	r.Summary.Cluster.SegmentCount = 90
+	r.Summary.Cluster.YoungGCTime, r.Summary.Cluster.YoungGCCount = 2904*time.Millisecond, 320
+	r.Summary.Cluster.OldGCTime, r.Summary.Cluster.OldGCCount = 1200*time.Millisecond, 2
 	idx := &r.Summary.Tasks[0]
 	idx.Throughput = metrics.ThroughputStat{Min: 1300, Mean: 105221.9, Median: 106000, Max: 1.5e6}
 	idx.Latency = pct(230, 290, 400, 580, 700, 790)

@@ -19,14 +19,12 @@ type row struct {
 }
 
 // summaryRows returns Rally's summary report rows for s: the cumulative
-// cluster figures when the target reported them, then per task throughput,
+// cluster figures the target reported, then per task throughput,
 // latency, service time and processing time percentiles, and error rate.
 func summaryRows(s metrics.Summary) []row {
 	var rows []row
-	if c := s.Cluster; c.Available {
-		for _, f := range clusterFigures(c) {
-			rows = append(rows, row{f.metric, "", f.value, f.unit})
-		}
+	for _, f := range clusterFigures(s.Cluster) {
+		rows = append(rows, row{f.metric, "", f.value, f.unit})
 	}
 	for _, t := range s.Tasks {
 		rows = append(rows, taskRows(t)...)
@@ -43,28 +41,58 @@ type clusterFigure struct {
 }
 
 // clusterFigures are Rally's cumulative rows for what ClusterFigures holds,
-// in Rally's order and units (times in minutes, store size in GB of 1024³
-// bytes). DocCount has no row in Rally's report and none here.
+// in Rally's order and units (times in minutes, GC times in seconds, store
+// size in GB of 1024³ bytes): the index figures when the target reported
+// them, with the garbage collection rows between the flush rows and the
+// store size as in Rally's report. DocCount has no row in Rally's report
+// and none here.
 func clusterFigures(c metrics.ClusterFigures) []clusterFigure {
 	minutes := func(metric string, d time.Duration) clusterFigure {
 		return clusterFigure{metric, num(d.Minutes()), d.Minutes(), "min"}
 	}
+	seconds := func(metric string, d time.Duration) clusterFigure {
+		return clusterFigure{metric, num(d.Seconds()), d.Seconds(), "s"}
+	}
 	count := func(metric string, n int64) clusterFigure {
 		return clusterFigure{metric, integer(n), float64(n), ""}
 	}
-	gb := float64(c.StoreSizeBytes) / (1 << 30)
-	return []clusterFigure{
-		minutes("Cumulative indexing time of primary shards", c.IndexingTime),
-		minutes("Cumulative indexing throttle time of primary shards", c.IndexingThrottle),
-		minutes("Cumulative merge time of primary shards", c.MergeTime),
-		count("Cumulative merge count of primary shards", c.MergeCount),
-		minutes("Cumulative refresh time of primary shards", c.RefreshTime),
-		count("Cumulative refresh count of primary shards", c.RefreshCount),
-		minutes("Cumulative flush time of primary shards", c.FlushTime),
-		count("Cumulative flush count of primary shards", c.FlushCount),
-		{"Store size", num(gb), gb, "GB"},
-		count("Segment count", c.SegmentCount),
+	var figs []clusterFigure
+	if c.Available {
+		figs = append(figs,
+			minutes("Cumulative indexing time of primary shards", c.IndexingTime),
+			minutes("Cumulative indexing throttle time of primary shards", c.IndexingThrottle),
+			minutes("Cumulative merge time of primary shards", c.MergeTime),
+			count("Cumulative merge count of primary shards", c.MergeCount),
+			minutes("Cumulative refresh time of primary shards", c.RefreshTime),
+			count("Cumulative refresh count of primary shards", c.RefreshCount),
+			minutes("Cumulative flush time of primary shards", c.FlushTime),
+			count("Cumulative flush count of primary shards", c.FlushCount),
+		)
 	}
+	if c.GCAvailable {
+		figs = append(figs,
+			seconds("Total Young Gen GC time", c.YoungGCTime),
+			count("Total Young Gen GC count", c.YoungGCCount),
+			seconds("Total Old Gen GC time", c.OldGCTime),
+			count("Total Old Gen GC count", c.OldGCCount),
+		)
+	}
+	if c.ZGCAvailable {
+		figs = append(figs,
+			seconds("Total ZGC Cycles GC time", c.ZGCCyclesTime),
+			count("Total ZGC Cycles GC count", c.ZGCCyclesCount),
+			seconds("Total ZGC Pauses GC time", c.ZGCPausesTime),
+			count("Total ZGC Pauses GC count", c.ZGCPausesCount),
+		)
+	}
+	if c.Available {
+		gb := float64(c.StoreSizeBytes) / (1 << 30)
+		figs = append(figs,
+			clusterFigure{"Store size", num(gb), gb, "GB"},
+			count("Segment count", c.SegmentCount),
+		)
+	}
+	return figs
 }
 
 // percentileKinds are the timing kinds of a task, in report order, with the

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"rally/metrics"
 )
 
 func TestWriteSummary(t *testing.T) {
@@ -95,6 +98,54 @@ func TestWriteSummary(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestClusterRows: each group of cluster rows is shown when its figures
+// were read, in Rally's order, names and units.
+func TestClusterRows(t *testing.T) {
+	index := []string{
+		"Cumulative indexing time of primary shards", "Cumulative indexing throttle time of primary shards",
+		"Cumulative merge time of primary shards", "Cumulative merge count of primary shards",
+		"Cumulative refresh time of primary shards", "Cumulative refresh count of primary shards",
+		"Cumulative flush time of primary shards", "Cumulative flush count of primary shards",
+	}
+	store := []string{"Store size", "Segment count"}
+	gen := []string{"Total Young Gen GC time|s|1.5", "Total Young Gen GC count||12", "Total Old Gen GC time|s|0.25", "Total Old Gen GC count||1"}
+	zgc := []string{"Total ZGC Cycles GC time|s|2", "Total ZGC Cycles GC count||7", "Total ZGC Pauses GC time|s|0.003", "Total ZGC Pauses GC count||21"}
+	gcFigures := metrics.GCFigures{
+		YoungGCTime: 1500 * time.Millisecond, YoungGCCount: 12, OldGCTime: 250 * time.Millisecond, OldGCCount: 1,
+		ZGCCyclesTime: 2 * time.Second, ZGCCyclesCount: 7, ZGCPausesTime: 3 * time.Millisecond, ZGCPausesCount: 21,
+	}
+	for _, tc := range []struct {
+		name            string
+		index, gen, zgc bool
+		want            [][]string
+	}{
+		{"index figures and generational gc", true, true, false, [][]string{index, gen, store}},
+		{"index figures and zgc", true, false, true, [][]string{index, zgc, store}},
+		{"index figures without gc", true, false, false, [][]string{index, store}},
+		{"gc without index figures", false, true, false, [][]string{gen}},
+		{"nothing read", false, false, false, nil},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			c := metrics.ClusterFigures{Available: tc.index, GCFigures: gcFigures}
+			c.GCAvailable, c.ZGCAvailable = tc.gen, tc.zgc
+			var got, want []string
+			for _, f := range clusterFigures(c) {
+				if strings.HasPrefix(f.metric, "Total ") {
+					got = append(got, f.metric+"|"+f.unit+"|"+f.value.text)
+				} else {
+					got = append(got, f.metric)
+				}
+			}
+			for _, w := range tc.want {
+				want = append(want, w...)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
 }
 
 func TestParseFormat(t *testing.T) {
