@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -326,11 +328,14 @@ func assertNodeGone(t *testing.T, n *Node, pid int) {
 	if left := processesNaming(n.InstallDir); len(left) > 0 {
 		t.Errorf("processes of the node left after Stop: %v", left)
 	}
-	for _, port := range []int{n.HTTPPort, n.TransportPort} {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
-		if err == nil {
-			c.Close()
-			t.Errorf("something still listens on 127.0.0.1:%d after Stop", port)
+	// A freed port may be taken at once by another test on this machine,
+	// so a listener there is only this node if it answers with its name.
+	resp, err := http.Get("http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(n.HTTPPort)) + "/_nodes/_local")
+	if err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `"name":"`+n.Name+`"`) {
+			t.Errorf("%s still answers on 127.0.0.1:%d after Stop", n.Name, n.HTTPPort)
 		}
 	}
 	if _, err := os.Stat(n.PIDFile); !errors.Is(err, os.ErrNotExist) {
