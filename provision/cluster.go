@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -238,7 +240,24 @@ func (c *Cluster) stop() {
 	}
 }
 
-// freePorts returns n TCP ports of 127.0.0.1 that were free a moment ago.
+// Node ports are taken below the kernel's ephemeral range (32768 and up
+// on Linux), where the source ports of outgoing connections and the
+// ports of listeners bound to port 0 come from: a port found free there
+// could be taken by any connection before the node binds it. Below it,
+// only a process that asks for that port by number competes.
+const (
+	nodePortLow  = 20000
+	nodePortHigh = 32768
+)
+
+// nodePortNext is where the next search for node ports starts; it moves on
+// so that clusters started one after another do not probe the same ports.
+var nodePortNext atomic.Int64
+
+func init() { nodePortNext.Store(int64(nodePortLow + rand.IntN(nodePortHigh-nodePortLow))) }
+
+// freePorts returns n TCP ports of 127.0.0.1 that were free a moment ago,
+// from below the ephemeral range.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -247,13 +266,17 @@ func freePorts(n int) ([]int, error) {
 		}
 	}()
 	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(ports) < n && tries < nodePortHigh-nodePortLow; tries++ {
+		p := int(nodePortNext.Add(1)-1)%(nodePortHigh-nodePortLow) + nodePortLow
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+			continue
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, p)
+	}
+	if len(ports) < n {
+		return nil, fmt.Errorf("find %d free ports between %d and %d on 127.0.0.1: only %d", n, nodePortLow, nodePortHigh, len(ports))
 	}
 	return ports, nil
 }

@@ -94,15 +94,15 @@ func requireNodeUser(t *testing.T) string {
 	return nodeUser
 }
 
-// freePort asks the kernel for a loopback port nobody uses right now.
+// freePort returns a loopback port nobody uses right now, from below the
+// ephemeral range as StartCluster picks them (see freePorts).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports[0]
 }
 
 // searchableTempDir is a temporary directory the node user can reach
