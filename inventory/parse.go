@@ -142,6 +142,9 @@ func (p *parser) host(n *yaml.Node, path string, defaults SSH) (Host, hostNodes)
 			} else {
 				h.Name, where.name = HostName(s), v
 			}
+		} else if r := resolve(v); r != nil && isNull(r) {
+			// A null name ("name:" or "{name}") is no name, not a default.
+			p.add(v, path+".name", "empty: every host needs a unique name")
 		}
 	} else {
 		p.add(n, path+".name", "missing: every host needs a unique name")
@@ -153,6 +156,8 @@ func (p *parser) host(n *yaml.Node, path string, defaults SSH) (Host, hostNodes)
 			} else {
 				h.Address, where.address = s, v
 			}
+		} else if r := resolve(v); r != nil && isNull(r) {
+			p.add(v, path+".address", "empty: every host needs an address (IP, DNS name or ~/.ssh/config Host)")
 		}
 	} else {
 		p.add(n, path+".address", "missing: every host needs an address (IP, DNS name or ~/.ssh/config Host)")

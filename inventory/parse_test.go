@@ -201,6 +201,15 @@ func TestParse_invalid(t *testing.T) {
 			},
 		},
 		{
+			// Found by FuzzParse: keys without values are null, not unset.
+			name: "null_name_and_address_are_errors",
+			in:   []byte("hosts:\n- {name,address,roles: [load-driver]}"),
+			want: []string{
+				`hosts.yaml:2:8: hosts[0].name: empty: every host needs a unique name`,
+				`hosts.yaml:2:16: hosts[0].address: empty: every host needs an address (IP, DNS name or ~/.ssh/config Host)`,
+			},
+		},
+		{
 			name: "duplicate_names_and_endpoints_point_at_the_second_and_name_the_first",
 			in: yml(
 				"hosts:",
