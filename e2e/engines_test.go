@@ -6,10 +6,11 @@ import (
 	"os/exec"
 	osuser "os/user"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"rally/provision"
 )
 
 // enginesSkipEnv turns a missing engine archive or JDK into a skip when
@@ -119,7 +120,7 @@ func requireEngine(t *testing.T, e engine) string {
 	if _, err := os.Stat(zipPath); err != nil {
 		missing = append(missing, "the archive "+zipPath)
 	}
-	if findJDK(e.minJava) == "" {
+	if !findJDK(e.minJava) {
 		missing = append(missing, fmt.Sprintf("a JDK %d or later under /usr/lib/jvm", e.minJava))
 	}
 	if len(missing) > 0 {
@@ -133,29 +134,15 @@ func requireEngine(t *testing.T, e engine) string {
 	return zipPath
 }
 
-// javaVersionLine is the feature version in a JDK's release file.
-var javaVersionLine = regexp.MustCompile(`(?m)^JAVA_VERSION="(\d+)`)
-
-// findJDK returns a JDK under /usr/lib/jvm of at least version min, or ""
-// when there is none.
-func findJDK(min int) string {
-	dirs, _ := filepath.Glob("/usr/lib/jvm/*")
-	for _, d := range dirs {
-		release, err := os.ReadFile(filepath.Join(d, "release"))
-		if err != nil {
-			continue
-		}
-		m := javaVersionLine.FindSubmatch(release)
-		if m == nil {
-			continue
-		}
-		if v, _ := strconv.Atoi(string(m[1])); v >= min {
-			if _, err := os.Stat(filepath.Join(d, "bin", "java")); err == nil {
-				return d
-			}
+// findJDK tells whether this machine has a JDK of at least version min,
+// found as rally itself looks for one.
+func findJDK(min int) bool {
+	for _, j := range provision.FindJDKs(provision.DefaultJDKRoots("")) {
+		if j.Major >= min {
+			return true
 		}
 	}
-	return ""
+	return false
 }
 
 // ensureNodeUser creates nodeUser as a system user without a home or login

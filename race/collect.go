@@ -1,6 +1,7 @@
 package race
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -285,19 +286,7 @@ func (r *run) gapListLocked() []report.Gap {
 		out = append(out, report.Gap{Host: key.host, Task: key.task, Missing: missing})
 	}
 	slices.SortFunc(out, func(a, b report.Gap) int {
-		if a.Host != b.Host {
-			if a.Host < b.Host {
-				return -1
-			}
-			return 1
-		}
-		if a.Task < b.Task {
-			return -1
-		}
-		if a.Task > b.Task {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.Host, b.Host), cmp.Compare(a.Task, b.Task))
 	})
 	return out
 }

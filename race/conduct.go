@@ -168,9 +168,11 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 
 	cur := newRun(race.ID, now)
 	cur.progress = Progress{ID: race.ID, Track: race.Track, Challenge: race.Challenge, State: StateRunning, Started: now}
-	for _, st := range p.Challenge.Schedule {
-		for _, t := range st.Tasks {
-			cur.progress.Tasks = append(cur.progress.Tasks, TaskProgress{Task: t.Name, State: TaskWaiting, Done: -1})
+	for si := range p.Challenge.Schedule {
+		for ti := range p.Challenge.Schedule[si].Tasks {
+			t := &p.Challenge.Schedule[si].Tasks[ti]
+			cur.progress.Tasks = append(cur.progress.Tasks, TaskProgress{Task: t.Name, State: TaskWaiting, Done: -1,
+				Unit: driver.TaskInfoOf(p.Track, t).ThroughputUnit})
 		}
 	}
 	aborted := make(chan struct{})
@@ -695,12 +697,6 @@ func (c *Conductor) snapshot(cur *run, p *Plan) Progress {
 		tp.LatencyP50, tp.LatencyP99 = live.LatencyP50, live.LatencyP99
 		tp.ServiceTimeP50, tp.ServiceTimeP99 = live.ServiceTimeP50, live.ServiceTimeP99
 		tp.PerHost = maps.Clone(cur.perHost[tp.Task])
-		if t := tasks[tp.Task]; t != nil {
-			tp.Unit = "ops/s"
-			if t.Operation.Type == "bulk" {
-				tp.Unit = "docs/s"
-			}
-		}
 		if t := tasks[tp.Task]; t != nil && tp.State == TaskRunning {
 			// Only iteration-bounded tasks know their share done; a
 			// time-bounded one stays at -1 (unknown).
