@@ -84,9 +84,19 @@ type Host struct {
 	// Workdir is rally's directory on the remote host, exactly as written
 	// (default "~/.rally"); a leading ~ means the SSH user's home there.
 	Workdir string
+	// Nodes is how many Elasticsearch or OpenSearch nodes a provisioner
+	// host runs (default 1; 0 on other hosts).
+	Nodes int
+	// RunAs is the unprivileged user a provisioner host's nodes run as
+	// (the host's run_as, else the inventory's); empty means the SSH
+	// user, which then must not be root.
+	RunAs string
 	// Line is where the host's entry starts in the file.
 	Line int
 }
+
+// MaxNodesPerHost bounds a host's nodes.
+const MaxNodesPerHost = 16
 
 // Has reports whether the host has role r.
 func (h Host) Has(r Role) bool { return slices.Contains(h.Roles, r) }
@@ -97,6 +107,7 @@ type Inventory struct {
 	Cluster         string // a safe name, default "default"
 	CoordinatorPort int    // default 1900
 	SSH             SSH    // the defaults block, before any host override
+	RunAs           string // the default run_as of provisioner hosts
 	Hosts           []Host // at least one, in file order
 }
 

@@ -191,6 +191,28 @@ func (p *parser) port(n *yaml.Node, field string) (port int, set bool) {
 	return int(v), true
 }
 
+// count returns an integer in lo..hi; set is false when null or wrong.
+func (p *parser) count(n *yaml.Node, field string, lo, hi int) (c int, set bool) {
+	at := n
+	if n = resolve(n); n == nil || n.Kind != yaml.ScalarNode {
+		p.add(at, field, "want a number %d..%d, got %s", lo, hi, describeOrAlias(n))
+		return 0, false
+	}
+	if isNull(n) {
+		return 0, false
+	}
+	var v int64
+	if n.ShortTag() != "!!int" || n.Decode(&v) != nil {
+		p.add(at, field, "want a number %d..%d, got %s", lo, hi, describe(n))
+		return 0, false
+	}
+	if v < int64(lo) || v > int64(hi) {
+		p.add(at, field, "%s out of range %d..%d", n.Value, lo, hi)
+		return 0, false
+	}
+	return int(v), true
+}
+
 // duration returns a positive duration written with a unit ("10s"); zero
 // when null or wrong.
 func (p *parser) duration(n *yaml.Node, field string) time.Duration {

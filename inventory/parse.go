@@ -16,10 +16,10 @@ import (
 
 // The keys each mapping accepts, in the order they are documented.
 var (
-	topKeys         = []string{"cluster", "ssh", "coordinator", "hosts"}
+	topKeys         = []string{"cluster", "ssh", "coordinator", "run_as", "hosts"}
 	sshKeys         = []string{"user", "port", "identity_file", "known_hosts", "jump", "connect_timeout"}
 	coordinatorKeys = []string{"port"}
-	hostKeys        = []string{"name", "address", "roles", "ssh", "workdir"}
+	hostKeys        = []string{"name", "address", "roles", "ssh", "workdir", "nodes", "run_as"}
 )
 
 // Parse parses and validates an inventory. file names the input in problems
@@ -104,6 +104,9 @@ func (p *parser) inventory(data []byte) *Inventory {
 			}
 		}
 	}
+	if n, ok := m["run_as"]; ok {
+		inv.RunAs = p.user(n, "run_as")
+	}
 	hostsNode, ok := m["hosts"]
 	if !ok {
 		p.add(root, "hosts", "missing: want a list of hosts, each with name, address and roles")
@@ -119,7 +122,7 @@ func (p *parser) inventory(data []byte) *Inventory {
 	}
 	nodes := make([]hostNodes, 0, len(seq))
 	for i, hn := range seq {
-		h, where := p.host(hn, fmt.Sprintf("hosts[%d]", i), inv.SSH)
+		h, where := p.host(hn, fmt.Sprintf("hosts[%d]", i), inv.SSH, inv.RunAs)
 		inv.Hosts = append(inv.Hosts, h)
 		nodes = append(nodes, where)
 	}
@@ -127,7 +130,7 @@ func (p *parser) inventory(data []byte) *Inventory {
 	return inv
 }
 
-func (p *parser) host(n *yaml.Node, path string, defaults SSH) (Host, hostNodes) {
+func (p *parser) host(n *yaml.Node, path string, defaults SSH, runAs string) (Host, hostNodes) {
 	h := Host{SSH: defaults, Workdir: DefaultWorkdir, Line: n.Line}
 	where := hostNodes{node: n}
 	m := p.mapping(n, path, hostKeys)
@@ -180,6 +183,26 @@ func (p *parser) host(n *yaml.Node, path string, defaults SSH) (Host, hostNodes)
 			}
 		}
 	}
+	if h.Has(RoleProvisioner) {
+		h.Nodes, h.RunAs = 1, runAs
+	}
+	for _, key := range []string{"nodes", "run_as"} {
+		v, ok := m[key]
+		if !ok {
+			continue
+		}
+		if !h.Has(RoleProvisioner) {
+			p.add(v, path+"."+key, "only provisioner hosts run nodes: add the role provisioner or remove %s", key)
+			continue
+		}
+		if key == "nodes" {
+			if c, set := p.count(v, path+".nodes", 1, MaxNodesPerHost); set {
+				h.Nodes = c
+			}
+		} else if u := p.user(v, path+".run_as"); u != "" {
+			h.RunAs = u
+		}
+	}
 	return h, where
 }
 
@@ -223,13 +246,7 @@ func (p *parser) ssh(n *yaml.Node, path string) SSH {
 		return s
 	}
 	if v, ok := m["user"]; ok {
-		if u, set := p.str(v, path+".user"); set {
-			if strings.ContainsFunc(u, func(r rune) bool { return isControl(r) || r == ' ' || r == '\t' || r == '@' || r == ':' }) {
-				p.add(v, path+".user", "invalid user %q: contains a space, control character, '@' or ':'", u)
-			} else {
-				s.User = u
-			}
-		}
+		s.User = p.user(v, path+".user")
 	}
 	if v, ok := m["port"]; ok {
 		s.Port, _ = p.port(v, path+".port")
@@ -384,4 +401,17 @@ func (p *parser) syntaxError(err error, data []byte) {
 		}
 	}
 	p.problems = append(p.problems, pr)
+}
+
+// user returns a user name, or "" when null or wrong.
+func (p *parser) user(v *yaml.Node, field string) string {
+	u, set := p.str(v, field)
+	if !set {
+		return ""
+	}
+	if strings.ContainsFunc(u, func(r rune) bool { return isControl(r) || r == ' ' || r == '\t' || r == '@' || r == ':' || r == '/' }) {
+		p.add(v, field, "invalid user %q: contains a space, control character, '@', ':' or '/'", u)
+		return ""
+	}
+	return u
 }

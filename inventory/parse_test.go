@@ -77,7 +77,7 @@ func TestParse_valid(t *testing.T) {
 						SSH: SSH{User: "ubuntu", Port: 2222, IdentityFile: key, KnownHosts: filepath.Join(home, ".ssh/known_hosts"), Jump: "ops@bastion.example:2200", ConnectTimeout: 10 * time.Second},
 					},
 					{
-						Name: "es.1", Address: "es1.example", Roles: []Role{RoleProvisioner, RoleLoadDriver}, Workdir: "/srv/rally", Line: 15,
+						Name: "es.1", Address: "es1.example", Roles: []Role{RoleProvisioner, RoleLoadDriver}, Workdir: "/srv/rally", Nodes: 1, Line: 15,
 						SSH: SSH{User: "root", Port: 2222, KnownHosts: filepath.Join(home, ".ssh/known_hosts"), Jump: "ops@bastion.example:2200", ConnectTimeout: 10 * time.Second},
 					},
 				},
@@ -175,6 +175,24 @@ func TestParse_invalid(t *testing.T) {
 			want: []string{`hosts.yaml:4:26: hosts[0].roles[1]: unknown role "loaddriver" (want load-driver or provisioner)`},
 		},
 		{
+			name: "nodes_and_run_as_only_on_provisioner_hosts_and_in_range",
+			in: yml(
+				"run_as: 'a b'",
+				"hosts:",
+				"  - {name: d1, address: 10.0.0.1, roles: [load-driver], nodes: 2, run_as: es}",
+				"  - {name: p1, address: 10.0.0.2, roles: [provisioner], nodes: 0}",
+				"  - {name: p2, address: 10.0.0.3, roles: [provisioner], nodes: two, run_as: x@y}",
+			),
+			want: []string{
+				`hosts.yaml:1:9: run_as: invalid user "a b": contains a space, control character, '@', ':' or '/'`,
+				`hosts.yaml:3:64: hosts[0].nodes: only provisioner hosts run nodes: add the role provisioner or remove nodes`,
+				`hosts.yaml:3:75: hosts[0].run_as: only provisioner hosts run nodes: add the role provisioner or remove run_as`,
+				`hosts.yaml:4:64: hosts[1].nodes: 0 out of range 1..16`,
+				`hosts.yaml:5:64: hosts[2].nodes: want a number 1..16, got "two"`,
+				`hosts.yaml:5:77: hosts[2].run_as: invalid user "x@y": contains a space, control character, '@', ':' or '/'`,
+			},
+		},
+		{
 			name: "unknown_keys_at_every_level_are_each_reported",
 			in: yml(
 				"clustr: x",
@@ -184,11 +202,11 @@ func TestParse_invalid(t *testing.T) {
 				"  - {name: d1, address: 10.0.0.1, roles: [load-driver], ssh: {identityfile: x}, extra: 1}",
 			),
 			want: []string{
-				`hosts.yaml:1:1: clustr: unknown key "clustr" (did you mean "cluster"? valid keys: cluster, ssh, coordinator, hosts)`,
+				`hosts.yaml:1:1: clustr: unknown key "clustr" (did you mean "cluster"? valid keys: cluster, ssh, coordinator, run_as, hosts)`,
 				`hosts.yaml:2:7: ssh.usr: unknown key "usr" (did you mean "user"? valid keys: user, port, identity_file, known_hosts, jump, connect_timeout)`,
 				`hosts.yaml:3:15: coordinator.prt: unknown key "prt" (did you mean "port"? valid keys: port)`,
 				`hosts.yaml:5:63: hosts[0].ssh.identityfile: unknown key "identityfile" (did you mean "identity_file"? valid keys: user, port, identity_file, known_hosts, jump, connect_timeout)`,
-				`hosts.yaml:5:81: hosts[0].extra: unknown key "extra" (valid keys: name, address, roles, ssh, workdir)`,
+				`hosts.yaml:5:81: hosts[0].extra: unknown key "extra" (valid keys: name, address, roles, ssh, workdir, nodes, run_as)`,
 			},
 		},
 		{
@@ -272,12 +290,12 @@ func TestParse_invalid(t *testing.T) {
 		{
 			name: "not_a_mapping",
 			in:   yml("- name: d1"),
-			want: []string{`hosts.yaml:1:1: want a mapping with keys cluster, ssh, coordinator, hosts, got a list`},
+			want: []string{`hosts.yaml:1:1: want a mapping with keys cluster, ssh, coordinator, run_as, hosts, got a list`},
 		},
 		{
 			name: "host_not_a_mapping",
 			in:   yml("hosts:", "  - d1", host),
-			want: []string{`hosts.yaml:2:5: hosts[0]: want a mapping with keys name, address, roles, ssh, workdir, got "d1"`},
+			want: []string{`hosts.yaml:2:5: hosts[0]: want a mapping with keys name, address, roles, ssh, workdir, nodes, run_as, got "d1"`},
 		},
 		{
 			name: "yaml_syntax_error_has_the_line",
@@ -354,7 +372,7 @@ func TestParse_invalid(t *testing.T) {
 			name: "merged_mappings_are_checked_too",
 			in:   yml("hosts:", "  - {<<: {rolez: [x]}, name: d1, address: 10.0.0.1, roles: [load-driver]}", "  - {<<: 3, name: d2, address: 10.0.0.2, roles: [load-driver]}"),
 			want: []string{
-				`hosts.yaml:2:11: hosts[0].rolez: unknown key "rolez" (did you mean "roles"? valid keys: name, address, roles, ssh, workdir)`,
+				`hosts.yaml:2:11: hosts[0].rolez: unknown key "rolez" (did you mean "roles"? valid keys: name, address, roles, ssh, workdir, nodes, run_as)`,
 				`hosts.yaml:3:10: hosts[1]: merge key <<: want a mapping or a list of mappings, got "3"`,
 			},
 		},
@@ -563,5 +581,27 @@ func TestLoad_exampleInventoryIsValid(t *testing.T) {
 	}
 	if h, _ := inv.Host("driver-2"); h.SSH.User != "ubuntu" || h.SSH.Port != 22 {
 		t.Errorf("driver-2 should override the user and inherit the port: %+v", h.SSH)
+	}
+}
+
+func TestParse_nodesAndRunAs(t *testing.T) {
+	inv, err := Parse("hosts.yaml", yml(
+		"run_as: elastic",
+		"hosts:",
+		"  - {name: d1, address: 10.0.0.1, roles: [load-driver]}",
+		"  - {name: p1, address: 10.0.0.2, roles: [provisioner]}",
+		"  - {name: p2, address: 10.0.0.3, roles: [provisioner, load-driver], nodes: 3, run_as: search}",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		nodes int
+		runAs string
+	}{{0, ""}, {1, "elastic"}, {3, "search"}}
+	for i, h := range inv.Hosts {
+		if h.Nodes != want[i].nodes || h.RunAs != want[i].runAs {
+			t.Errorf("%s: nodes %d, run_as %q; want %d, %q", h.Name, h.Nodes, h.RunAs, want[i].nodes, want[i].runAs)
+		}
 	}
 }

@@ -3,12 +3,14 @@ package payload
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/pkg/sftp"
@@ -36,9 +38,47 @@ type PushResult struct {
 // called as bytes are read for sending, one call at a time but not
 // necessarily from Push's goroutine.
 func Push(ctx context.Context, c *remote.Client, b Build, workdir string, progress func(sent, total int64)) (PushResult, error) {
+	return push(ctx, c, File{Path: b.Path, SHA256: b.SHA256, Size: b.Size}, workdir, "bin", b.RemoteName(), 0o755, "upload worker", progress)
+}
+
+// File is a local file to push, with its checksum.
+type File struct {
+	Path   string
+	SHA256 string // lowercase hex
+	Size   int64
+}
+
+// HashFile reads a local file's size and SHA-256.
+func HashFile(p string) (File, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return File{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return File{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return File{Path: p, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+// PushFile makes sure the host has f at <workdir>/<kind>/<sha256[:16]>-<base
+// name>, as Push does for builds: content-addressed, so a host that has it
+// gets nothing; checked with sha256sum on the host before it is renamed
+// into place. A distribution archive goes this way.
+func PushFile(ctx context.Context, c *remote.Client, f File, workdir, kind string, progress func(sent, total int64)) (PushResult, error) {
+	sum := f.SHA256
+	if len(sum) > 16 {
+		sum = sum[:16]
+	}
+	return push(ctx, c, f, workdir, kind, sum+"-"+filepath.Base(f.Path), 0o644, "push "+filepath.Base(f.Path), progress)
+}
+
+func push(ctx context.Context, c *remote.Client, b File, workdir, kind, name string, mode os.FileMode, what string, progress func(sent, total int64)) (PushResult, error) {
 	host := c.Target().Name
 	fail := func(format string, args ...any) (PushResult, error) {
-		return PushResult{}, fmt.Errorf("%s: upload worker: "+format, append([]any{host}, args...)...)
+		return PushResult{}, fmt.Errorf("%s: %s: "+format, append([]any{host, what}, args...)...)
 	}
 	sc, err := c.SFTP()
 	if err != nil {
@@ -48,8 +88,8 @@ func Push(ctx context.Context, c *remote.Client, b Build, workdir string, progre
 	if err != nil {
 		return fail("%w", err)
 	}
-	bin := path.Join(dir, "bin")
-	final := path.Join(bin, b.RemoteName())
+	bin := path.Join(dir, kind)
+	final := path.Join(bin, name)
 	if st, err := sc.Stat(final); err == nil && st.Mode().IsRegular() && st.Size() == b.Size {
 		return PushResult{RemotePath: final}, nil
 	}
@@ -62,7 +102,7 @@ func Push(ctx context.Context, c *remote.Client, b Build, workdir string, progre
 		return fail("%w", err)
 	}
 	defer local.Close()
-	tmp := path.Join(bin, "."+b.RemoteName()+".tmp-"+randomHex(6))
+	tmp := path.Join(bin, "."+name+".tmp-"+randomHex(6))
 	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return fail("create %s: %w", tmp, err)
@@ -80,7 +120,7 @@ func Push(ctx context.Context, c *remote.Client, b Build, workdir string, progre
 	if err != nil {
 		return fail("write %s: %w", tmp, err)
 	}
-	if err := f.Chmod(0o755); err != nil {
+	if err := f.Chmod(mode); err != nil {
 		return fail("chmod %s: %w", tmp, err)
 	}
 	if err := f.Close(); err != nil {

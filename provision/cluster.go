@@ -48,8 +48,36 @@ type ClusterOptions struct {
 	// bounds the wait for every node (default 3 min).
 	Health  string
 	Timeout time.Duration
+	// NetworkHost is the address the nodes bind and publish, HTTP and
+	// transport alike (default 127.0.0.1). On a provisioner host it is the
+	// host's address that the other hosts reach.
+	NetworkHost string
+	// Plan, when set, fixes this host's nodes (names and ports) and the
+	// cluster they join across hosts (seed hosts, master nodes, node count);
+	// Nodes is then ignored. Nil means a cluster of Nodes nodes on this host
+	// alone, named <Name>-node-<i>, on ports found free here.
+	Plan *HostPlan
 	// Progress receives a line per step; nil means none.
 	Progress func(string)
+}
+
+// HostPlan is this host's part of a cluster that spans hosts.
+type HostPlan struct {
+	Nodes []NodeSpec `json:"nodes"`
+	// SeedHosts are the transport addresses (host:port) of every node of
+	// the cluster; MasterNodes the names of every master-eligible node.
+	SeedHosts   []string `json:"seed_hosts"`
+	MasterNodes []string `json:"master_nodes"`
+	// ClusterNodes is how many nodes the whole cluster has: a node is ready
+	// when the cluster has them all at the wanted health.
+	ClusterNodes int `json:"cluster_nodes"`
+}
+
+// NodeSpec names one node of a host and its ports.
+type NodeSpec struct {
+	Name          string `json:"name"`
+	HTTPPort      int    `json:"http_port"`
+	TransportPort int    `json:"transport_port"`
 }
 
 // Cluster is nodes started on this host.
@@ -70,6 +98,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if o.Nodes <= 0 {
 		o.Nodes = 1
 	}
+	if o.NetworkHost == "" {
+		o.NetworkHost = "127.0.0.1"
+	}
 	if o.Health == "" {
 		o.Health = "green"
 	}
@@ -83,8 +114,8 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	if os.Geteuid() == 0 && (o.RunAs == "" || o.RunAs == "root") {
-		return nil, errors.New("the nodes would run as root, which Elasticsearch and OpenSearch refuse: name an unprivileged user to run them as (--run-as USER)")
+	if err := CheckRunAs(o.RunAs, os.Geteuid()); err != nil {
+		return nil, err
 	}
 	arch, err := InspectArchive(o.Archive, runtime.GOOS, runtime.GOARCH)
 	if err != nil {
@@ -115,26 +146,30 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	c := &Cluster{Name: o.Name, Engine: arch.Engine, Version: arch.Version, JDK: jdk, dir: o.Dir}
 	progress(fmt.Sprintf("%s %s from %s, car %s, Java %s", arch.Engine, arch.Version, filepath.Base(o.Archive), car.Name(), jdk))
 
-	ports, err := freePorts(2 * o.Nodes)
-	if err != nil {
-		return nil, err
-	}
-	var seeds, names []string
-	for i := 0; i < o.Nodes; i++ {
-		names = append(names, fmt.Sprintf("%s-node-%d", o.Name, i))
-		seeds = append(seeds, net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2*i+1])))
-	}
-	for i, name := range names {
-		root := filepath.Join(o.Dir, name)
-		n := &Node{Name: name, Engine: arch.Engine, ClusterName: o.Name,
-			DataDir: filepath.Join(root, "data"), LogDir: filepath.Join(root, "logs"),
-			PIDFile: filepath.Join(root, "run", "node.pid"), HTTPPort: ports[2*i], TransportPort: ports[2*i+1],
-			RunAs: o.RunAs, Env: JavaEnv(arch.Engine, arch.Version, jdk)}
-		if err := c.install(ctx, o, arch, car, n, root, seeds, names); err != nil {
-			c.stop()
-			return nil, fmt.Errorf("%s: %w", name, err)
+	plan := o.Plan
+	if plan == nil {
+		if plan, err = LocalPlan(o.Name, o.NetworkHost, o.Nodes); err != nil {
+			return nil, err
 		}
+	}
+	for _, spec := range plan.Nodes {
+		root := filepath.Join(o.Dir, spec.Name)
+		n := &Node{Name: spec.Name, Engine: arch.Engine, ClusterName: o.Name,
+			DataDir: filepath.Join(root, "data"), LogDir: filepath.Join(root, "logs"),
+			PIDFile: filepath.Join(root, "run", "node.pid"), HTTPHost: o.NetworkHost,
+			HTTPPort: spec.HTTPPort, TransportPort: spec.TransportPort,
+			RunAs: o.RunAs, Env: JavaEnv(arch.Engine, arch.Version, jdk)}
+		// Recorded before anything is unpacked, so that a later process
+		// (rally down after a crash) finds every node that may run.
 		c.Nodes = append(c.Nodes, n)
+		if err := c.save(); err != nil {
+			c.stop()
+			return nil, err
+		}
+		if err := c.install(ctx, o, arch, car, n, root, plan); err != nil {
+			c.stop()
+			return nil, fmt.Errorf("%s: %w", spec.Name, err)
+		}
 	}
 	for _, n := range c.Nodes {
 		progress(fmt.Sprintf("starting %s (http 127.0.0.1:%d)", n.Name, n.HTTPPort))
@@ -146,18 +181,18 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	for _, n := range c.Nodes {
-		if err := n.WaitReady(wctx, o.Health, o.Nodes); err != nil {
+		if err := n.WaitReady(wctx, o.Health, plan.ClusterNodes); err != nil {
 			c.stop()
 			return nil, err
 		}
 	}
-	progress(fmt.Sprintf("cluster %s is %s with %d node(s)", o.Name, o.Health, o.Nodes))
+	progress(fmt.Sprintf("cluster %s is %s with %d node(s)", o.Name, o.Health, plan.ClusterNodes))
 	return c, nil
 }
 
 // install unpacks the distribution for one node, renders the car into it
 // and hands the node's directories to the user it runs as.
-func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, car *Car, n *Node, root string, seeds, names []string) error {
+func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, car *Car, n *Node, root string, plan *HostPlan) error {
 	for _, d := range []string{n.DataDir, n.LogDir, filepath.Dir(n.PIDFile)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
@@ -168,9 +203,9 @@ func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, c
 		return err
 	}
 	n.InstallDir = installDir
-	vars := NodeVars{ClusterName: o.Name, NodeName: n.Name, NetworkHost: "127.0.0.1",
+	vars := NodeVars{ClusterName: o.Name, NodeName: n.Name, NetworkHost: o.NetworkHost,
 		HTTPPort: n.HTTPPort, TransportPort: n.TransportPort, DataPaths: []string{n.DataDir}, LogPath: n.LogDir,
-		InstallRoot: installDir, SeedHosts: seeds, MasterNodes: names}
+		InstallRoot: installDir, SeedHosts: plan.SeedHosts, MasterNodes: plan.MasterNodes}
 	// A full OpenSearch distribution bundles its security plugin, which
 	// would demand certificates; the test archives lack it.
 	if _, err := os.Stat(filepath.Join(installDir, "plugins", "opensearch-security")); err == nil {
@@ -191,7 +226,7 @@ func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, c
 func (c *Cluster) TargetHosts() string {
 	var hosts []string
 	for _, n := range c.Nodes {
-		hosts = append(hosts, net.JoinHostPort("127.0.0.1", strconv.Itoa(n.HTTPPort)))
+		hosts = append(hosts, n.HTTPAddr())
 	}
 	return strings.Join(hosts, ",")
 }
@@ -256,9 +291,9 @@ var nodePortNext atomic.Int64
 
 func init() { nodePortNext.Store(int64(nodePortLow + rand.IntN(nodePortHigh-nodePortLow))) }
 
-// freePorts returns n TCP ports of 127.0.0.1 that were free a moment ago,
+// freePorts returns n TCP ports of host that were free a moment ago,
 // from below the ephemeral range.
-func freePorts(n int) ([]int, error) {
+func freePorts(host string, n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
@@ -268,7 +303,7 @@ func freePorts(n int) ([]int, error) {
 	var ports []int
 	for tries := 0; len(ports) < n && tries < nodePortHigh-nodePortLow; tries++ {
 		p := int(nodePortNext.Add(1)-1)%(nodePortHigh-nodePortLow) + nodePortLow
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
 		if err != nil {
 			continue
 		}
@@ -276,7 +311,7 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, p)
 	}
 	if len(ports) < n {
-		return nil, fmt.Errorf("find %d free ports between %d and %d on 127.0.0.1: only %d", n, nodePortLow, nodePortHigh, len(ports))
+		return nil, fmt.Errorf("find %d free ports between %d and %d on %s: only %d", n, nodePortLow, nodePortHigh, host, len(ports))
 	}
 	return ports, nil
 }
@@ -331,5 +366,5 @@ func NodesDir(preferred, name, runAs string) string {
 	if err := os.MkdirAll(preferred, 0o755); err == nil && checkReachable(preferred, uid, gid) == nil {
 		return dir
 	}
-	return filepath.Join(os.TempDir(), "rally-local", name)
+	return filepath.Join(os.TempDir(), "rally-nodes", name)
 }

@@ -98,7 +98,7 @@ func requireNodeUser(t *testing.T) string {
 // ephemeral range as StartCluster picks them (see freePorts).
 func freePort(t *testing.T) int {
 	t.Helper()
-	ports, err := freePorts(1)
+	ports, err := freePorts("127.0.0.1", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -387,12 +387,17 @@ func parseNodesLocal(body []byte) (nodeInfo, error) {
 	return info, nil
 }
 
-func (n *Node) get(ctx context.Context, path string) (status int, body []byte, err error) {
+// HTTPAddr is the node's HTTP address as host:port.
+func (n *Node) HTTPAddr() string {
 	host := n.HTTPHost
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	u := "http://" + net.JoinHostPort(host, strconv.Itoa(n.HTTPPort)) + path
+	return net.JoinHostPort(host, strconv.Itoa(n.HTTPPort))
+}
+
+func (n *Node) get(ctx context.Context, path string) (status int, body []byte, err error) {
+	u := "http://" + n.HTTPAddr() + path
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)

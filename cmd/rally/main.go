@@ -39,16 +39,17 @@ const (
 type cli struct {
 	LogLevel levelFlag `name:"log-level" default:"info" placeholder:"LEVEL" help:"Log level of messages on stderr: debug, info, warn or error (default: ${default})."`
 
-	Up      upCmd      `cmd:"" help:"Form a cluster: connect to every host of an inventory and start a worker there."`
-	Status  statusCmd  `cmd:"" help:"Show a running cluster: hosts, workers and the actor system."`
-	Down    downCmd    `cmd:"" help:"Tear a cluster down: stop workers and nodes, fetch logs, remove files."`
-	Race    raceCmd    `cmd:"" help:"Run a benchmark (a race) on a running cluster."`
-	Info    infoCmd    `cmd:"" help:"Describe a track: indices, corpora, challenges and their schedules."`
-	TUI     tuiCmd     `cmd:"" name:"tui" help:"Watch a running cluster in a terminal UI."`
-	List    listCmd    `cmd:"" help:"List saved things (races)."`
-	Compare compareCmd `cmd:"" help:"Compare the results of two races."`
-	Version versionCmd `cmd:"" help:"Print rally's version and build checksum."`
-	Worker  workerCmd  `cmd:"" hidden:"" help:"Run as a worker on a host (started by the coordinator over SSH)."`
+	Up          upCmd          `cmd:"" help:"Form a cluster: connect to every host of an inventory and start a worker there."`
+	Status      statusCmd      `cmd:"" help:"Show a running cluster: hosts, workers and the actor system."`
+	Down        downCmd        `cmd:"" help:"Tear a cluster down: stop workers and nodes, fetch logs, remove files."`
+	Race        raceCmd        `cmd:"" help:"Run a benchmark (a race) on a running cluster."`
+	Info        infoCmd        `cmd:"" help:"Describe a track: indices, corpora, challenges and their schedules."`
+	TUI         tuiCmd         `cmd:"" name:"tui" help:"Watch a running cluster in a terminal UI."`
+	List        listCmd        `cmd:"" help:"List saved things (races)."`
+	Compare     compareCmd     `cmd:"" help:"Compare the results of two races."`
+	Version     versionCmd     `cmd:"" help:"Print rally's version and build checksum."`
+	Worker      workerCmd      `cmd:"" hidden:"" help:"Run as a worker on a host (started by the coordinator over SSH)."`
+	Provisioner provisionerCmd `cmd:"" hidden:"" help:"Install, start and stop nodes on a provisioner host (run by the coordinator over SSH)."`
 }
 
 const description = `rally benchmarks Elasticsearch and OpenSearch clusters from many hosts at once. It reaches every host over SSH and installs nothing there beforehand.
