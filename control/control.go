@@ -70,6 +70,20 @@ type Status struct {
 	// UploadedBytes is the sum of bytes pushed.
 	UploadedBytes int64        `json:"uploaded_bytes"`
 	Actors        actor.Status `json:"actors"`
+	// Nodes are the Elasticsearch or OpenSearch nodes the coordinator
+	// started on provisioner hosts; races target them by default.
+	Nodes []NodeStatus `json:"nodes,omitempty"`
+}
+
+// NodeStatus is a node started on a provisioner host.
+type NodeStatus struct {
+	Host    string `json:"host"`
+	Name    string `json:"name"`
+	HTTP    string `json:"http"` // host:port
+	PID     int    `json:"pid,omitempty"`
+	Engine  string `json:"engine"`
+	Version string `json:"version"`
+	JDK     string `json:"jdk,omitempty"`
 }
 
 // CoordinatorInfo identifies the running coordinator.
@@ -171,6 +185,7 @@ type DownReport struct {
 type HostReport struct {
 	Name           string   `json:"name"`
 	WorkersStopped int      `json:"workers_stopped"`
+	NodesStopped   int      `json:"nodes_stopped,omitempty"`
 	FilesRemoved   int      `json:"files_removed"`
 	LogsFetched    []string `json:"logs_fetched,omitempty"`
 	Error          string   `json:"error,omitempty"`

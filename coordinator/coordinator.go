@@ -59,7 +59,10 @@ type Config struct {
 	// RestartBackoff is the wait before the first restart, doubled for
 	// each further try up to 30 s (default 1 s).
 	RestartBackoff time.Duration
-	Logger         *slog.Logger
+	// Provision, when set, forms an engine cluster on the provisioner
+	// hosts once they joined.
+	Provision *Provision
+	Logger    *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -111,6 +114,7 @@ type Coordinator struct {
 	hosts   []*hostRun // inventory order
 	uploads int
 	upBytes int64
+	nodes   []control.NodeStatus // started on provisioner hosts
 
 	racing racing
 
@@ -230,6 +234,7 @@ func (c *Coordinator) Status() control.Status {
 	for _, h := range c.hosts {
 		st.Hosts = append(st.Hosts, h.snapshot())
 	}
+	st.Nodes = append([]control.NodeStatus(nil), c.nodes...)
 	c.mu.Unlock()
 	st.Actors = c.sys.Status()
 	return st

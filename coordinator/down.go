@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -119,6 +120,14 @@ func (c *Coordinator) downHost(ctx context.Context, h *hostRun, keepFiles bool) 
 	}
 	if client != nil && workdir != "" {
 		rec := HostRecord{Name: name, Workdir: workdir, Binary: binary}
+		c.state.mu.Lock()
+		for _, r := range c.state.st.Hosts {
+			if r.Name == name && r.Nodes != nil {
+				n := *r.Nodes
+				rec.Nodes = &n
+			}
+		}
+		c.state.mu.Unlock()
 		r := cleanHost(ctx, client, rec, c.cfg.Home.WorkerLogs(c.cfg.Inventory.Cluster), keepFiles)
 		r.WorkersStopped += rep.WorkersStopped
 		rep = r
@@ -165,15 +174,31 @@ echo "$n"`, remote.ShellQuote(wd))
 	} else if n, err := strconv.Atoi(strings.TrimSpace(string(res.Stdout))); err == nil {
 		rep.WorkersStopped = n
 	}
+	// Nodes next, with the binary still there; their logs are fetched
+	// whether they stopped or not.
+	nodesOK := true
+	if rec.Nodes != nil && rec.Nodes.Dir != "" {
+		n, err := stopNodes(ctx, client, rec)
+		rep.NodesStopped = n
+		if err != nil {
+			nodesOK = false
+			errs = append(errs, "stop nodes: "+err.Error())
+		}
+		fetched, err := fetchNodeLogs(client, rec.Nodes.Dir, filepath.Join(logsDir, rec.Name, "nodes"))
+		rep.LogsFetched = append(rep.LogsFetched, fetched...)
+		if err != nil {
+			errs = append(errs, "fetch node logs: "+err.Error())
+		}
+	}
 
 	fetched, err := fetchLogs(client, path.Join(wd, "logs"), filepath.Join(logsDir, rec.Name))
-	rep.LogsFetched = fetched
+	rep.LogsFetched = append(rep.LogsFetched, fetched...)
 	if err != nil {
 		errs = append(errs, "fetch logs: "+err.Error())
 	}
 
 	if !keepFiles {
-		n, err := removeFiles(ctx, client, rec)
+		n, err := removeFiles(ctx, client, rec, nodesOK)
 		rep.FilesRemoved = n
 		if err != nil {
 			errs = append(errs, "remove files: "+err.Error())
@@ -207,7 +232,7 @@ func fetchLogs(client *remote.Client, remoteDir, localDir string) ([]string, err
 	for _, e := range entries {
 		// Names come from the host: only plain file names are fetched, so
 		// a hostile host cannot write outside localDir.
-		if !e.Mode().IsRegular() || e.Name() != filepath.Base(e.Name()) || e.Name() == ".." || strings.ContainsAny(e.Name(), `/\`) {
+		if !e.Mode().IsRegular() || !safeName(e.Name()) {
 			continue
 		}
 		if err := os.MkdirAll(localDir, 0o700); err != nil {
@@ -235,15 +260,32 @@ func fetchLogs(client *remote.Client, remoteDir, localDir string) ([]string, err
 }
 
 // removeFiles removes the workdir whole when rally created it, else only
-// the binary, logs and run files rally put there.
-func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord) (int, error) {
+// the binary, logs, run files, pushed tracks, teams and distributions
+// rally put there; and a provisioner host's nodes directory, unless the
+// nodes are to be preserved or did not stop (their files are then left
+// for the next teardown, which stops them first).
+func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord, nodesStopped bool) (int, error) {
 	wd := rec.Workdir
-	script := fmt.Sprintf(`wd=%s
-if [ ! -d "$wd" ]; then echo 0; exit 0; fi
-if [ -e "$wd/%s" ]; then n=$(find "$wd" | wc -l); rm -rf -- "$wd"; echo "$n"; exit; fi
-n=$( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run"; } 2>/dev/null | wc -l)
-rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run"; rmdir "$wd/bin" 2>/dev/null
-echo "$n"`, remote.ShellQuote(wd), createdMarker)
+	nodes, keepWorkdir := "", ""
+	if n := rec.Nodes; n != nil && n.Dir != "" {
+		if !safeWorkdir(n.Dir) {
+			return 0, fmt.Errorf("refusing to remove nodes directory %q: not an absolute path below a directory", n.Dir)
+		}
+		if n.Preserve || !nodesStopped {
+			if strings.HasPrefix(n.Dir, wd+"/") {
+				keepWorkdir = "1"
+			}
+		} else {
+			nodes = n.Dir
+		}
+	}
+	script := fmt.Sprintf(`wd=%s; nodes=%s; keep=%s; n=0
+if [ -n "$nodes" ] && [ -d "$nodes" ]; then n=$(find "$nodes" | wc -l); rm -rf -- "$nodes"; fi
+if [ ! -d "$wd" ]; then echo "$n"; exit 0; fi
+if [ -e "$wd/%s" ] && [ -z "$keep" ]; then n=$((n + $(find "$wd" | wc -l))); rm -rf -- "$wd"; echo "$n"; exit; fi
+n=$((n + $( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions"; } 2>/dev/null | wc -l)))
+rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions"; rmdir "$wd/bin" "$wd/nodes" 2>/dev/null
+echo "$n"`, remote.ShellQuote(wd), remote.ShellQuote(nodes), remote.ShellQuote(keepWorkdir), createdMarker)
 	res, err := client.Run(ctx, script, nil)
 	if err != nil {
 		return 0, err
@@ -253,6 +295,64 @@ echo "$n"`, remote.ShellQuote(wd), createdMarker)
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
 	return n, nil
+}
+
+// stopNodes stops a provisioner host's nodes with the rally binary there
+// ("rally provisioner stop": SIGTERM, then SIGKILL after a grace) and
+// says how many it stopped.
+func stopNodes(ctx context.Context, client *remote.Client, rec HostRecord) (int, error) {
+	if rec.Binary == "" {
+		return 0, errors.New("no rally binary recorded on the host to stop the nodes with")
+	}
+	cmd := fmt.Sprintf("%s provisioner stop --dir %s --grace 30s", remote.ShellQuote(rec.Binary), remote.ShellQuote(rec.Nodes.Dir))
+	res, err := client.Run(ctx, cmd, nil)
+	if err != nil {
+		return 0, err
+	}
+	if res.ExitStatus != 0 {
+		return 0, fmt.Errorf("exit %d: %s", res.ExitStatus, strings.TrimSpace(string(res.Stderr)))
+	}
+	var out struct {
+		Nodes []string `json:"nodes"`
+	}
+	if err := json.Unmarshal(res.Stdout, &out); err != nil {
+		return 0, fmt.Errorf("answer %q: %w", strings.TrimSpace(string(res.Stdout)), err)
+	}
+	return len(out.Nodes), nil
+}
+
+// fetchNodeLogs copies each node's logs (<dir>/<node>/logs/*) into
+// localDir/<node>/.
+func fetchNodeLogs(client *remote.Client, dir, localDir string) ([]string, error) {
+	fs, err := client.SFTP()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fetched []string
+	for _, e := range entries {
+		if !e.IsDir() || !safeName(e.Name()) {
+			continue
+		}
+		f, err := fetchLogs(client, path.Join(dir, e.Name(), "logs"), filepath.Join(localDir, e.Name()))
+		fetched = append(fetched, f...)
+		if err != nil {
+			return fetched, err
+		}
+	}
+	return fetched, nil
+}
+
+// safeName is a plain file name from a host: no separator, not . or ..,
+// so that a hostile host cannot make rally write outside a directory.
+func safeName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`) && name == filepath.Base(name)
 }
 
 // CleanupConfig is what an offline teardown needs.

@@ -64,6 +64,14 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 			c.racing.mu.Unlock()
 		}
 	}()
+	if req.TargetHosts == "" {
+		if req.TargetHosts = c.targetHosts(); req.TargetHosts == "" {
+			return control.RaceStarted{}, &BadRequestError{Err: errors.New("no target: give --target-hosts host:port of a running cluster, or bring the cluster up with provisioner hosts and a distribution (rally up --distribution-path FILE)")}
+		}
+		if c.cfg.Provision != nil {
+			req.Pipeline, req.Car = "from-distribution", c.cfg.Provision.Car
+		}
+	}
 	plan, err := race.Check(req)
 	if err != nil {
 		return control.RaceStarted{}, &BadRequestError{Err: err}

@@ -41,6 +41,8 @@ type HostRecord struct {
 	Binary     string `json:"binary,omitempty"`
 	TunnelPort int    `json:"tunnel_port,omitempty"`
 	WorkerPID  int    `json:"worker_pid,omitempty"`
+	// Nodes are the engine nodes of a provisioner host.
+	Nodes *NodeRecord `json:"nodes,omitempty"`
 }
 
 // stateFile guards one state file.

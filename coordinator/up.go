@@ -128,6 +128,12 @@ func (c *Coordinator) Up(ctx context.Context) error {
 		return fmt.Errorf("%w: %d of %d joined, %d required", ErrTooFewHosts,
 			joined, len(c.hosts), c.cfg.MinHosts)
 	}
+	if c.cfg.Provision != nil {
+		if err := c.provisionCluster(ctx); err != nil {
+			c.log.Error("provisioning failed", "err", err)
+			return err
+		}
+	}
 	c.setPhase(control.ClusterUp)
 	return nil
 }
@@ -185,6 +191,9 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 	h.client = client
 	h.mu.Unlock()
 
+	if err := c.checkRunAs(ctx, h, client); err != nil {
+		return err
+	}
 	plat, err := payload.DetectPlatform(ctx, client)
 	if err != nil {
 		return fmt.Errorf("detect platform: %w", err)

@@ -1,9 +1,6 @@
 package driver
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"rally/metrics"
@@ -49,65 +46,6 @@ type NodeGC map[GCCollector]GCCounts
 // one moment, by node name (names, unlike ids, are what Rally matches
 // nodes by between the race's start and end).
 type GCSnapshot map[string]NodeGC
-
-// ReadGC reads the nodes' garbage collectors from `GET /_nodes/stats/jvm`
-// (nodes.<id>.jvm.gc.collectors.<name>), which Elasticsearch and
-// OpenSearch answer alike.
-func ReadGC(ctx context.Context, c Client) (GCSnapshot, error) {
-	req := Request{Method: "GET", Path: "/_nodes/stats/jvm"}
-	var resp Response
-	if err := c.Do(ctx, &req, &resp); err != nil {
-		return nil, fmt.Errorf("gc figures: GET /_nodes/stats/jvm: %w", err)
-	}
-	if resp.Status != 200 {
-		return nil, fmt.Errorf("gc figures: GET /_nodes/stats/jvm: HTTP %d: %s", resp.Status, snippet(resp.Body))
-	}
-	snap, err := parseGC(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("gc figures: GET /_nodes/stats/jvm: %w", err)
-	}
-	return snap, nil
-}
-
-// parseGC reads a node stats answer into a GCSnapshot.
-func parseGC(body []byte) (GCSnapshot, error) {
-	var st struct {
-		Nodes map[string]struct {
-			Name string `json:"name"`
-			JVM  struct {
-				GC struct {
-					Collectors map[string]struct {
-						CollectionCount        int64 `json:"collection_count"`
-						CollectionTimeInMillis int64 `json:"collection_time_in_millis"`
-					} `json:"collectors"`
-				} `json:"gc"`
-			} `json:"jvm"`
-		} `json:"nodes"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil {
-		return nil, err
-	}
-	snap := GCSnapshot{}
-	for id, n := range st.Nodes {
-		name := n.Name
-		if name == "" {
-			name = id
-		}
-		node := NodeGC{}
-		for collector, f := range n.JVM.GC.Collectors {
-			class, ok := gcClasses[collector]
-			if !ok {
-				continue
-			}
-			sum := node[class]
-			sum.Count += f.CollectionCount
-			sum.Time += time.Duration(f.CollectionTimeInMillis) * time.Millisecond
-			node[class] = sum
-		}
-		snap[name] = node
-	}
-	return snap, nil
-}
 
 // GCSince returns the garbage collection of the race between snapshots
 // start and end, summed over the nodes in both, as Rally's JvmStatsSummary

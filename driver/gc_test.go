@@ -12,7 +12,9 @@ import (
 
 // Answers of real single-node clusters to GET /_nodes/stats/jvm, trimmed
 // to the node's identity, a few jvm figures and jvm.gc (memory pools,
-// buffer pools and classes left out).
+// buffer pools and classes left out). ReadNodeStats asks for process and
+// fs too; these answers without them show that the GC figures do not
+// depend on the other groups.
 const (
 	// OpenSearch 2.19.1 on JDK 17, G1 (the default).
 	gcOS2191G1 = `{"_nodes":{"total":1,"successful":1,"failed":0},"cluster_name":"probe",` +
@@ -60,7 +62,8 @@ func gcCounts(count, ms int64) GCCounts {
 	return GCCounts{Count: count, Time: time.Duration(ms) * time.Millisecond}
 }
 
-func TestReadGC(t *testing.T) {
+// TestNodeStatsGC: the collectors of each node are read by class.
+func TestNodeStatsGC(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
@@ -96,36 +99,36 @@ func TestReadGC(t *testing.T) {
 			srv := newTestES(t, func(r recReq) (int, string) { return 200, tt.body })
 			c, _ := NewFastClient(srv.target(), DefaultClientOptions())
 			defer c.Close()
-			got, err := ReadGC(context.Background(), c)
+			snap, err := ReadNodeStats(context.Background(), c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(got, tt.want) {
+			if got := snap.GC(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("snapshot %+v, want %+v", got, tt.want)
 			}
-			if sent := srv.requests(); len(sent) != 1 || sent[0].Method+" "+sent[0].URI != "GET /_nodes/stats/jvm" {
-				t.Errorf("sent %v, want one GET /_nodes/stats/jvm", sent)
+			if sent := srv.requests(); len(sent) != 1 || sent[0].Method+" "+sent[0].URI != "GET /_nodes/stats/jvm,process,fs" {
+				t.Errorf("sent %v, want one GET /_nodes/stats/jvm,process,fs", sent)
 			}
 		})
 	}
 }
 
-func TestReadGCErrorsNameTheCall(t *testing.T) {
+func TestReadNodeStatsErrorsNameTheCall(t *testing.T) {
 	tests := []struct {
 		name   string
 		status int
 		body   string
 		want   string
 	}{
-		{"http_error", 403, `{"error":"forbidden"}`, "GET /_nodes/stats/jvm: HTTP 403"},
-		{"not_json", 200, `<html>`, "GET /_nodes/stats/jvm: invalid character"},
+		{"http_error", 403, `{"error":"forbidden"}`, "node stats: GET /_nodes/stats/jvm,process,fs: HTTP 403"},
+		{"not_json", 200, `<html>`, "node stats: GET /_nodes/stats/jvm,process,fs: invalid character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newTestES(t, func(r recReq) (int, string) { return tt.status, tt.body })
 			c, _ := NewFastClient(srv.target(), DefaultClientOptions())
 			defer c.Close()
-			_, err := ReadGC(context.Background(), c)
+			_, err := ReadNodeStats(context.Background(), c)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}

@@ -90,7 +90,7 @@ func TestFromDistribution(t *testing.T) {
 			// live under ~/.rally/local, or (this test's home is not
 			// reachable by the node's user) the temporary directory.
 			cluster := strings.TrimSuffix(filepath.Base(filepath.Dir(logs[0])), "-node-0")
-			for _, dir := range []string{filepath.Join(u.home, "local", cluster), filepath.Join(os.TempDir(), "rally-local", cluster)} {
+			for _, dir := range []string{filepath.Join(u.home, "local", cluster), filepath.Join(os.TempDir(), "rally-nodes", cluster)} {
 				if _, err := os.Stat(dir); err == nil {
 					t.Errorf("left behind: %s", dir)
 				}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,6 +81,7 @@ type inventoryDoc struct {
 	Coordinator struct {
 		Port int `yaml:"port"`
 	} `yaml:"coordinator"`
+	RunAs string    `yaml:"run_as,omitempty"`
 	Hosts []invHost `yaml:"hosts"`
 }
 
@@ -94,6 +96,7 @@ type invHost struct {
 	Name    string   `yaml:"name"`
 	Address string   `yaml:"address"`
 	Roles   []string `yaml:"roles,flow"`
+	Nodes   int      `yaml:"nodes,omitempty"`
 }
 
 // CoordinatorPort is the coordinator port the lab's inventory names.
@@ -105,11 +108,16 @@ func (l *Lab) inventory() ([]byte, error) {
 		SSH:     invSSH{User: "root", Port: 22, IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()},
 	}
 	doc.Coordinator.Port = CoordinatorPort
+	doc.RunAs = l.st.RunAs
 	for _, h := range l.st.Hosts {
 		if net.ParseIP(h.Address) == nil {
 			return nil, fmt.Errorf("inventory: %s has no address yet", h.Name)
 		}
-		doc.Hosts = append(doc.Hosts, invHost{Name: h.Name, Address: h.Address, Roles: h.Roles})
+		ih := invHost{Name: h.Name, Address: h.Address, Roles: h.Roles}
+		if slices.Contains(h.Roles, "provisioner") {
+			ih.Nodes = l.st.Nodes
+		}
+		doc.Hosts = append(doc.Hosts, ih)
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# rally lab %s; rally-lab down --dir %s removes its hosts\n", l.st.RunID, l.dir)

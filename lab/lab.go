@@ -17,6 +17,17 @@ import (
 type Options struct {
 	// Hosts is how many hosts to start (1 to MaxHosts).
 	Hosts int
+	// Provisioners is how many hosts, the last ones, are provisioner
+	// hosts only (nodes, no load). Zero keeps the default: every host
+	// drives load, and of 3 or more the last is a provisioner too.
+	Provisioners int
+	// NodesPerHost is the inventory's nodes of each provisioner host
+	// (zero: the inventory's default, one).
+	NodesPerHost int
+	// RunAs is the unprivileged user of the machine that nodes run as on
+	// the hosts (the inventory's run_as); the hosts share the machine's
+	// users and its JDKs under /usr/lib/jvm.
+	RunAs string
 	// Dir is where keys, configs, logs and state go. It is created if it
 	// does not exist. Empty means a new temporary directory, which Close
 	// removes; a directory given here is left in place.
@@ -73,6 +84,8 @@ type state struct {
 	Subnet  string      `json:"subnet"` // e.g. 10.213.7.0/24, "" until chosen
 	Gateway string      `json:"gateway"`
 	Closed  bool        `json:"closed"`
+	RunAs   string      `json:"run_as,omitempty"`
+	Nodes   int         `json:"nodes,omitempty"` // per provisioner host
 	Hosts   []hostState `json:"hosts"`
 }
 
@@ -94,6 +107,9 @@ func Start(ctx context.Context, opts Options) (l *Lab, err error) {
 	if opts.Hosts < 1 || opts.Hosts > MaxHosts {
 		return nil, fmt.Errorf("lab: start: %d hosts asked, want 1 to %d", opts.Hosts, MaxHosts)
 	}
+	if opts.Provisioners < 0 || opts.Provisioners >= opts.Hosts {
+		return nil, fmt.Errorf("lab: start: %d provisioner hosts of %d: want fewer, so that a host drives load", opts.Provisioners, opts.Hosts)
+	}
 	if err := Check(); err != nil {
 		return nil, fmt.Errorf("lab: start: %w", err)
 	}
@@ -114,11 +130,14 @@ func Start(ctx context.Context, opts Options) (l *Lab, err error) {
 		return nil, fmt.Errorf("lab: start: %w", err)
 	}
 	l = &Lab{dir: dir, owned: map[string]*launcher{}}
-	l.st = state{RunID: id, Dir: dir, OwnsDir: owns, Bridge: "rlb" + id}
+	l.st = state{RunID: id, Dir: dir, OwnsDir: owns, Bridge: "rlb" + id, RunAs: opts.RunAs, Nodes: opts.NodesPerHost}
 	for i := 1; i <= opts.Hosts; i++ {
 		name := fmt.Sprintf("h%d", i)
 		roles := []string{"load-driver"}
-		if opts.Hosts >= 3 && i == opts.Hosts {
+		switch {
+		case opts.Provisioners > 0 && i > opts.Hosts-opts.Provisioners:
+			roles = []string{"provisioner"}
+		case opts.Provisioners == 0 && opts.Hosts >= 3 && i == opts.Hosts:
 			roles = append(roles, "provisioner")
 		}
 		l.st.Hosts = append(l.st.Hosts, hostState{

@@ -52,6 +52,13 @@ func Check() error {
 // or is skipped with that message when RALLY_LAB=skip is set.
 func Require(t testing.TB, n int) *Lab {
 	t.Helper()
+	return RequireOptions(t, Options{Hosts: n})
+}
+
+// RequireOptions is Require for a lab with more options (opts.Dir is the
+// test's temporary directory).
+func RequireOptions(t testing.TB, opts Options) *Lab {
+	t.Helper()
 	cannot := func(err error) {
 		t.Helper()
 		if os.Getenv(SkipEnv) == "skip" {
@@ -64,7 +71,8 @@ func Require(t testing.TB, n int) *Lab {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := Start(ctx, Options{Hosts: n, Dir: t.TempDir()})
+	opts.Dir = t.TempDir()
+	l, err := Start(ctx, opts)
 	if err != nil {
 		cannot(err)
 	}

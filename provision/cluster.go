@@ -71,6 +71,12 @@ type HostPlan struct {
 	// ClusterNodes is how many nodes the whole cluster has: a node is ready
 	// when the cluster has them all at the wanted health.
 	ClusterNodes int `json:"cluster_nodes"`
+	// TransportHost, when set, is where the nodes talk to each other
+	// (transport.host) instead of NetworkHost: 127.0.0.1 for a cluster
+	// whose nodes are all on one host, which keeps the engines from
+	// enforcing their production bootstrap checks (they do once the
+	// transport binds a non-loopback address). HTTP stays on NetworkHost.
+	TransportHost string `json:"transport_host,omitempty"`
 }
 
 // NodeSpec names one node of a host and its ports.
@@ -115,6 +121,13 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		progress = func(string) {}
 	}
 	if err := CheckRunAs(o.RunAs, os.Geteuid()); err != nil {
+		return nil, err
+	}
+	transport := o.NetworkHost
+	if o.Plan != nil && o.Plan.TransportHost != "" {
+		transport = o.Plan.TransportHost
+	}
+	if err := checkHostLimits(transport, "/proc"); err != nil {
 		return nil, err
 	}
 	arch, err := InspectArchive(o.Archive, runtime.GOOS, runtime.GOARCH)
@@ -210,6 +223,12 @@ func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, c
 	// would demand certificates; the test archives lack it.
 	if _, err := os.Stat(filepath.Join(installDir, "plugins", "opensearch-security")); err == nil {
 		vars.ClusterSettings = map[string]any{"plugins.security.disabled": true}
+	}
+	if plan.TransportHost != "" {
+		if vars.ClusterSettings == nil {
+			vars.ClusterSettings = map[string]any{}
+		}
+		vars.ClusterSettings["transport.host"] = plan.TransportHost
 	}
 	if _, err := car.Render(installDir, arch.Engine, arch.Version, vars); err != nil {
 		return err

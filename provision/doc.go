@@ -12,9 +12,21 @@
 // and StartCluster (cluster.go), which `rally race --distribution-path`
 // uses for esrally's from-distribution pipeline on this machine. Not built
 // yet: provisioner hosts of a cluster (`rally up` pushing the distribution
-// and starting nodes through the workers), plugins, and telemetry of the
-// nodes. It must not know about SSH (the worker on the host will call it)
-// nor about benchmarks.
+// and starting nodes through the workers) and telemetry of the nodes. It
+// must not know about SSH (the worker on the host will call it) nor about
+// benchmarks.
+//
+// Plugins (plugin.go) are esrally's --elasticsearch-plugins (alias
+// --opensearch-plugins): ParsePlugins reads the list once (official
+// plugin names, http, https or file URLs, paths of local zips, which
+// become file URLs), and InstallPlugins hands each to the distribution's
+// own tool, bin/elasticsearch-plugin or bin/opensearch-plugin install
+// --batch, on the engine's Java, before the node first starts. The tool
+// runs as the caller, so a plugin's files stay the caller's and the node's
+// user can read but not change them; a failed install is rolled back and
+// reported with the tool's last lines. Official plugins are downloaded by
+// the tool itself from the engine's artifact site; Rally's plugin
+// configurations from a team (name:config) are not supported.
 //
 // The nodes of a cluster live under ~/.rally/local/<cluster>/<node>/
 // (install, data, logs, run), or under the system's temporary directory

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -141,6 +145,10 @@ type PrepareRequest struct {
 	// NetworkHost is the address the nodes bind and publish.
 	NetworkHost string `json:"network_host"`
 	Nodes       int    `json:"nodes"`
+	// ClusterHosts is how many hosts the cluster spans: with more than
+	// one, the nodes' transport binds NetworkHost and the host must pass
+	// the engines' bootstrap checks, which PrepareHost checks first.
+	ClusterHosts int `json:"cluster_hosts"`
 }
 
 // PrepareResult is a host's answer to PrepareRequest.
@@ -162,6 +170,11 @@ func PrepareHost(req PrepareRequest) (PrepareResult, error) {
 	if req.Nodes < 1 {
 		return PrepareResult{}, fmt.Errorf("%d nodes: want 1 or more", req.Nodes)
 	}
+	if req.ClusterHosts > 1 {
+		if err := checkHostLimits(req.NetworkHost, "/proc"); err != nil {
+			return PrepareResult{}, err
+		}
+	}
 	specs, err := FreeNodePorts(req.NetworkHost, req.Nodes)
 	if err != nil {
 		return PrepareResult{}, err
@@ -178,6 +191,10 @@ type StartRequest struct {
 	Archive string `json:"archive,omitempty"`
 	URL     string `json:"url,omitempty"`
 	SHA512  string `json:"sha512,omitempty"`
+	// Engine and Version, without Archive or URL, download the official
+	// distribution for this host's OS and architecture.
+	Engine  string `json:"engine,omitempty"`
+	Version string `json:"version,omitempty"`
 	Workdir string `json:"workdir"`
 	// Team is a team directory on the host; empty means the default team.
 	Team       string         `json:"team,omitempty"`
@@ -216,9 +233,16 @@ type NodeStatus struct {
 // what it started; the error carries the failed node's log tail.
 func StartHost(ctx context.Context, req StartRequest, progress func(string)) (StartResult, error) {
 	archive := req.Archive
+	if archive == "" && req.URL == "" && req.Version != "" {
+		u, err := DownloadURL(req.Engine, req.Version, runtime.GOOS, runtime.GOARCH)
+		if err != nil {
+			return StartResult{}, err
+		}
+		req.URL = u
+	}
 	if archive == "" {
 		if req.URL == "" {
-			return StartResult{}, errors.New("no distribution: want an archive on the host or a URL")
+			return StartResult{}, errors.New("no distribution: want an archive on the host, a URL or a version")
 		}
 		archive = filepath.Join(req.Workdir, "distributions", path.Base(req.URL))
 		if err := os.MkdirAll(filepath.Dir(archive), 0o755); err != nil {
@@ -281,4 +305,59 @@ func StopHost(ctx context.Context, dir string, grace time.Duration) (StopResult,
 		res.Nodes = append(res.Nodes, n.Name)
 	}
 	return res, errors.Join(errs...)
+}
+
+// Bootstrap checks: a node that binds or publishes a non-loopback address
+// (every node of a cluster across hosts) enforces the engines' production
+// checks, and refuses to start when the host's limits are lower.
+const (
+	minMaxMapCount = 262144
+	minNoFile      = 65535
+)
+
+// checkHostLimits fails before anything is unpacked when the host's
+// limits are below what a node whose transport binds a non-loopback
+// address needs (the engines' bootstrap checks): the kernel's
+// vm.max_map_count, and this process's open-files limit, which the nodes
+// inherit once raiseNoFile lifted it as far as it may. The engine would
+// fail the same way after starting, with less to say about the fix.
+func checkHostLimits(transportHost, procRoot string) error {
+	if ip := net.ParseIP(transportHost); ip == nil || ip.IsLoopback() {
+		return nil
+	}
+	var problems []string
+	if b, err := os.ReadFile(filepath.Join(procRoot, "sys", "vm", "max_map_count")); err == nil {
+		if n, err := strconv.Atoi(string(bytes.TrimSpace(b))); err == nil && n < minMaxMapCount {
+			problems = append(problems, fmt.Sprintf("vm.max_map_count is %d, want at least %d: as root, sysctl -w vm.max_map_count=%d (and in /etc/sysctl.conf to keep it)", n, minMaxMapCount, minMaxMapCount))
+		}
+	}
+	raiseNoFile()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < minNoFile {
+		problems = append(problems, fmt.Sprintf("the open-files limit is %d (hard %d) and this user cannot raise it, want at least %d: raise the hard limit for the SSH user (/etc/security/limits.conf nofile, or LimitNOFILE of the sshd service)", lim.Cur, lim.Max, minNoFile))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("this host cannot run a node whose transport binds %s, as a cluster across hosts needs (the engines' bootstrap checks): %s", transportHost, strings.Join(problems, "; "))
+}
+
+// raiseNoFile lifts this process's open-files limit to what the engines'
+// bootstrap checks demand, so that the nodes it starts inherit it. A
+// process that may not raise its hard limit (not root) keeps what it
+// has; the engine then names the limit itself.
+func raiseNoFile() {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= minNoFile {
+		return
+	}
+	want := lim
+	want.Cur = minNoFile
+	if want.Max < minNoFile {
+		want.Max = minNoFile
+	}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) != nil && lim.Max > lim.Cur {
+		want = syscall.Rlimit{Cur: lim.Max, Max: lim.Max}
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want)
+	}
 }

@@ -154,6 +154,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 	}
 
+	raiseNoFile()
 	// Not exec.CommandContext: the node must outlive ctx.
 	cmd := exec.Command(script, "-p", pidFile, "-q")
 	cmd.Dir = n.InstallDir // jvm.options names logs/ and data/ relative to it

@@ -1,6 +1,7 @@
 package race
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -203,9 +204,9 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		return nil, errAborted
 	default:
 	}
-	// The GC rows show the race's collections, not the nodes' lifetime:
-	// the end-of-race snapshot less this one.
-	gcStart, gcErr := gcSnapshot(ctx, p)
+	// The GC rows and the nodes' figures show the race's work, not the
+	// nodes' lifetime: the end-of-race snapshot less this one.
+	nodesStart, nodesErr := nodeStats(ctx, p)
 
 	stopTicker := c.tickProgress(cur, p)
 	rs := &raceSteps{c: c, cur: cur, p: p, active: slices.Clone(members), aborted: aborted, results: map[string]*driver.TaskResult{}}
@@ -250,14 +251,15 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	} else {
 		c.log.Warn("cluster figures unavailable", "err", ferr)
 	}
-	if gcErr == nil {
-		var gcEnd driver.GCSnapshot
-		if gcEnd, gcErr = gcSnapshot(ctx, p); gcErr == nil {
-			race.Summary.Cluster.GCFigures = driver.GCSince(gcStart, gcEnd)
+	if nodesErr == nil {
+		var nodesEnd driver.NodeStatsSnapshot
+		if nodesEnd, nodesErr = nodeStats(ctx, p); nodesErr == nil {
+			race.Summary.Cluster.GCFigures = driver.GCSince(nodesStart.GC(), nodesEnd.GC())
+			race.Nodes = c.nodeTelemetry(ctx, p, driver.NodeUsageSince(nodesStart, nodesEnd))
 		}
 	}
-	if gcErr != nil {
-		c.log.Warn("GC figures unavailable", "err", gcErr)
+	if nodesErr != nil {
+		c.log.Warn("GC and node figures unavailable", "err", nodesErr)
 	}
 	if serr := c.cfg.Store.Save(race); serr != nil && err == nil {
 		err = fmt.Errorf("save race: %w", serr)
@@ -776,16 +778,48 @@ func clusterFigures(ctx context.Context, p *Plan) (metrics.ClusterFigures, error
 	return driver.ClusterFigures(sctx, client)
 }
 
-// gcSnapshot reads the nodes' cumulative garbage collection figures.
-func gcSnapshot(ctx context.Context, p *Plan) (driver.GCSnapshot, error) {
+// nodeStats reads the nodes' cumulative figures (GC, CPU, disk, heap).
+func nodeStats(ctx context.Context, p *Plan) (driver.NodeStatsSnapshot, error) {
 	client, err := driver.NewClient("", p.Targets[0], p.Options)
 	if err != nil {
 		return nil, err
 	}
-	if cl, ok := client.(interface{ Close() }); ok {
-		defer cl.Close() // twice a race: nothing to keep alive for
-	}
+	defer closeClient(client) // twice a race: nothing to keep alive for
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return driver.ReadGC(sctx, client)
+	return driver.ReadNodeStats(sctx, client)
+}
+
+// nodeTelemetry is the race's usage of each node with the node's
+// addresses and version, read once at the end; without them (an older
+// node that refuses the call) the figures stay.
+func (c *Conductor) nodeTelemetry(ctx context.Context, p *Plan, usage []driver.NodeUsage) []report.NodeTelemetry {
+	var info map[string]driver.NodeInfo
+	if client, err := driver.NewClient("", p.Targets[0], p.Options); err == nil {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		info, err = driver.ReadNodeInfo(sctx, client)
+		cancel()
+		closeClient(client)
+		if err != nil {
+			c.log.Warn("node versions unavailable", "err", err)
+		}
+	}
+	var nodes []report.NodeTelemetry
+	for _, u := range usage {
+		in := info[u.Name]
+		nodes = append(nodes, report.NodeTelemetry{
+			Name: u.Name, Host: cmp.Or(in.Host, u.Host), IP: in.IP, Version: in.Version, Duration: u.Elapsed,
+			GCFigures: u.GC, CPUTime: u.CPUTime, CPUPercent: u.CPUPercent,
+			DiskWriteBytes: u.DiskWriteBytes, DiskReadBytes: u.DiskReadBytes,
+			HeapUsedBytes: u.HeapUsedBytes, HeapMaxBytes: u.HeapMaxBytes,
+		})
+	}
+	return nodes
+}
+
+// closeClient releases a client's connections when it holds any.
+func closeClient(client driver.Client) {
+	if cl, ok := client.(interface{ Close() }); ok {
+		cl.Close()
+	}
 }

@@ -93,6 +93,15 @@ func TestTinyTrackEndToEnd(t *testing.T) {
 	if gc := r.Summary.Cluster.GCFigures; !gc.GCAvailable || gc.YoungGCCount <= 0 || gc.YoungGCTime <= 0 || gc.OldGCCount != 0 {
 		t.Errorf("gc figures: %+v (want young collections during the race, no old ones)", gc)
 	}
+	// One node: its GC is the cluster's, its CPU time was read at both
+	// ends; the test target reports no disk figures, so none are shown.
+	if len(r.Nodes) != 1 {
+		t.Fatalf("nodes %+v, want the target's one node", r.Nodes)
+	}
+	if n := r.Nodes[0]; n.Name == "" || n.Version == "" || n.GCFigures != r.Summary.Cluster.GCFigures ||
+		n.CPUTime == nil || n.CPUPercent == nil || n.Duration <= 0 || n.HeapMaxBytes == nil || n.DiskWriteBytes != nil {
+		t.Errorf("node telemetry %+v", n)
+	}
 	var sb strings.Builder
 	if err := report.WriteSummary(&sb, r, report.Text); err != nil {
 		t.Fatal(err)
@@ -100,6 +109,15 @@ func TestTinyTrackEndToEnd(t *testing.T) {
 	for _, row := range []string{"Total Young Gen GC time", "Total Young Gen GC count", "Total Old Gen GC time", "Total Old Gen GC count"} {
 		if !strings.Contains(sb.String(), row) {
 			t.Errorf("summary has no %q row:\n%s", row, sb.String())
+		}
+	}
+	sb.Reset()
+	if err := report.WriteSummary(&sb, r, report.CSV); err != nil {
+		t.Fatal(err)
+	}
+	for _, metric := range []string{"Young Gen GC time", "CPU time", "Average CPU usage", "Max heap"} {
+		if row := "\n" + metric + "," + r.Nodes[0].Name + ","; !strings.Contains(sb.String(), row) {
+			t.Errorf("summary has no %q row of node %s:\n%s", metric, r.Nodes[0].Name, sb.String())
 		}
 	}
 }

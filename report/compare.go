@@ -42,8 +42,9 @@ type RaceRef struct {
 	UserTags            map[string]string `json:"user-tags,omitempty"`
 }
 
-// ComparisonRow is one metric of one task (or of the cluster, Task "") in
-// both races.
+// ComparisonRow is one metric of one task (or of the cluster, Task "", or
+// of a node, Task the node's name, as in the summary report) in both
+// races.
 type ComparisonRow struct {
 	Metric    string  `json:"metric"`
 	Task      string  `json:"task"`
@@ -79,20 +80,24 @@ func refOf(r *Race) RaceRef {
 }
 
 // Compare diffs contender against baseline metric by metric, in the
-// baseline's task order: the cluster figures when both races have them,
-// then per task the rows of the summary report that both races have.
+// baseline's order: the cluster figures when both races have them, the
+// figures of each node both races had, then per task the rows of the
+// summary report that both races have.
 func Compare(baseline, contender *Race) Comparison {
 	c := Comparison{Baseline: refOf(baseline), Contender: refOf(contender),
 		OnlyInBaseline: []string{}, OnlyInContender: []string{}}
-	// A cluster row is compared when both races have it: the index and the
-	// GC figures are read apart, so either group may be missing from one.
-	contenderFigures := map[string]clusterFigure{}
-	for _, f := range clusterFigures(contender.Summary.Cluster) {
-		contenderFigures[f.metric] = f
+	c.Rows = append(c.Rows, compareFigures("",
+		clusterFigures(baseline.Summary.Cluster), clusterFigures(contender.Summary.Cluster))...)
+	// A node is compared when both races had a node of its name (against
+	// the same cluster; the nodes of a from-distribution race are named
+	// after the race).
+	contenderNodes := map[string]NodeTelemetry{}
+	for _, n := range contender.Nodes {
+		contenderNodes[n.Name] = n
 	}
-	for _, bf := range clusterFigures(baseline.Summary.Cluster) {
-		if cf, ok := contenderFigures[bf.metric]; ok {
-			c.Rows = append(c.Rows, newRow(bf.metric, "", bf.unit, bf.v, cf.v, LowerIsBetter, bf.value, cf.value))
+	for _, bn := range baseline.Nodes {
+		if cn, ok := contenderNodes[bn.Name]; ok {
+			c.Rows = append(c.Rows, compareFigures(bn.Name, nodeFigures(bn), nodeFigures(cn))...)
 		}
 	}
 	contenderTasks := map[string]metrics.TaskSummary{}
@@ -118,6 +123,24 @@ func Compare(baseline, contender *Race) Comparison {
 		c.Rows = []ComparisonRow{}
 	}
 	return c
+}
+
+// compareFigures compares the cluster's figures (task "") or a node's
+// (task is its name). A row is compared when both races have it: the
+// index and the GC figures are read apart, so either group may be missing
+// from one, and a node may lack a figure in one race.
+func compareFigures(task string, baseline, contender []figure) []ComparisonRow {
+	byMetric := map[string]figure{}
+	for _, f := range contender {
+		byMetric[f.metric] = f
+	}
+	var rows []ComparisonRow
+	for _, bf := range baseline {
+		if cf, ok := byMetric[bf.metric]; ok {
+			rows = append(rows, newRow(bf.metric, task, bf.unit, bf.v, cf.v, LowerIsBetter, bf.value, cf.value))
+		}
+	}
+	return rows
 }
 
 func compareTask(b, c metrics.TaskSummary) []ComparisonRow {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteComparison(t *testing.T) {
@@ -147,6 +148,37 @@ func TestSigned(t *testing.T) {
 	for _, tt := range tests {
 		if got := signed(tt.v, tt.prec, ""); got != tt.want {
 			t.Errorf("signed(%v, %d) = %q, want %q", tt.v, tt.prec, got, tt.want)
+		}
+	}
+}
+
+// TestCompareNodes: a node's figures are compared when both races had a
+// node of that name and both read the figure.
+func TestCompareNodes(t *testing.T) {
+	b, c := fixedRace(), contenderRace()
+	c.Nodes = append(c.Nodes, NodeTelemetry{Name: "rally-node-2", CPUTime: ptr(time.Minute)})
+	b.Nodes[0].Name = "renamed"
+	cmp := Compare(b, c)
+	rows := map[string]ComparisonRow{}
+	for _, r := range cmp.Rows {
+		rows[r.Metric+"|"+r.Task] = r
+	}
+	if _, ok := rows["CPU time|rally-node-0"]; ok {
+		t.Error("a node only the contender had (by name) is compared")
+	}
+	if _, ok := rows["CPU time|rally-node-2"]; ok {
+		t.Error("a node the baseline did not have is compared")
+	}
+	if _, ok := rows["Max heap|rally-node-1"]; ok {
+		t.Error("a figure the contender did not read is compared")
+	}
+	r, ok := rows["Heap used at end|rally-node-1"]
+	if !ok || r.Baseline != 1792 || r.Unit != "MB" || r.Better != LowerIsBetter || r.Change != Unchanged {
+		t.Errorf("heap row %+v (found %v)", r, ok)
+	}
+	for _, task := range append(cmp.OnlyInBaseline, cmp.OnlyInContender...) {
+		if strings.HasPrefix(task, "rally-node") || task == "renamed" {
+			t.Errorf("node %s listed as a task only one race ran", task)
 		}
 	}
 }

@@ -39,7 +39,11 @@ func pct(p50, p90, p99, p999, p9999, p100 float64) map[string]float64 {
 	return map[string]float64{"50": p50, "90": p90, "99": p99, "99.9": p999, "99.99": p9999, "100": p100}
 }
 
-// fixedRace is the race every golden file is rendered from.
+func ptr[T any](v T) *T { return &v }
+
+// fixedRace is the race every golden file is rendered from. Its nodes are
+// two: one on Linux with every figure, one whose platform reports no disk
+// traffic.
 func fixedRace() *Race {
 	return &Race{
 		ID:                  "20261125T101500Z-3f2a9c",
@@ -103,6 +107,26 @@ func fixedRace() *Race {
 				},
 			},
 		},
+		Nodes: []NodeTelemetry{
+			{
+				Name: "rally-node-0", Host: "10.0.0.1", IP: "10.0.0.1", Version: "8.15.0", Duration: 5*time.Minute + 30*time.Second,
+				GCFigures:      metrics.GCFigures{YoungGCTime: 1803 * time.Millisecond, YoungGCCount: 190, GCAvailable: true},
+				CPUTime:        ptr(9*time.Minute + 54*time.Second + 120*time.Millisecond),
+				CPUPercent:     ptr(180.036364),
+				DiskWriteBytes: ptr(int64(13421772800)), // 12800 MB
+				DiskReadBytes:  ptr(int64(5505024)),     // 5.25 MB
+				HeapUsedBytes:  ptr(int64(2952790016)),  // 2816 MB
+				HeapMaxBytes:   ptr(int64(4294967296)),  // 4096 MB
+			},
+			{
+				Name: "rally-node-1", Host: "10.0.0.2", IP: "10.0.0.2", Version: "8.15.0", Duration: 5*time.Minute + 30*time.Second,
+				GCFigures:     metrics.GCFigures{YoungGCTime: 1354 * time.Millisecond, YoungGCCount: 151, GCAvailable: true},
+				CPUTime:       ptr(7*time.Minute + 1*time.Second + 500*time.Millisecond),
+				CPUPercent:    ptr(127.727273),
+				HeapUsedBytes: ptr(int64(1879048192)), // 1792 MB
+				HeapMaxBytes:  ptr(int64(4294967296)),
+			},
+		},
 	}
 }
 
@@ -125,5 +149,12 @@ func contenderRace() *Race {
 	term.Latency = pct(3.5, 4.8, 10.2, 12.5, 14, 15)
 	term.Errors, term.ErrorRate = 0, 0
 	r.Summary.Tasks[2].Task = "force-merge"
+	n0 := &r.Nodes[0]
+	n0.Version = "8.16.0"
+	n0.YoungGCTime, n0.YoungGCCount = 1650*time.Millisecond, 172
+	n0.OldGCTime, n0.OldGCCount, n0.CPUTime, n0.CPUPercent = 1200*time.Millisecond, 2, ptr(9*time.Minute+2*time.Second), ptr(164.242424)
+	n0.DiskWriteBytes = ptr(int64(12884901888)) // 12288 MB
+	// The second node's heap maximum was not read this time.
+	r.Nodes[1].HeapMaxBytes = nil
 	return r
 }

@@ -65,6 +65,38 @@ type Race struct {
 	HostRequests map[string]map[string]int64 `json:"host-requests,omitempty"`
 
 	Summary metrics.Summary `json:"summary"`
+	// Nodes are what each node of the cluster did during the race, by
+	// node name; absent when the target's node stats were not read.
+	Nodes []NodeTelemetry `json:"nodes,omitempty"`
+}
+
+// NodeTelemetry is one node's figures over a race: the end of the race
+// less its start, as the node stats API reported them (Rally's node-stats
+// telemetry). A figure the node did not report at both ends (CPU time on
+// some platforms, disk traffic off Linux) or that went down between them
+// (the node restarted) is absent, not zero.
+type NodeTelemetry struct {
+	Name    string `json:"name"`
+	Host    string `json:"host,omitempty"`
+	IP      string `json:"ip,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Duration is the time between the two reads by the node's clock.
+	Duration time.Duration `json:"duration-ns,omitempty"`
+	// GCFigures are the node's garbage collection; the cluster's GC rows
+	// are their sums over the nodes.
+	metrics.GCFigures
+	CPUTime *time.Duration `json:"cpu-time-ns,omitempty"`
+	// CPUPercent is CPUTime over Duration in percent of one core.
+	CPUPercent *float64 `json:"cpu-percent,omitempty"`
+	// DiskWriteBytes and DiskReadBytes are the traffic of the devices
+	// holding the node's data paths (fs.io_stats), from every process that
+	// uses them.
+	DiskWriteBytes *int64 `json:"disk-write-bytes,omitempty"`
+	DiskReadBytes  *int64 `json:"disk-read-bytes,omitempty"`
+	// HeapUsedBytes is the heap in use at the end of the race,
+	// HeapMaxBytes the heap's maximum size.
+	HeapUsedBytes *int64 `json:"heap-used-bytes,omitempty"`
+	HeapMaxBytes  *int64 `json:"heap-max-bytes,omitempty"`
 }
 
 // LostHost is a load driver lost during a race.

@@ -19,12 +19,18 @@ type row struct {
 }
 
 // summaryRows returns Rally's summary report rows for s: the cumulative
-// cluster figures the target reported, then per task throughput,
-// latency, service time and processing time percentiles, and error rate.
-func summaryRows(s metrics.Summary) []row {
+// cluster figures the target reported, each node's figures (the node's
+// name in the Task column), then per task throughput, latency, service
+// time and processing time percentiles, and error rate.
+func summaryRows(s metrics.Summary, nodes []NodeTelemetry) []row {
 	var rows []row
 	for _, f := range clusterFigures(s.Cluster) {
 		rows = append(rows, row{f.metric, "", f.value, f.unit})
+	}
+	for _, n := range nodes {
+		for _, f := range nodeFigures(n) {
+			rows = append(rows, row{f.metric, n.Name, f.value, f.unit})
+		}
 	}
 	for _, t := range s.Tasks {
 		rows = append(rows, taskRows(t)...)
@@ -32,12 +38,30 @@ func summaryRows(s metrics.Summary) []row {
 	return rows
 }
 
-// clusterFigure is one cumulative cluster row with the number compare diffs.
-type clusterFigure struct {
+// figure is one cluster or node row with the number compare diffs.
+type figure struct {
 	metric string
 	value  cell
 	v      float64
 	unit   string
+}
+
+func minutes(metric string, d time.Duration) figure {
+	return figure{metric, num(d.Minutes()), d.Minutes(), "min"}
+}
+
+func seconds(metric string, d time.Duration) figure {
+	return figure{metric, num(d.Seconds()), d.Seconds(), "s"}
+}
+
+func count(metric string, n int64) figure {
+	return figure{metric, integer(n), float64(n), ""}
+}
+
+// megabytes is a size in MB of 1024² bytes (Rally's GB are 1024³ bytes).
+func megabytes(metric string, bytes int64) figure {
+	mb := float64(bytes) / (1 << 20)
+	return figure{metric, num(mb), mb, "MB"}
 }
 
 // clusterFigures are Rally's cumulative rows for what ClusterFigures holds,
@@ -46,17 +70,8 @@ type clusterFigure struct {
 // them, with the garbage collection rows between the flush rows and the
 // store size as in Rally's report. DocCount has no row in Rally's report
 // and none here.
-func clusterFigures(c metrics.ClusterFigures) []clusterFigure {
-	minutes := func(metric string, d time.Duration) clusterFigure {
-		return clusterFigure{metric, num(d.Minutes()), d.Minutes(), "min"}
-	}
-	seconds := func(metric string, d time.Duration) clusterFigure {
-		return clusterFigure{metric, num(d.Seconds()), d.Seconds(), "s"}
-	}
-	count := func(metric string, n int64) clusterFigure {
-		return clusterFigure{metric, integer(n), float64(n), ""}
-	}
-	var figs []clusterFigure
+func clusterFigures(c metrics.ClusterFigures) []figure {
+	var figs []figure
 	if c.Available {
 		figs = append(figs,
 			minutes("Cumulative indexing time of primary shards", c.IndexingTime),
@@ -69,28 +84,64 @@ func clusterFigures(c metrics.ClusterFigures) []clusterFigure {
 			count("Cumulative flush count of primary shards", c.FlushCount),
 		)
 	}
-	if c.GCAvailable {
-		figs = append(figs,
-			seconds("Total Young Gen GC time", c.YoungGCTime),
-			count("Total Young Gen GC count", c.YoungGCCount),
-			seconds("Total Old Gen GC time", c.OldGCTime),
-			count("Total Old Gen GC count", c.OldGCCount),
-		)
-	}
-	if c.ZGCAvailable {
-		figs = append(figs,
-			seconds("Total ZGC Cycles GC time", c.ZGCCyclesTime),
-			count("Total ZGC Cycles GC count", c.ZGCCyclesCount),
-			seconds("Total ZGC Pauses GC time", c.ZGCPausesTime),
-			count("Total ZGC Pauses GC count", c.ZGCPausesCount),
-		)
-	}
+	figs = append(figs, gcFigures("Total ", c.GCFigures)...)
 	if c.Available {
 		gb := float64(c.StoreSizeBytes) / (1 << 30)
 		figs = append(figs,
-			clusterFigure{"Store size", num(gb), gb, "GB"},
+			figure{"Store size", num(gb), gb, "GB"},
 			count("Segment count", c.SegmentCount),
 		)
+	}
+	return figs
+}
+
+// gcFigures are the garbage collection rows of the groups that were read,
+// their names starting with prefix ("Total " for the cluster's sums).
+func gcFigures(prefix string, g metrics.GCFigures) []figure {
+	var figs []figure
+	if g.GCAvailable {
+		figs = append(figs,
+			seconds(prefix+"Young Gen GC time", g.YoungGCTime),
+			count(prefix+"Young Gen GC count", g.YoungGCCount),
+			seconds(prefix+"Old Gen GC time", g.OldGCTime),
+			count(prefix+"Old Gen GC count", g.OldGCCount),
+		)
+	}
+	if g.ZGCAvailable {
+		figs = append(figs,
+			seconds(prefix+"ZGC Cycles GC time", g.ZGCCyclesTime),
+			count(prefix+"ZGC Cycles GC count", g.ZGCCyclesCount),
+			seconds(prefix+"ZGC Pauses GC time", g.ZGCPausesTime),
+			count(prefix+"ZGC Pauses GC count", g.ZGCPausesCount),
+		)
+	}
+	return figs
+}
+
+// nodeFigures are one node's rows, those of the figures it reported: its
+// garbage collection named as the cluster's rows without "Total", CPU
+// time in seconds and its average use in percent of one core, disk
+// traffic and heap in MB.
+func nodeFigures(n NodeTelemetry) []figure {
+	figs := gcFigures("", n.GCFigures)
+	if n.CPUTime != nil {
+		figs = append(figs, seconds("CPU time", *n.CPUTime))
+	}
+	if n.CPUPercent != nil {
+		p := finite(*n.CPUPercent)
+		figs = append(figs, figure{"Average CPU usage", fixed2(p), p, "%"})
+	}
+	if n.DiskWriteBytes != nil {
+		figs = append(figs, megabytes("Disk writes", *n.DiskWriteBytes))
+	}
+	if n.DiskReadBytes != nil {
+		figs = append(figs, megabytes("Disk reads", *n.DiskReadBytes))
+	}
+	if n.HeapUsedBytes != nil {
+		figs = append(figs, megabytes("Heap used at end", *n.HeapUsedBytes))
+	}
+	if n.HeapMaxBytes != nil {
+		figs = append(figs, megabytes("Max heap", *n.HeapMaxBytes))
 	}
 	return figs
 }
@@ -168,7 +219,7 @@ func WriteSummary(w io.Writer, r *Race, f Format) error {
 		return writeJSON(w, r)
 	}
 	t := table{columns: []column{{header: "Metric"}, {header: "Task"}, {header: "Value", numeric: true}, {header: "Unit"}}}
-	for _, rw := range summaryRows(r.Summary) {
+	for _, rw := range summaryRows(r.Summary, r.Nodes) {
 		t.add(str(rw.metric), str(rw.task), rw.value, str(rw.unit))
 	}
 	if err := t.write(w, f); err != nil {

@@ -34,7 +34,8 @@ func TestWriteSummary(t *testing.T) {
 			t.Fatalf("json does not decode to the race:\n%s", b.Bytes())
 		}
 	})
-	rows := summaryRows(fixedRace().Summary)
+	r := fixedRace()
+	rows := summaryRows(r.Summary, r.Nodes)
 	has := func(metric, task string) bool {
 		for _, r := range rows {
 			if r.metric == metric && r.task == task {
@@ -56,6 +57,9 @@ func TestWriteSummary(t *testing.T) {
 		{"99th_percentile_of_500_samples", "99th percentile service time", "term", true},
 		{"a_task_without_samples_has_no_throughput", "Min Throughput", "refresh-after-index", false},
 		{"a_task_without_samples_still_has_its_error_rate", "error rate", "refresh-after-index", true},
+		{"node_rows_carry_the_node_name_as_task", "CPU time", "rally-node-0", true},
+		{"node_gc_rows_drop_total", "Young Gen GC time", "rally-node-1", true},
+		{"no_disk_row_of_a_node_without_disk_figures", "Disk writes", "rally-node-1", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +78,13 @@ func TestWriteSummary(t *testing.T) {
 			"50th percentile latency|term":              {"3.21", "ms"},
 			"error rate|term":                           {"1.4", "%"},
 			"error rate|index-append":                   {"0", "%"},
+			"CPU time|rally-node-0":                     {"594.12", "s"},
+			"Average CPU usage|rally-node-0":            {"180.04", "%"},
+			"Disk writes|rally-node-0":                  {"12800", "MB"},
+			"Disk reads|rally-node-0":                   {"5.25", "MB"},
+			"Heap used at end|rally-node-1":             {"1792", "MB"},
+			"Max heap|rally-node-1":                     {"4096", "MB"},
+			"Young Gen GC count|rally-node-0":           {"190", ""},
 		}
 		for _, r := range rows {
 			if w, ok := want[r.metric+"|"+r.task]; ok {
@@ -146,6 +157,59 @@ func TestClusterRows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNodeRows: a node's rows follow the cluster's and precede the
+// tasks', and show the figures the node reported, a zero included.
+func TestNodeRows(t *testing.T) {
+	zgc := metrics.GCFigures{ZGCCyclesTime: 2 * time.Second, ZGCCyclesCount: 7, ZGCPausesTime: 3 * time.Millisecond,
+		ZGCPausesCount: 21, ZGCAvailable: true}
+	tests := []struct {
+		name string
+		node NodeTelemetry
+		want []string
+	}{
+		{"nothing_read_has_no_rows", NodeTelemetry{Name: "n"}, nil},
+		{"zgc_rows", NodeTelemetry{Name: "n", GCFigures: zgc}, []string{
+			"ZGC Cycles GC time|s|2", "ZGC Cycles GC count||7", "ZGC Pauses GC time|s|0.003", "ZGC Pauses GC count||21"}},
+		{"an_idle_node_shows_zeros", NodeTelemetry{Name: "n", CPUTime: ptr(time.Duration(0)), CPUPercent: ptr(0.0),
+			DiskWriteBytes: ptr(int64(0)), DiskReadBytes: ptr(int64(0))}, []string{
+			"CPU time|s|0", "Average CPU usage|%|0", "Disk writes|MB|0", "Disk reads|MB|0"}},
+		{"cpu_without_a_duration_has_no_average", NodeTelemetry{Name: "n", CPUTime: ptr(90 * time.Second),
+			HeapMaxBytes: ptr(int64(31 << 30))}, []string{"CPU time|s|90", "Max heap|MB|31744"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, f := range nodeFigures(tt.node) {
+				got = append(got, f.metric+"|"+f.unit+"|"+f.value.text)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+	t.Run("between_cluster_and_task_rows", func(t *testing.T) {
+		r := fixedRace()
+		var tasks []string
+		for _, rw := range summaryRows(r.Summary, r.Nodes) {
+			if len(tasks) == 0 || tasks[len(tasks)-1] != rw.task {
+				tasks = append(tasks, rw.task)
+			}
+		}
+		want := []string{"", "rally-node-0", "rally-node-1", "index-append", "term", "refresh-after-index"}
+		if !reflect.DeepEqual(tasks, want) {
+			t.Errorf("row groups %q, want %q", tasks, want)
+		}
+	})
+	t.Run("a_race_without_nodes_has_the_rows_it_had", func(t *testing.T) {
+		r := fixedRace()
+		with := summaryRows(r.Summary, r.Nodes)
+		without := summaryRows(r.Summary, nil)
+		if len(with)-len(without) != 18 {
+			t.Errorf("%d rows with nodes, %d without: want 18 node rows", len(with), len(without))
+		}
+	})
 }
 
 func TestParseFormat(t *testing.T) {

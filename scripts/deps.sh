@@ -30,5 +30,11 @@ mkdir -p /run/sshd 2>/dev/null || true
 if [ "$(id -u)" = 0 ]; then
   id rally-node >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rally-node
 fi
+# Nodes of a cluster across hosts bind non-loopback addresses, so the
+# engines enforce their bootstrap checks: the lab hosts share this kernel.
+if [ "$(id -u)" = 0 ] && [ "$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 262144)" -lt 262144 ]; then
+  echo "deps: sysctl vm.max_map_count=262144 (the engines' bootstrap check for nodes on the network)"
+  sysctl -qw vm.max_map_count=262144
+fi
 cd "$(dirname "$0")/.."
 go mod download

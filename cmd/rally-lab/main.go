@@ -33,7 +33,7 @@ import (
 )
 
 const usage = `usage:
-  rally-lab up [-n HOSTS] [--dir DIR]
+  rally-lab up [-n HOSTS] [--provisioners N] [--run-as USER] [--dir DIR]
   rally-lab down --dir DIR
   rally-lab cut --dir DIR HOST
   rally-lab heal --dir DIR HOST
@@ -82,6 +82,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	dir := fs.String("dir", os.Getenv("RALLY_LAB_DIR"), "lab directory (keys, configs, state); default $RALLY_LAB_DIR")
 	hosts := fs.Int("n", 3, "number of hosts (up)")
+	provisioners := fs.Int("provisioners", 0, "how many of the hosts, the last ones, are provisioner hosts only (up)")
+	runAs := fs.String("run-as", "", "the unprivileged user nodes run as on the hosts, the inventory's run_as (up)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long up may take")
 	if cmd == "-h" || cmd == "--help" || cmd == "help" {
 		fmt.Fprint(stdout, usage)
@@ -103,7 +105,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
-		return up(ctx, *hosts, *dir, stdout)
+		return up(ctx, lab.Options{Hosts: *hosts, Provisioners: *provisioners, RunAs: *runAs, Dir: *dir}, stdout)
 	}
 	if *dir == "" {
 		return usageError{cmd + ": --dir is required (or set RALLY_LAB_DIR)"}
@@ -163,9 +165,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // up starts a lab and prints where its inventory is and one line per host.
-func up(ctx context.Context, n int, dir string, stdout io.Writer) error {
+func up(ctx context.Context, opts lab.Options, stdout io.Writer) error {
 	start := time.Now()
-	l, err := lab.Start(ctx, lab.Options{Hosts: n, Dir: dir})
+	l, err := lab.Start(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,10 @@ type upOptions struct {
 	// no --detach, no --no-tui); Race is what its `r` key starts.
 	TUI  bool
 	Race control.RaceRequest
+	// Provision forms an engine cluster on the provisioner hosts;
+	// provisionArgs are its flags, for a detached coordinator.
+	Provision     *coordinator.Provision
+	provisionArgs []string
 }
 
 // runUp forms the cluster of an inventory, in the foreground (until
@@ -83,6 +87,7 @@ func runUp(ctx context.Context, o upOptions, e *env) error {
 		MinHosts:          o.MinHosts,
 		Parallel:          o.Parallel,
 		ConnectTimeout:    o.ConnectTimeout,
+		Provision:         o.Provision,
 		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})),
 	})
 	if err != nil {
@@ -150,6 +155,9 @@ func serveArgs(o upOptions) []string {
 	}
 	if o.AcceptNewHostKeys {
 		args = append(args, "--accept-new-host-keys")
+	}
+	if o.Provision != nil {
+		args = append(args, o.provisionArgs...)
 	}
 	return args
 }
@@ -356,8 +364,12 @@ func writeDownReport(w io.Writer, rep control.DownReport, asJSON bool) error {
 		if h.Error != "" {
 			status = "error: " + h.Error
 		}
-		fmt.Fprintf(w, "%s: stopped %d worker(s), removed %d file(s), fetched %d log(s): %s\n",
-			h.Name, h.WorkersStopped, h.FilesRemoved, len(h.LogsFetched), status)
+		nodes := ""
+		if h.NodesStopped > 0 {
+			nodes = fmt.Sprintf(" and %d node(s)", h.NodesStopped)
+		}
+		fmt.Fprintf(w, "%s: stopped %d worker(s)%s, removed %d file(s), fetched %d log(s): %s\n",
+			h.Name, h.WorkersStopped, nodes, h.FilesRemoved, len(h.LogsFetched), status)
 	}
 	var failed []string
 	for _, h := range rep.Hosts {

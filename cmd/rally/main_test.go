@@ -198,7 +198,7 @@ func TestUpCheck(t *testing.T) {
 			broken + `:7:13: hosts[0].roles[0]: unknown role "loaddriver" (want load-driver or provisioner)`,
 			broken + `:8:5: hosts[1].address: missing: every host needs an address (IP, DNS name or ~/.ssh/config Host)`,
 			broken + `:8:11: hosts[1].name: duplicate name "d1" (first at line 5, hosts[0])`,
-			broken + `:9:5: hosts[1].adress: unknown key "adress" (did you mean "address"? valid keys: name, address, roles, ssh, workdir)`,
+			broken + `:9:5: hosts[1].adress: unknown key "adress" (did you mean "address"? valid keys: name, address, roles, ssh, workdir, nodes, run_as)`,
 		}
 		if r.code != 2 || r.stdout != "" {
 			t.Fatalf("want exit 2 and nothing on stdout, got %s", r)

@@ -27,21 +27,10 @@ const (
 // pipeline checks the flags that say where the target comes from and
 // returns the pipeline they ask for.
 func (c *raceCmd) pipeline() (string, error) {
-	sources := 0
-	for _, set := range []bool{c.DistributionPath != "", c.DistributionURL != "", c.DistributionVersion != ""} {
-		if set {
-			sources++
-		}
+	if err := c.distFlags.check(); err != nil {
+		return "", err
 	}
-	if sources > 1 {
-		return "", usageErrorf("give one of --distribution-path, --distribution-url and --distribution-version")
-	}
-	if c.DistributionVersion != "" && c.Engine == "" {
-		return "", usageErrorf("--distribution-version needs --engine elasticsearch or opensearch")
-	}
-	if c.DistributionSHA512 != "" && c.DistributionURL == "" && c.DistributionVersion == "" {
-		return "", usageErrorf("--distribution-sha512 checks a download: give --distribution-url or --distribution-version")
-	}
+	sources := c.sources()
 	p := c.Pipeline
 	if p == "" {
 		p = pipelineBenchmarkOnly
@@ -62,9 +51,6 @@ func (c *raceCmd) pipeline() (string, error) {
 	case pipelineBenchmarkOnly:
 		if sources > 0 {
 			return "", usageErrorf("--pipeline benchmark-only races a running cluster: drop the distribution, or use --pipeline from-distribution")
-		}
-		if c.TargetHosts == "" {
-			return "", usageErrorf("no target: give --target-hosts host:port of a running cluster, or --distribution-path FILE to start one on this machine")
 		}
 	}
 	return p, nil

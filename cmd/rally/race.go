@@ -5,32 +5,22 @@ import "context"
 // raceCmd is `rally race`: plan a track's challenge on the coordinator and
 // run it on the load-driver hosts (wired in coordinator and driver).
 type raceCmd struct {
-	TrackPath        string `xor:"track" type:"existingdir" placeholder:"DIR" help:"A track directory (holding track.json)."`
-	Track            string `xor:"track" placeholder:"NAME" help:"A track by name from the track repository."`
-	Challenge        string `placeholder:"NAME" help:"The challenge to run (default: the track's default challenge)."`
-	TrackParams      string `placeholder:"PARAMS" help:"Track parameters as key:value pairs separated by commas, or a JSON file, e.g. bulk_size:5000,number_of_replicas:0."`
-	TargetHosts      string `placeholder:"HOSTS" help:"Elasticsearch HTTP endpoints as host:port separated by commas, e.g. 10.0.0.21:9200 (default: the nodes on provisioner hosts)."`
-	ClientOptions    string `placeholder:"OPTIONS" help:"HTTP client options as key:value pairs separated by commas, e.g. timeout:60,basic_auth_user:'elastic'; secrets come from RALLY_* environment variables."`
-	TestMode         bool   `help:"Run a quick functional check: the first 1000 documents of each corpus, each task briefly."`
-	OnError          string `enum:"continue,abort" default:"continue" placeholder:"POLICY" help:"What to do when a request fails or a host is lost: continue or abort (default: ${default})."`
-	ReportFormat     string `enum:"text,markdown,csv,json" default:"text" placeholder:"FORMAT" help:"Format of the summary report: text, markdown, csv or json (default: ${default})."`
-	ReportFile       string `placeholder:"FILE" help:"Also write the summary report to FILE."`
-	UserTags         string `placeholder:"TAGS" help:"Tags saved with the race as key:value pairs separated by commas, e.g. intention:baseline,gc:g1."`
-	Cluster          string `placeholder:"NAME" help:"The cluster to run on (default: the only one that is up)."`
-	Pipeline         string `enum:"benchmark-only,from-distribution,from-sources," default:"" placeholder:"NAME" help:"How the target comes to be, as in esrally: benchmark-only (--target-hosts of a running cluster), from-distribution (start nodes on this machine from --distribution-path, race, stop them; the default when a distribution is given) or from-sources (not supported)."`
-	DistributionPath string `type:"existingfile" placeholder:"FILE" help:"An Elasticsearch or OpenSearch distribution (zip or tar.gz) to start nodes from on this machine; engine and version are read from it."`
-	Car              string `default:"defaults" placeholder:"CARS" help:"The car and mixins the nodes are configured with, e.g. defaults,4gheap,g1gc (default: ${default}); rally list cars names them."`
-	CarParams        string `placeholder:"PARAMS" help:"Car variables to override as key:value pairs or a JSON file, e.g. heap_size:2g."`
-	teamFlags
-	DistributionURL     string `name:"distribution-url" placeholder:"URL" help:"Download the distribution from URL on this machine; its sha512 (--distribution-sha512, else URL.sha512) is checked before it is unpacked."`
-	DistributionSHA512  string `name:"distribution-sha512" placeholder:"HEX" help:"The sha512 the downloaded distribution must have."`
-	DistributionVersion string `name:"distribution-version" placeholder:"VERSION" help:"Download the official distribution of this version for this machine (with --engine)."`
-	Engine              string `enum:"elasticsearch,opensearch," default:"" placeholder:"ENGINE" help:"elasticsearch or opensearch, for --distribution-version."`
-	RunAs               string `placeholder:"USER" help:"The unprivileged user the nodes run as (required as root: Elasticsearch and OpenSearch refuse root)."`
-	RuntimeJDK          int    `name:"runtime-jdk" placeholder:"N" help:"The Java major version the nodes run on (default: the distribution's bundled JDK, else the lowest suitable one found)."`
-	ClusterHealth       string `enum:"green,yellow" default:"green" placeholder:"STATUS" help:"The cluster health to wait for before the race (default: ${default})."`
-	PreserveInstall     bool   `help:"Keep the nodes' install and data directories after the race."`
-	MinLoadDrivers      int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
+	TrackPath     string `xor:"track" type:"existingdir" placeholder:"DIR" help:"A track directory (holding track.json)."`
+	Track         string `xor:"track" placeholder:"NAME" help:"A track by name from the track repository."`
+	Challenge     string `placeholder:"NAME" help:"The challenge to run (default: the track's default challenge)."`
+	TrackParams   string `placeholder:"PARAMS" help:"Track parameters as key:value pairs separated by commas, or a JSON file, e.g. bulk_size:5000,number_of_replicas:0."`
+	TargetHosts   string `placeholder:"HOSTS" help:"Elasticsearch HTTP endpoints as host:port separated by commas, e.g. 10.0.0.21:9200 (default: the nodes on provisioner hosts)."`
+	ClientOptions string `placeholder:"OPTIONS" help:"HTTP client options as key:value pairs separated by commas, e.g. timeout:60,basic_auth_user:'elastic'; secrets come from RALLY_* environment variables."`
+	TestMode      bool   `help:"Run a quick functional check: the first 1000 documents of each corpus, each task briefly."`
+	OnError       string `enum:"continue,abort" default:"continue" placeholder:"POLICY" help:"What to do when a request fails or a host is lost: continue or abort (default: ${default})."`
+	ReportFormat  string `enum:"text,markdown,csv,json" default:"text" placeholder:"FORMAT" help:"Format of the summary report: text, markdown, csv or json (default: ${default})."`
+	ReportFile    string `placeholder:"FILE" help:"Also write the summary report to FILE."`
+	UserTags      string `placeholder:"TAGS" help:"Tags saved with the race as key:value pairs separated by commas, e.g. intention:baseline,gc:g1."`
+	Cluster       string `placeholder:"NAME" help:"The cluster to run on (default: the only one that is up)."`
+	Pipeline      string `enum:"benchmark-only,from-distribution,from-sources," default:"" placeholder:"NAME" help:"How the target comes to be, as in esrally: benchmark-only (--target-hosts of a running cluster), from-distribution (start nodes on this machine from --distribution-path, race, stop them; the default when a distribution is given) or from-sources (not supported)."`
+	distFlags
+	RunAs          string `placeholder:"USER" help:"The unprivileged user the nodes run as on this machine (required as root: Elasticsearch and OpenSearch refuse root). On provisioner hosts, the inventory's run_as says it."`
+	MinLoadDrivers int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
 }
 
 // Help is the detailed description shown by `rally race --help`.

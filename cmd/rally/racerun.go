@@ -72,6 +72,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	case pipeline == pipelineFromDistribution:
 		r, err = raceOnDistribution(ctx, c, dir, store, req, e.Stderr)
 	case errors.Is(err, control.ErrNoneUp):
+		if req.TargetHosts == "" {
+			return usageErrorf("no target: give --target-hosts host:port of a running cluster, --distribution-path FILE to start one on this machine, or bring a cluster up with provisioner hosts (rally up --distribution-path FILE)")
+		}
 		r, err = raceLocally(ctx, dir, store, req, e.Stderr)
 	case err != nil:
 		return err

@@ -24,6 +24,7 @@ type upCmd struct {
 	Parallel          int           `default:"16" placeholder:"N" help:"Dial at most N hosts at once (default: ${default})."`
 	ConnectTimeout    time.Duration `placeholder:"DURATION" help:"SSH connect timeout for hosts whose inventory entry sets no ssh.connect_timeout, e.g. 5s (default: 10s)."`
 	RaceDefaults      `embed:""`
+	distFlags
 	// ServeDetached marks the background coordinator that --detach starts.
 	ServeDetached bool `hidden:"" name:"serve-detached" help:"Internal: this process is the detached coordinator."`
 }
@@ -36,7 +37,11 @@ Examples:
 
     rally up --check -i examples/hosts.yaml
     rally up -i hosts.yaml --detach --accept-new-host-keys
-    rally up -i hosts.yaml --min-hosts 2 --connect-timeout 5s`
+    rally up -i hosts.yaml --min-hosts 2 --connect-timeout 5s
+
+With a distribution (--distribution-path, --distribution-url or --distribution-version with --engine), the provisioner hosts of the inventory form one Elasticsearch or OpenSearch cluster once they joined: the archive is pushed to each (content-addressed, as the worker), each node is configured from the car (--car, --car-params, a team of cars from --team-path or --team-repository) and started as the host's run_as user (an unprivileged user: the engines refuse root), and up returns when the cluster is at --cluster-health with every node. rally race then targets those nodes without --target-hosts; rally down stops them, fetches their logs and removes their files.
+
+    rally up -i hosts.yaml --detach --distribution-path opensearch-2.19.1.tar.gz --car defaults,1gheap`
 }
 
 // Validate checks flag values kong cannot.
@@ -67,7 +72,13 @@ func (c *upCmd) Run(ctx context.Context, e *env) error {
 			return err
 		}
 	}
+	prov, err := c.distFlags.provision(ctx)
+	if err != nil {
+		return err
+	}
 	return runUp(ctx, upOptions{
+		Provision:         prov,
+		provisionArgs:     c.distFlags.args(),
 		TUI:               tuiMode,
 		Race:              race,
 		Inventory:         c.Inventory,

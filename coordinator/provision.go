@@ -1,0 +1,294 @@
+package coordinator
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"rally/control"
+	"rally/inventory"
+	"rally/payload"
+	"rally/provision"
+	"rally/remote"
+)
+
+// Provision is what the provisioner hosts of a cluster install and start
+// during bring-up: esrally's from-distribution pipeline, one cluster whose
+// nodes run on every provisioner host of the inventory.
+type Provision struct {
+	// Archive is a distribution on this machine, pushed to every
+	// provisioner host (content-addressed, as the worker is); or URL
+	// (checked against SHA512, else URL.sha512) is downloaded by each host.
+	Archive     string
+	URL, SHA512 string
+	// Engine and Version name an official distribution, downloaded by
+	// each host for its own OS and architecture.
+	Engine, Version string
+	// TeamDir is a team directory on this machine, pushed to the hosts;
+	// empty means rally's default team, which the worker embeds.
+	TeamDir    string
+	Car        string
+	CarParams  map[string]any
+	RuntimeJDK int
+	// Health is the cluster health to wait for (default green); Timeout
+	// bounds the wait (default 3 min).
+	Health  string
+	Timeout time.Duration
+	// PreserveInstall keeps the nodes' install and data directories at
+	// teardown (their logs are fetched either way).
+	PreserveInstall bool
+}
+
+// NodeRecord is what the state file keeps of a host's nodes, so that
+// teardown stops them and removes their directory even after a crash.
+type NodeRecord struct {
+	// Dir holds the host's nodes (their installs, data, logs and PID
+	// files, and cluster.json, which names them).
+	Dir string `json:"dir"`
+	// Nodes are the nodes' names and HTTP addresses, once started.
+	Nodes []provision.NodeStatus `json:"nodes,omitempty"`
+	// Preserve keeps Dir at teardown but for the logs, which are fetched.
+	Preserve bool `json:"preserve,omitempty"`
+}
+
+// checkRunAs refuses, before anything is pushed, a provisioner host whose
+// nodes would run as root: the SSH user is root and no run_as is set.
+func (c *Coordinator) checkRunAs(ctx context.Context, h *hostRun, client *remote.Client) error {
+	if c.cfg.Provision == nil || !h.inv.Has(inventory.RoleProvisioner) || h.inv.RunAs != "" {
+		return nil
+	}
+	res, err := client.Run(ctx, "id -u", nil)
+	if err != nil {
+		return fmt.Errorf("check user: %w", err)
+	}
+	if strings.TrimSpace(string(res.Stdout)) == "0" {
+		return errors.New("the SSH user is root and the host has no run_as: Elasticsearch and OpenSearch refuse to run as root; set run_as to an unprivileged user of the host in the inventory")
+	}
+	return nil
+}
+
+// hostNodes is one provisioner host's part of the cluster being formed.
+type hostNodes struct {
+	h       *hostRun
+	client  *remote.Client
+	binary  string
+	workdir string
+	archive string // on the host
+	team    string // on the host
+	prep    provision.PrepareResult
+	started provision.StartResult
+}
+
+// provisionCluster forms the engine cluster on the joined provisioner
+// hosts: it pushes the distribution (and team), asks every host for its
+// nodes' ports, names the nodes, then starts them everywhere at once and
+// waits until the cluster has every node at the wanted health. A failure
+// anywhere stops the start on every host; teardown then stops whatever
+// runs (the state file names every host's nodes directory before a node
+// starts).
+func (c *Coordinator) provisionCluster(ctx context.Context) error {
+	p := c.cfg.Provision
+	var hosts []*hostNodes
+	for _, h := range c.hosts {
+		if !h.inv.Has(inventory.RoleProvisioner) {
+			continue
+		}
+		h.mu.Lock()
+		joined := h.status.Phase == control.PhaseJoined
+		hn := &hostNodes{h: h, client: h.client, binary: h.status.Binary, workdir: h.workdir}
+		h.mu.Unlock()
+		if !joined {
+			return fmt.Errorf("provision: provisioner host %s did not join", h.inv.Name)
+		}
+		hosts = append(hosts, hn)
+	}
+	if len(hosts) == 0 {
+		return errors.New("provision: a distribution was given but the inventory has no provisioner host")
+	}
+	var file payload.File
+	if p.Archive != "" {
+		var err error
+		if file, err = payload.HashFile(p.Archive); err != nil {
+			return fmt.Errorf("provision: %w", err)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, hn := range hosts {
+		g.Go(func() error {
+			name := string(hn.h.inv.Name)
+			if p.Archive != "" {
+				c.provisionLog(name, "pushing "+p.Archive)
+				res, err := payload.PushFile(gctx, hn.client, file, hn.workdir, "distributions", nil)
+				if err != nil {
+					return err
+				}
+				hn.archive = res.RemotePath
+			}
+			if p.TeamDir != "" {
+				res, err := payload.PushTree(gctx, hn.client, p.TeamDir, hn.workdir, "teams")
+				if err != nil {
+					return err
+				}
+				hn.team = res.RemoteDir
+			}
+			req := provision.PrepareRequest{Cluster: c.cfg.Inventory.Cluster, Workdir: hn.workdir,
+				RunAs: hn.h.inv.RunAs, Nodes: hn.h.inv.Nodes, ClusterHosts: len(hosts)}
+			if err := c.provisioner(gctx, hn, "prepare", req, &hn.prep); err != nil {
+				return err
+			}
+			return c.state.update(func(s *State) {
+				s.host(name).Nodes = &NodeRecord{Dir: hn.prep.Dir, Preserve: p.PreserveInstall}
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+
+	// The nodes of a cluster on one host talk over its loopback interface;
+	// load drivers reach their HTTP port on the host's address.
+	var plan provision.HostPlan
+	if len(hosts) == 1 {
+		plan.TransportHost = "127.0.0.1"
+	}
+	for _, hn := range hosts {
+		transport := hn.prep.NetworkHost
+		if plan.TransportHost != "" {
+			transport = plan.TransportHost
+		}
+		for i := range hn.prep.Nodes {
+			spec := &hn.prep.Nodes[i]
+			spec.Name = fmt.Sprintf("%s-node-%d", hn.h.inv.Name, i)
+			plan.MasterNodes = append(plan.MasterNodes, spec.Name)
+			plan.SeedHosts = append(plan.SeedHosts, net.JoinHostPort(transport, strconv.Itoa(spec.TransportPort)))
+			plan.ClusterNodes++
+		}
+	}
+	c.provisionLog("", fmt.Sprintf("starting %d node(s) on %d provisioner host(s), car %s", plan.ClusterNodes, len(hosts), p.Car))
+	g, gctx = errgroup.WithContext(ctx)
+	for _, hn := range hosts {
+		g.Go(func() error {
+			hp := plan
+			hp.Nodes = hn.prep.Nodes
+			req := provision.StartRequest{Archive: hn.archive, URL: p.URL, SHA512: p.SHA512, Engine: p.Engine, Version: p.Version, Workdir: hn.workdir,
+				Team: hn.team, Car: p.Car, CarParams: p.CarParams, RuntimeJDK: p.RuntimeJDK, RunAs: hn.h.inv.RunAs,
+				Dir: hn.prep.Dir, Cluster: c.cfg.Inventory.Cluster, NetworkHost: hn.prep.NetworkHost, Plan: hp,
+				Health: p.Health, TimeoutSeconds: int(p.Timeout / time.Second)}
+			if err := c.provisioner(gctx, hn, "start", req, &hn.started); err != nil {
+				return err
+			}
+			return c.state.update(func(s *State) { s.host(string(hn.h.inv.Name)).Nodes.Nodes = hn.started.Nodes })
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	var nodes []control.NodeStatus
+	for _, hn := range hosts {
+		for _, n := range hn.started.Nodes {
+			nodes = append(nodes, control.NodeStatus{Host: string(hn.h.inv.Name), Name: n.Name, HTTP: n.HTTP, PID: n.PID,
+				Engine: hn.started.Engine, Version: hn.started.Version, JDK: hn.started.JDK})
+		}
+	}
+	c.mu.Lock()
+	c.nodes = nodes
+	c.mu.Unlock()
+	c.provisionLog("", fmt.Sprintf("cluster %s: %d node(s) of %s %s are %s", c.cfg.Inventory.Cluster, len(nodes),
+		hosts[0].started.Engine, hosts[0].started.Version, orDefault(p.Health, "green")))
+	return nil
+}
+
+// provisioner runs "rally provisioner <cmd>" on a host with req as JSON on
+// stdin and decodes its JSON answer into res; its progress lines (stderr)
+// become log events of the host. A failure quotes the command's last lines.
+func (c *Coordinator) provisioner(ctx context.Context, hn *hostNodes, cmd string, req, res any) error {
+	name := string(hn.h.inv.Name)
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	proc, err := hn.client.Start(ctx, remote.ShellQuote(hn.binary)+" provisioner "+cmd)
+	if err != nil {
+		return fmt.Errorf("%s: provisioner %s: %w", name, cmd, err)
+	}
+	go func() {
+		_, _ = proc.Stdin.Write(body)
+		proc.Stdin.Close()
+	}()
+	var out bytes.Buffer
+	var lines []string
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, _ = io.Copy(&out, proc.Stdout) }()
+	go func() {
+		defer wg.Done()
+		sc := bufio.NewScanner(proc.Stderr)
+		sc.Buffer(make([]byte, 4096), 1<<20)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+			c.provisionLog(name, sc.Text())
+		}
+	}()
+	wg.Wait()
+	if err := proc.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: provisioner %s: %w", name, cmd, ctx.Err())
+		}
+		marker := "rally provisioner " + cmd + ": "
+		return fmt.Errorf("%s: %s", name, strings.TrimPrefix(strings.Join(lastLines(lines, marker, 40), "\n"), marker))
+	}
+	if err := json.Unmarshal(out.Bytes(), res); err != nil {
+		return fmt.Errorf("%s: provisioner %s: answer: %w", name, cmd, err)
+	}
+	return nil
+}
+
+// lastLines keeps the error and what follows it: the lines from the last
+// that starts with marker on, else the last n.
+func lastLines(lines []string, marker string, n int) []string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], marker) {
+			return lines[i:]
+		}
+	}
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// provisionLog publishes a line of provisioning progress.
+func (c *Coordinator) provisionLog(host, line string) {
+	c.log.Info("provision", "host", host, "line", line)
+	c.events.publish(control.Event{Time: time.Now(), Kind: control.EventLog, Host: host, Text: line})
+}
+
+// targetHosts are the provisioned nodes' HTTP addresses, as
+// --target-hosts takes them; empty when no node was provisioned.
+func (c *Coordinator) targetHosts() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var hosts []string
+	for _, n := range c.nodes {
+		hosts = append(hosts, n.HTTP)
+	}
+	return strings.Join(hosts, ",")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

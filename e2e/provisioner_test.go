@@ -1,0 +1,303 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"rally/control"
+	"rally/lab"
+	"rally/report"
+)
+
+// nodesDir is where a lab host keeps its nodes: its rally workdir is under
+// root's home, which the nodes' user cannot reach, so they live under the
+// host's own /tmp.
+const nodesDir = "/tmp/rally-nodes"
+
+// provisionLab is a lab of 2 load drivers (h1, h2) and provisioners
+// provisioner hosts (h3, ...) with nodes nodes each, which run as runAs.
+func provisionLab(t *testing.T, provisioners, nodes int, runAs string) *lab.Lab {
+	t.Helper()
+	if runAs != "" {
+		ensureNodeUser(t)
+	}
+	return lab.RequireOptions(t, lab.Options{Hosts: 2 + provisioners, Provisioners: provisioners, NodesPerHost: nodes, RunAs: runAs})
+}
+
+// TestProvisionedCluster: `rally up` with a provisioner host and a real
+// distribution forms one 2-node cluster there (the engine's own _nodes API
+// shows both nodes with the car's heap and the inventory's cluster name,
+// answering HTTP on the host's address); `rally race` without
+// --target-hosts indexes the whole corpus from 2 load drivers (the
+// engine's _count agrees) and reports cluster and per-node figures; `rally
+// down` stops the nodes, fetches their logs and leaves nothing on any host.
+func TestProvisionedCluster(t *testing.T) {
+	for _, e := range realEngines[:2] { // OpenSearch 2.19.1, Elasticsearch 7.17.28
+		t.Run(e.name+"-"+e.version, func(t *testing.T) {
+			zipPath := requireEngine(t, e)
+			l := provisionLab(t, 1, 2, nodeUser)
+			u := newUser(t)
+			inv := l.InventoryFile()
+			cluster := "lab-" + l.RunID()
+			start := time.Now()
+			u.must("up", "--detach", "-i", inv, "--distribution-path", zipPath, "--car", "defaults,1gheap")
+			t.Cleanup(func() { u.rally("down", "-i", inv) })
+			t.Logf("up with a %s %s cluster in %v", e.name, e.version, time.Since(start).Round(time.Millisecond))
+			nodes := checkProvisioned(t, u, l, e, cluster, []string{"h3-node-0", "h3-node-1"})
+
+			r := u.rally("race", "--track-path", "testdata/tracks/engine", "--report-format", "json")
+			if r.code != 0 {
+				t.Fatalf("race: %s", r)
+			}
+			race := raceJSON(t, r)
+			if race.Status != "completed" || race.Pipeline != "from-distribution" || race.Car != "defaults,1gheap" {
+				t.Errorf("race: status %q (%s), pipeline %q, car %q", race.Status, race.Error, race.Pipeline, race.Car)
+			}
+			hosts := checkHostRequests(t, race, "index-append", "h1", "h2")
+			t.Logf("bulk requests by host: %v", hosts)
+			if race.Summary.Cluster.DocCount != engineDocs {
+				t.Errorf("documents in the index (race.json): %d, want %d", race.Summary.Cluster.DocCount, engineDocs)
+			}
+			var count struct {
+				Count int `json:"count"`
+			}
+			getJSON(t, "http://"+nodes[0].HTTP+"/_count", &count)
+			if count.Count != engineDocs {
+				t.Errorf("the engine's _count: %d, want %d", count.Count, engineDocs)
+			}
+			if race.Summary.Cluster.IndexingTime <= 0 {
+				t.Errorf("no cluster figures: indexing time %v", race.Summary.Cluster.IndexingTime)
+			}
+			checkNodeTelemetry(t, race, nodes)
+			downAndCheckNodes(t, u, l, cluster, nodes)
+		})
+	}
+}
+
+// TestProvisionAcrossHosts: one cluster whose nodes run on 2 provisioner
+// hosts. Its nodes' transport binds the hosts' addresses, so the engines
+// enforce their production bootstrap checks (open files >= 65535,
+// vm.max_map_count >= 262144). Where this machine allows them, the 2-node
+// cluster forms across the hosts; where it does not (a hard open-files
+// limit this user cannot raise), `up` refuses before unpacking anything,
+// naming the limit and the fix on each host, and leaves nothing behind.
+func TestProvisionAcrossHosts(t *testing.T) {
+	e := realEngines[0]
+	zipPath := requireEngine(t, e)
+	l := provisionLab(t, 2, 1, nodeUser)
+	u := newUser(t)
+	inv := l.InventoryFile()
+	cluster := "lab-" + l.RunID()
+	r := u.rally("up", "--detach", "-i", inv, "--distribution-path", zipPath, "--car", "defaults,1gheap")
+	t.Cleanup(func() { u.rally("down", "-i", inv) })
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if lim.Max < 65535 {
+		t.Logf("this machine's hard open-files limit is %d: a node on the network cannot pass the bootstrap checks here", lim.Max)
+		out := r.stdout + r.stderr
+		if r.code == 0 || !strings.Contains(out, "open-files limit is") || !strings.Contains(out, "65535") {
+			t.Fatalf("up across hosts with a low open-files limit: %s", r)
+		}
+		for _, h := range l.Hosts() {
+			assertClean(t, l, h.Name)
+			assertNoNodes(t, l, h.Name)
+		}
+		return
+	}
+	if r.code != 0 {
+		t.Fatalf("up: %s", r)
+	}
+	nodes := checkProvisioned(t, u, l, e, cluster, []string{"h3-node-0", "h4-node-0"})
+	downAndCheckNodes(t, u, l, cluster, nodes)
+}
+
+// checkProvisioned checks the nodes `rally status` names, and asks the
+// engine itself which nodes form the cluster.
+func checkProvisioned(t *testing.T, u *user, l *lab.Lab, e engine, cluster string, want []string) []control.NodeStatus {
+	t.Helper()
+	st := u.status()
+	if len(st.Nodes) != len(want) {
+		t.Fatalf("status: %d nodes, want %d: %+v", len(st.Nodes), len(want), st.Nodes)
+	}
+	addr := map[string]string{}
+	for _, h := range l.Hosts() {
+		addr[h.Name] = h.Address
+	}
+	for _, n := range st.Nodes {
+		if !strings.HasPrefix(n.HTTP, addr[n.Host]+":") || n.Engine != e.name || n.Version != e.version {
+			t.Errorf("node %+v: want it on %s (%s), %s %s", n, n.Host, addr[n.Host], e.name, e.version)
+		}
+	}
+	checkNodesAPI(t, st.Nodes, cluster, addr, want)
+	return st.Nodes
+}
+
+// downAndCheckNodes tears the cluster down and checks that the nodes'
+// logs were fetched and that no host keeps anything of rally's.
+func downAndCheckNodes(t *testing.T, u *user, l *lab.Lab, cluster string, nodes []control.NodeStatus) {
+	t.Helper()
+	down := u.rally("down")
+	if down.code != 0 || !strings.Contains(down.stdout, "node(s)") {
+		t.Errorf("down: %s", down)
+	}
+	for _, h := range l.Hosts() {
+		assertClean(t, l, h.Name)
+		assertNoNodes(t, l, h.Name)
+	}
+	for _, n := range nodes {
+		logs, _ := filepath.Glob(filepath.Join(u.home, "logs", cluster, n.Host, "nodes", n.Name, "*.log"))
+		if len(logs) == 0 {
+			t.Errorf("no logs of %s fetched into %s", n.Name, filepath.Join(u.home, "logs", cluster, n.Host, "nodes"))
+		}
+	}
+}
+
+// checkNodesAPI asks the engine itself which nodes form the cluster.
+func checkNodesAPI(t *testing.T, nodes []control.NodeStatus, cluster string, addr map[string]string, want []string) {
+	t.Helper()
+	var resp struct {
+		ClusterName string `json:"cluster_name"`
+		Nodes       map[string]struct {
+			Name string `json:"name"`
+			HTTP struct {
+				PublishAddress string `json:"publish_address"`
+			} `json:"http"`
+			JVM struct {
+				Mem struct {
+					HeapMax int64 `json:"heap_max_in_bytes"`
+				} `json:"mem"`
+			} `json:"jvm"`
+		} `json:"nodes"`
+	}
+	getJSON(t, "http://"+nodes[0].HTTP+"/_nodes/jvm,http", &resp)
+	if resp.ClusterName != cluster {
+		t.Errorf("_nodes: cluster %q, want %q", resp.ClusterName, cluster)
+	}
+	var seen []string
+	for _, n := range resp.Nodes {
+		seen = append(seen, n.Name)
+		host, _, _ := strings.Cut(n.Name, "-node-")
+		if !strings.HasPrefix(n.HTTP.PublishAddress, addr[host]+":") {
+			t.Errorf("_nodes: %s answers HTTP on %s, want %s", n.Name, n.HTTP.PublishAddress, addr[host])
+		}
+		// 1gheap: -Xms1g -Xmx1g (the JVM reports a little less for some
+		// collectors).
+		if n.JVM.Mem.HeapMax < 900<<20 || n.JVM.Mem.HeapMax > 1<<30 {
+			t.Errorf("_nodes: %s heap max %d, want 1 GiB", n.Name, n.JVM.Mem.HeapMax)
+		}
+	}
+	slices.Sort(seen)
+	if !slices.Equal(seen, want) {
+		t.Errorf("_nodes: %v, want %v", seen, want)
+	}
+}
+
+// checkNodeTelemetry checks race.json's per-node figures.
+func checkNodeTelemetry(t *testing.T, race *report.Race, nodes []control.NodeStatus) {
+	t.Helper()
+	if len(race.Nodes) != len(nodes) {
+		t.Fatalf("race.json: telemetry of %d nodes, want %d: %+v", len(race.Nodes), len(nodes), race.Nodes)
+	}
+	for i, n := range race.Nodes {
+		if n.Name != nodes[i].Name && n.Name != nodes[len(nodes)-1-i].Name {
+			t.Errorf("race.json: telemetry of node %q, not one of ours", n.Name)
+		}
+		if n.CPUTime == nil || *n.CPUTime <= 0 || n.CPUPercent == nil || *n.CPUPercent <= 0 {
+			t.Errorf("race.json: node %s has no CPU figures: %+v", n.Name, n)
+		}
+		// A node that holds no shard of the small corpus may well not
+		// collect during the race: its figures are there, maybe zero.
+		if !n.GCAvailable {
+			t.Errorf("race.json: node %s has no GC figures: %+v", n.Name, n.GCFigures)
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d: %s", url, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v: %s", url, err, body)
+	}
+}
+
+// assertNoNodes checks that a host runs no node and keeps no node files.
+func assertNoNodes(t *testing.T, l *lab.Lab, host string) {
+	t.Helper()
+	files, err := l.Files(context.Background(), host, nodesDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s: files: %v", host, err)
+	}
+	if len(files) > 0 {
+		t.Errorf("%s: left in %s: %q", host, nodesDir, files)
+	}
+}
+
+// TestProvisionRefusals: a provisioner host whose SSH user is root and
+// that has no run_as is refused before anything is pushed to it; a node
+// with a bad setting fails `up` within its timeout, with the node's own
+// words from its log, and nothing runs anywhere afterwards.
+func TestProvisionRefusals(t *testing.T) {
+	e := realEngines[0]
+	zipPath := requireEngine(t, e)
+	if os.Geteuid() != 0 {
+		t.Fatalf("the lab runs as root")
+	}
+	t.Run("root-without-run-as", func(t *testing.T) {
+		l := provisionLab(t, 1, 1, "")
+		u := newUser(t)
+		r := u.rally("up", "--detach", "-i", l.InventoryFile(), "--distribution-path", zipPath)
+		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "run_as") {
+			t.Fatalf("up as root without run_as: %s", r)
+		}
+		for _, h := range l.Hosts() {
+			assertClean(t, l, h.Name)
+		}
+	})
+	t.Run("bad-setting", func(t *testing.T) {
+		l := provisionLab(t, 1, 1, nodeUser)
+		u := newUser(t)
+		params := filepath.Join(t.TempDir(), "car-params.json")
+		if err := os.WriteFile(params, []byte(`{"additional_cluster_settings": {"no.such.setting": true}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		r := u.rally("up", "--detach", "-i", l.InventoryFile(), "--distribution-path", zipPath, "--car-params", params)
+		took := time.Since(start)
+		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "no.such.setting") {
+			t.Fatalf("up with a bad setting: %s", r)
+		}
+		t.Logf("up failed after %v: %s", took.Round(time.Millisecond), r)
+		for _, h := range l.Hosts() {
+			assertClean(t, l, h.Name)
+			assertNoNodes(t, l, h.Name)
+		}
+	})
+}
+
+var _ = fmt.Sprint
