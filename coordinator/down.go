@@ -283,8 +283,8 @@ func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord, nod
 if [ -n "$nodes" ] && [ -d "$nodes" ]; then n=$(find "$nodes" | wc -l); rm -rf -- "$nodes"; fi
 if [ ! -d "$wd" ]; then echo "$n"; exit 0; fi
 if [ -e "$wd/%s" ] && [ -z "$keep" ]; then n=$((n + $(find "$wd" | wc -l))); rm -rf -- "$wd"; echo "$n"; exit; fi
-n=$((n + $( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions"; } 2>/dev/null | wc -l)))
-rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions"; rmdir "$wd/bin" "$wd/nodes" 2>/dev/null
+n=$((n + $( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions" "$wd/plugins"; } 2>/dev/null | wc -l)))
+rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions" "$wd/plugins"; rmdir "$wd/bin" "$wd/nodes" 2>/dev/null
 echo "$n"`, remote.ShellQuote(wd), remote.ShellQuote(nodes), remote.ShellQuote(keepWorkdir), createdMarker)
 	res, err := client.Run(ctx, script, nil)
 	if err != nil {

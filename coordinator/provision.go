@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,9 +38,12 @@ type Provision struct {
 	Engine, Version string
 	// TeamDir is a team directory on this machine, pushed to the hosts;
 	// empty means rally's default team, which the worker embeds.
-	TeamDir    string
-	Car        string
-	CarParams  map[string]any
+	TeamDir   string
+	Car       string
+	CarParams map[string]any
+	// Plugins are installed into every node; one whose source is a file
+	// of this machine (file://) is pushed to the hosts first.
+	Plugins    []provision.Plugin
 	RuntimeJDK int
 	// Health is the cluster health to wait for (default green); Timeout
 	// bounds the wait (default 3 min).
@@ -86,6 +90,7 @@ type hostNodes struct {
 	workdir string
 	archive string // on the host
 	team    string // on the host
+	plugins []provision.Plugin
 	prep    provision.PrepareResult
 	started provision.StartResult
 }
@@ -126,6 +131,7 @@ func (c *Coordinator) provisionCluster(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for _, hn := range hosts {
 		g.Go(func() error {
+			var err error
 			name := string(hn.h.inv.Name)
 			if p.Archive != "" {
 				c.provisionLog(name, "pushing "+p.Archive)
@@ -141,6 +147,9 @@ func (c *Coordinator) provisionCluster(ctx context.Context) error {
 					return err
 				}
 				hn.team = res.RemoteDir
+			}
+			if hn.plugins, err = c.pushPlugins(gctx, hn); err != nil {
+				return err
 			}
 			req := provision.PrepareRequest{Cluster: c.cfg.Inventory.Cluster, Workdir: hn.workdir,
 				RunAs: hn.h.inv.RunAs, Nodes: hn.h.inv.Nodes, ClusterHosts: len(hosts)}
@@ -183,7 +192,7 @@ func (c *Coordinator) provisionCluster(ctx context.Context) error {
 			hp.Nodes = hn.prep.Nodes
 			req := provision.StartRequest{Archive: hn.archive, URL: p.URL, SHA512: p.SHA512, Engine: p.Engine, Version: p.Version, Workdir: hn.workdir,
 				Team: hn.team, Car: p.Car, CarParams: p.CarParams, RuntimeJDK: p.RuntimeJDK, RunAs: hn.h.inv.RunAs,
-				Dir: hn.prep.Dir, Cluster: c.cfg.Inventory.Cluster, NetworkHost: hn.prep.NetworkHost, Plan: hp,
+				Dir: hn.prep.Dir, Cluster: c.cfg.Inventory.Cluster, NetworkHost: hn.prep.NetworkHost, Plan: hp, Plugins: hn.plugins,
 				Health: p.Health, TimeoutSeconds: int(p.Timeout / time.Second)}
 			if err := c.provisioner(gctx, hn, "start", req, &hn.started); err != nil {
 				return err
@@ -207,6 +216,30 @@ func (c *Coordinator) provisionCluster(ctx context.Context) error {
 	c.provisionLog("", fmt.Sprintf("cluster %s: %d node(s) of %s %s are %s", c.cfg.Inventory.Cluster, len(nodes),
 		hosts[0].started.Engine, hosts[0].started.Version, orDefault(p.Health, "green")))
 	return nil
+}
+
+// pushPlugins pushes the plugin zips of this machine to a host and
+// returns the plugins with their sources on the host.
+func (c *Coordinator) pushPlugins(ctx context.Context, hn *hostNodes) ([]provision.Plugin, error) {
+	var out []provision.Plugin
+	for _, pl := range c.cfg.Provision.Plugins {
+		u, err := url.Parse(pl.Source)
+		if err != nil || u.Scheme != "file" {
+			out = append(out, pl)
+			continue
+		}
+		f, err := payload.HashFile(u.Path)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %s: %w", pl.Name, err)
+		}
+		res, err := payload.PushFile(ctx, hn.client, f, hn.workdir, "plugins", nil)
+		if err != nil {
+			return nil, err
+		}
+		pl.Source = (&url.URL{Scheme: "file", Path: res.RemotePath}).String()
+		out = append(out, pl)
+	}
+	return out, nil
 }
 
 // provisioner runs "rally provisioner <cmd>" on a host with req as JSON on

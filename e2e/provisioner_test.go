@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	"rally/control"
 	"rally/lab"
+	"rally/provision/plugintest"
 	"rally/report"
 )
 
@@ -25,6 +25,9 @@ import (
 // root's home, which the nodes' user cannot reach, so they live under the
 // host's own /tmp.
 const nodesDir = "/tmp/rally-nodes"
+
+// javac compiles the test plugin (scripts/deps.sh's JDK 17).
+const javac = "/usr/lib/jvm/java-17-openjdk-amd64/bin/javac"
 
 // provisionLab is a lab of 2 load drivers (h1, h2) and provisioners
 // provisioner hosts (h3, ...) with nodes nodes each, which run as runAs.
@@ -51,11 +54,28 @@ func TestProvisionedCluster(t *testing.T) {
 			u := newUser(t)
 			inv := l.InventoryFile()
 			cluster := "lab-" + l.RunID()
+			// A plugin from a zip of this machine, pushed to the host and
+			// installed with the engine's own tool (esrally's flag, and
+			// OpenSearch Benchmark's name for it).
+			dir := t.TempDir()
+			plugin, _ := plugintest.Build(t, javac, plugintest.ServerJar(t, zipPath, e.name, e.version, dir), e.name, e.version, dir)
+			pluginFlag := "--elasticsearch-plugins"
+			if e.name == "opensearch" {
+				pluginFlag = "--opensearch-plugins"
+			}
 			start := time.Now()
-			u.must("up", "--detach", "-i", inv, "--distribution-path", zipPath, "--car", "defaults,1gheap")
+			u.must("up", "--detach", "-i", inv, "--distribution-path", zipPath, "--car", "defaults,1gheap", pluginFlag, plugin)
 			t.Cleanup(func() { u.rally("down", "-i", inv) })
 			t.Logf("up with a %s %s cluster in %v", e.name, e.version, time.Since(start).Round(time.Millisecond))
 			nodes := checkProvisioned(t, u, l, e, cluster, []string{"h3-node-0", "h3-node-1"})
+			var plugins []struct {
+				Name      string `json:"name"`
+				Component string `json:"component"`
+			}
+			getJSON(t, "http://"+nodes[0].HTTP+"/_cat/plugins?format=json", &plugins)
+			if len(plugins) != 2 || plugins[0].Component != plugintest.Name || plugins[1].Component != plugintest.Name {
+				t.Errorf("_cat/plugins: %+v, want %s on both nodes", plugins, plugintest.Name)
+			}
 
 			r := u.rally("race", "--track-path", "testdata/tracks/engine", "--report-format", "json")
 			if r.code != 0 {
@@ -300,4 +320,3 @@ func TestProvisionRefusals(t *testing.T) {
 	})
 }
 
-var _ = fmt.Sprint

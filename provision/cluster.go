@@ -57,6 +57,10 @@ type ClusterOptions struct {
 	// Nodes is then ignored. Nil means a cluster of Nodes nodes on this host
 	// alone, named <Name>-node-<i>, on ports found free here.
 	Plan *HostPlan
+	// Plugins are installed into every node's install with the
+	// distribution's plugin tool, before the car is rendered (so a car's
+	// templates can override a plugin's configuration files).
+	Plugins []Plugin
 	// Progress receives a line per step; nil means none.
 	Progress func(string)
 }
@@ -216,6 +220,11 @@ func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, c
 		return err
 	}
 	n.InstallDir = installDir
+	if len(o.Plugins) > 0 {
+		if err := InstallPlugins(ctx, installDir, arch.Engine, n.Env, n.RunAs, o.Plugins); err != nil {
+			return err
+		}
+	}
 	vars := NodeVars{ClusterName: o.Name, NodeName: n.Name, NetworkHost: o.NetworkHost,
 		HTTPPort: n.HTTPPort, TransportPort: n.TransportPort, DataPaths: []string{n.DataDir}, LogPath: n.LogDir,
 		InstallRoot: installDir, SeedHosts: plan.SeedHosts, MasterNodes: plan.MasterNodes}

@@ -207,7 +207,10 @@ type StartRequest struct {
 	Cluster     string   `json:"cluster"`
 	NetworkHost string   `json:"network_host"`
 	Plan        HostPlan `json:"plan"`
-	Health      string   `json:"health,omitempty"`
+	// Plugins are installed into each node; a file:// source names a file
+	// on this host.
+	Plugins []Plugin `json:"plugins,omitempty"`
+	Health  string   `json:"health,omitempty"`
 	// Timeout bounds the wait for the cluster, in seconds.
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 }
@@ -268,7 +271,7 @@ func StartHost(ctx context.Context, req StartRequest, progress func(string)) (St
 	plan := req.Plan
 	c, err := StartCluster(ctx, ClusterOptions{Archive: archive, Team: team, Car: req.Car, CarParams: req.CarParams,
 		RuntimeJDK: req.RuntimeJDK, RunAs: req.RunAs, Dir: req.Dir, Name: req.Cluster, NetworkHost: req.NetworkHost,
-		Plan: &plan, Health: req.Health, Timeout: time.Duration(req.TimeoutSeconds) * time.Second, Progress: progress})
+		Plan: &plan, Plugins: req.Plugins, Health: req.Health, Timeout: time.Duration(req.TimeoutSeconds) * time.Second, Progress: progress})
 	if err != nil {
 		return StartResult{}, err
 	}

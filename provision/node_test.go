@@ -86,7 +86,9 @@ func fakeEngineMain(mode string) int {
 	}
 	logf("[INFO] started")
 	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM)
+	if mode != fakeStubborn { // Notify would undo the Ignore
+		signal.Notify(term, syscall.SIGTERM)
+	}
 	go func() {
 		<-term
 		os.Remove(pidFile)

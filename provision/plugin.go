@@ -25,11 +25,11 @@ type Plugin struct {
 	// Name is what messages call the plugin: an official plugin's name
 	// ("analysis-icu"), else the zip's file name without ".zip". The
 	// installed plugin's own name is the one its descriptor gives.
-	Name string
+	Name string `json:"name"`
 	// Source is the argument of "<engine>-plugin install": an official
 	// plugin's name, or an http, https or file URL of a zip (a local path
 	// is turned into a file URL).
-	Source string
+	Source string `json:"source"`
 }
 
 func (p Plugin) String() string {

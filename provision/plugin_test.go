@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"rally/provision/plugintest"
 )
 
 func TestParsePlugins(t *testing.T) {
@@ -297,12 +297,7 @@ func TestPluginsOnRealEngines(t *testing.T) {
 			n := engineNode(t, e, archive, runAs)
 			t.Cleanup(func() { stopForCleanup(t, n) })
 			dir := t.TempDir()
-			jar := compileTestPlugin(t, javac, filepath.Join(n.InstallDir, "lib", e.engine+"-"+e.version+".jar"), e.engine, dir)
-			descriptor := fmt.Sprintf("description=rally's test plugin\nversion=1.0\nname=rally-test\n"+
-				"classname=org.rally.test.RallyTestPlugin\njava.version=11\n%s.version=%s\n", e.engine, e.version)
-			good := writeTestZip(t, filepath.Join(dir, "rally-test-plugin.zip"), map[string][]byte{
-				"plugin-descriptor.properties": []byte(descriptor), "rally-test-plugin.jar": jar})
-			bad := writeTestZip(t, filepath.Join(dir, "no-descriptor.zip"), map[string][]byte{"rally-test-plugin.jar": jar})
+			good, bad := plugintest.Build(t, javac, filepath.Join(n.InstallDir, "lib", e.engine+"-"+e.version+".jar"), e.engine, e.version, dir)
 			env := JavaEnv(e.engine, e.version, JDK{Home: e.javaHome})
 			tool := e.engine + "-plugin"
 			t.Logf("unpack and javac took %v", time.Since(setup).Round(10*time.Millisecond))
@@ -376,68 +371,6 @@ func TestPluginsOnRealEngines(t *testing.T) {
 			})
 		})
 	}
-}
-
-// compileTestPlugin compiles one empty class extending the engine's
-// Plugin class against serverJar and returns the jar holding it (a zip:
-// the engines need no manifest).
-func compileTestPlugin(t *testing.T, javac, serverJar, engine, dir string) []byte {
-	t.Helper()
-	src := filepath.Join(dir, "src", "org", "rally", "test", "RallyTestPlugin.java")
-	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	code := fmt.Sprintf("package org.rally.test;\n\npublic class RallyTestPlugin extends org.%s.plugins.Plugin {}\n", engine)
-	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	classes := filepath.Join(dir, "classes")
-	// Java 11 bytecode: what the descriptor's java.version says.
-	out, err := exec.Command(javac, "--release", "11", "-d", classes, "-cp", serverJar, src).CombinedOutput()
-	if err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
-	}
-	class, err := os.ReadFile(filepath.Join(classes, "org", "rally", "test", "RallyTestPlugin.class"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	jar := writeTestZip(t, filepath.Join(dir, "rally-test-plugin.jar"), map[string][]byte{"org/rally/test/RallyTestPlugin.class": class})
-	b, err := os.ReadFile(jar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// writeTestZip writes files (name → content) into a zip at p.
-func writeTestZip(t *testing.T, p string, files map[string][]byte) string {
-	t.Helper()
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(files[name]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // toolDirs lists what the plugin tool may write into: the entries of

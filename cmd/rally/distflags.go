@@ -24,9 +24,10 @@ type distFlags struct {
 	Car                 string `default:"defaults" placeholder:"CARS" help:"The car and mixins the nodes are configured with, e.g. defaults,4gheap,g1gc (default: ${default}); rally list cars names them."`
 	CarParams           string `placeholder:"PARAMS" help:"Car variables to override as key:value pairs or a JSON file, e.g. heap_size:2g."`
 	teamFlags
-	RuntimeJDK      int    `name:"runtime-jdk" placeholder:"N" help:"The Java major version the nodes run on (default: the distribution's bundled JDK, else the lowest suitable one found on the host)."`
-	ClusterHealth   string `enum:"green,yellow" default:"green" placeholder:"STATUS" help:"The cluster health to wait for before racing (default: ${default})."`
-	PreserveInstall bool   `help:"Keep the nodes' install and data directories when they stop (their logs are fetched either way)."`
+	ElasticsearchPlugins string `name:"elasticsearch-plugins" aliases:"opensearch-plugins" placeholder:"PLUGINS" help:"Plugins to install into every node with the distribution's plugin tool, separated by commas: official names (analysis-icu), URLs of zips, or zip files of this machine (pushed to the provisioner hosts)."`
+	RuntimeJDK           int    `name:"runtime-jdk" placeholder:"N" help:"The Java major version the nodes run on (default: the distribution's bundled JDK, else the lowest suitable one found on the host)."`
+	ClusterHealth        string `enum:"green,yellow" default:"green" placeholder:"STATUS" help:"The cluster health to wait for before racing (default: ${default})."`
+	PreserveInstall      bool   `help:"Keep the nodes' install and data directories when they stop (their logs are fetched either way)."`
 }
 
 // sources counts the distributions given.
@@ -79,8 +80,12 @@ func (f *distFlags) provision(ctx context.Context) (*coordinator.Provision, erro
 	if _, err := team.Car(f.Car, params); err != nil {
 		return nil, &usageError{err: err}
 	}
+	plugins, err := provision.ParsePlugins(f.ElasticsearchPlugins)
+	if err != nil {
+		return nil, usageErrorf("--elasticsearch-plugins: %v", err)
+	}
 	p := &coordinator.Provision{URL: f.DistributionURL, SHA512: f.DistributionSHA512, Engine: f.Engine,
-		Version: f.DistributionVersion, TeamDir: teamDir, Car: f.Car, CarParams: params, RuntimeJDK: f.RuntimeJDK,
+		Version: f.DistributionVersion, TeamDir: teamDir, Car: f.Car, CarParams: params, Plugins: plugins, RuntimeJDK: f.RuntimeJDK,
 		Health: f.ClusterHealth, PreserveInstall: f.PreserveInstall}
 	if f.DistributionPath != "" {
 		if p.Archive, err = filepath.Abs(f.DistributionPath); err != nil {
@@ -115,6 +120,7 @@ func (f *distFlags) args() []string {
 	add("team-path", abs(f.TeamPath))
 	add("team-repository", f.TeamRepository)
 	add("team-revision", f.TeamRevision)
+	add("elasticsearch-plugins", f.ElasticsearchPlugins)
 	if f.RuntimeJDK != 0 {
 		add("runtime-jdk", strconv.Itoa(f.RuntimeJDK))
 	}

@@ -69,6 +69,10 @@ func raceOnDistribution(ctx context.Context, c *raceCmd, dir home.Dir, store rep
 	if err != nil {
 		return nil, err
 	}
+	plugins, err := provision.ParsePlugins(c.ElasticsearchPlugins)
+	if err != nil {
+		return nil, usageErrorf("--elasticsearch-plugins: %v", err)
+	}
 	archive, err := c.distribution(ctx, dir, progress)
 	if err != nil {
 		return nil, err
@@ -77,7 +81,7 @@ func raceOnDistribution(ctx context.Context, c *raceCmd, dir home.Dir, store rep
 	nodesDir := provision.NodesDir(filepath.Join(string(dir), "local"), name, c.RunAs)
 	cl, err := provision.StartCluster(ctx, provision.ClusterOptions{
 		Archive: archive, Team: team, Car: c.Car, CarParams: carParams,
-		RuntimeJDK: c.RuntimeJDK, RunAs: c.RunAs, Dir: nodesDir, Name: name, Health: c.ClusterHealth,
+		RuntimeJDK: c.RuntimeJDK, RunAs: c.RunAs, Dir: nodesDir, Name: name, Health: c.ClusterHealth, Plugins: plugins,
 		Progress: func(line string) { fmt.Fprintln(progress, line) },
 	})
 	if err != nil {
