@@ -319,4 +319,3 @@ func TestProvisionRefusals(t *testing.T) {
 		}
 	})
 }
-
