@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -299,6 +302,25 @@ func TestProvisionRefusals(t *testing.T) {
 			assertClean(t, l, h.Name)
 		}
 	})
+	t.Run("downloaded-by-the-host", func(t *testing.T) {
+		l := provisionLab(t, 1, 1, nodeUser)
+		u := newUser(t)
+		url := serveArchive(t, l.Gateway(), zipPath)
+		wrong := strings.Repeat("ab", 64)
+		r := u.rally("up", "--detach", "-i", l.InventoryFile(), "--distribution-url", url, "--distribution-sha512", wrong)
+		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, wrong[:16]) {
+			t.Fatalf("a download with a wrong sha512: %s", r)
+		}
+		for _, h := range l.Hosts() {
+			assertClean(t, l, h.Name)
+			assertNoNodes(t, l, h.Name)
+		}
+		// The right checksum, from URL.sha512 as both vendors publish it.
+		u.must("up", "--detach", "-i", l.InventoryFile(), "--distribution-url", url)
+		t.Cleanup(func() { u.rally("down", "-i", l.InventoryFile()) })
+		nodes := checkProvisioned(t, u, l, e, "lab-"+l.RunID(), []string{"h3-node-0"})
+		downAndCheckNodes(t, u, l, "lab-"+l.RunID(), nodes)
+	})
 	t.Run("bad-setting", func(t *testing.T) {
 		l := provisionLab(t, 1, 1, nodeUser)
 		u := newUser(t)
@@ -318,4 +340,33 @@ func TestProvisionRefusals(t *testing.T) {
 			assertNoNodes(t, l, h.Name)
 		}
 	})
+}
+
+// serveArchive serves a distribution and its .sha512 on the lab's bridge
+// address, where the lab hosts reach this machine.
+func serveArchive(t *testing.T, gateway, archive string) string {
+	t.Helper()
+	data, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha512.Sum512(data)
+	name := filepath.Base(archive)
+	l, err := net.Listen("tcp", net.JoinHostPort(gateway, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/" + name:
+			w.Write(data)
+		case "/" + name + ".sha512":
+			io.WriteString(w, hex.EncodeToString(sum[:])+"  "+name+"\n")
+		default:
+			http.NotFound(w, r)
+		}
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + l.Addr().String() + "/" + name
 }
