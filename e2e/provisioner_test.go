@@ -370,3 +370,39 @@ func serveArchive(t *testing.T, gateway, archive string) string {
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + l.Addr().String() + "/" + name
 }
+
+// TestProvisionedCoordinatorKilled: the nodes outlive a coordinator killed
+// with -9 (they run detached), and `rally down -i` stops them from what
+// the state file recorded, fetches their logs and leaves every host clean.
+func TestProvisionedCoordinatorKilled(t *testing.T) {
+	e := realEngines[0]
+	zipPath := requireEngine(t, e)
+	l := provisionLab(t, 1, 1, nodeUser)
+	u := newUser(t)
+	inv := l.InventoryFile()
+	u.must("up", "--detach", "-i", inv, "--distribution-path", zipPath)
+	t.Cleanup(func() { u.rally("down", "-i", inv) })
+	nodes := checkProvisioned(t, u, l, e, "lab-"+l.RunID(), []string{"h3-node-0"})
+	if err := syscall.Kill(coordinatorPID(t, u), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status string `json:"status"`
+	}
+	getJSON(t, "http://"+nodes[0].HTTP+"/_cluster/health", &health)
+	if health.Status != "green" {
+		t.Errorf("the node after the coordinator's crash: %s", health.Status)
+	}
+	r := u.must("down", "-i", inv)
+	if !strings.Contains(r.stdout, "h3: stopped 0 worker(s) and 1 node(s)") && !strings.Contains(r.stdout, "h3: stopped 1 worker(s) and 1 node(s)") {
+		t.Errorf("down -i: %s", r)
+	}
+	for _, h := range l.Hosts() {
+		assertClean(t, l, h.Name)
+		assertNoNodes(t, l, h.Name)
+	}
+	logs, _ := filepath.Glob(filepath.Join(u.home, "logs", "lab-"+l.RunID(), "h3", "nodes", "h3-node-0", "*.log"))
+	if len(logs) == 0 {
+		t.Errorf("the node's logs were not fetched")
+	}
+}
