@@ -121,8 +121,7 @@ func (c *clusterView) lines(rc renderCtx, st control.Status, members map[string]
 		}
 		rows = append(rows, r)
 		if slices.Contains(h.Roles, roleProvisioner) {
-			rows = append(rows, row{cells: []string{""}, spanFrom: 1, tail: "└ no Elasticsearch nodes (provisioning not built yet)",
-				paint: func(col int, s string) string { return th.paint(th.dim, s) }})
+			rows = append(rows, nodeRows(th, h.Name, st.Nodes)...)
 		}
 	}
 	out := renderTable(th, clusterColumns, rows)
@@ -227,4 +226,23 @@ func hostReportLine(th theme, h control.HostReport) string {
 		s += ": " + th.paint(th.bad, "error: "+printable(h.Error))
 	}
 	return s
+}
+
+// nodeRows are a provisioner host's Elasticsearch or OpenSearch nodes,
+// under its row.
+func nodeRows(th theme, host string, nodes []control.NodeStatus) []row {
+	dim := func(col int, s string) string { return th.paint(th.dim, s) }
+	var rows []row
+	for _, n := range nodes {
+		if n.Host != host {
+			continue
+		}
+		tail := fmt.Sprintf("└ node %s  %s %s  http %s  pid %s", printable(n.Name), printable(n.Engine), printable(n.Version), printable(n.HTTP), dashInt(n.PID))
+		rows = append(rows, row{cells: []string{""}, spanFrom: 1, tail: tail,
+			paint: func(col int, s string) string { return th.paint(th.ok, s) }})
+	}
+	if len(rows) == 0 {
+		rows = append(rows, row{cells: []string{""}, spanFrom: 1, tail: "└ no nodes (rally up with --distribution-path starts them)", paint: dim})
+	}
+	return rows
 }

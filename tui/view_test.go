@@ -129,7 +129,7 @@ func TestClusterView(t *testing.T) {
 	for _, want := range []string{
 		"●●○○○ upload 25%",
 		"failed: connect: dial tcp 10.0.0.12:22",
-		"└ no Elasticsearch nodes (provisioning not built yet)",
+		"└ no nodes (rally up with --distribution-path starts them)",
 		"8  16.0 GiB  350µs  400ms ago  1900  811",
 		"3 hosts: 1 upload, 1 joined, 1 failed",
 	} {
@@ -137,9 +137,23 @@ func TestClusterView(t *testing.T) {
 			t.Errorf("cluster view lacks %q:\n%s", want, view)
 		}
 	}
-	if n := strings.Count(view, "no Elasticsearch nodes"); n != 1 {
-		t.Errorf("%d Elasticsearch lines, want 1 (one provisioner host)", n)
+	if n := strings.Count(view, "no nodes"); n != 1 {
+		t.Errorf("%d node lines, want 1 (one provisioner host)", n)
 	}
+
+	t.Run("a_provisioner_host_lists_its_nodes", func(t *testing.T) {
+		var c clusterView
+		st := control.Status{Hosts: []control.HostStatus{{Name: "es-1", Roles: []string{"provisioner"}, Phase: control.PhaseJoined}},
+			Nodes: []control.NodeStatus{
+				{Host: "es-1", Name: "es-1-node-0", HTTP: "10.0.0.21:24001", PID: 77, Engine: "opensearch", Version: "2.19.1"},
+				{Host: "es-2", Name: "es-2-node-0", HTTP: "10.0.0.22:24001", Engine: "opensearch", Version: "2.19.1"},
+			}}
+		c.setHosts(st.Hosts)
+		got := strings.Join(c.lines(renderCtx{width: 120, at: testNow, th: newTheme(true)}, st, nil), "\n")
+		if !strings.Contains(got, "└ node es-1-node-0  opensearch 2.19.1  http 10.0.0.21:24001  pid 77") || strings.Contains(got, "es-2-node-0") {
+			t.Errorf("cluster view:\n%s", got)
+		}
+	})
 
 	t.Run("an_error_is_cut_at_the_width", func(t *testing.T) {
 		m := newLoadedModel(t, newFakeSource(), 80, 24)

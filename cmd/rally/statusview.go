@@ -37,6 +37,16 @@ func writeStatus(w io.Writer, st control.Status, now time.Time) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(st.Nodes) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "NODE\tHOST\tHTTP\tENGINE\tPID\tJAVA")
+		for _, n := range st.Nodes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", n.Name, n.Host, n.HTTP, n.Engine, n.Version, dashInt(n.PID), dash(n.JDK))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 
 	a := st.Actors
 	if len(a.Members) > 0 {

@@ -26,6 +26,9 @@ func TestWriteStatus(t *testing.T) {
 			{Name: "es-1", Address: "10.0.0.21", Roles: []string{"provisioner", "load-driver"}, Phase: control.PhaseFailed, Error: "connect: dial tcp 10.0.0.21:22:\n  i/o timeout"},
 		},
 		Uploads: 1, UploadedBytes: 12 << 20,
+		Nodes: []control.NodeStatus{
+			{Host: "es-1", Name: "es-1-node-0", HTTP: "10.0.0.21:24001", PID: 3131, Engine: "opensearch", Version: "2.19.1", JDK: "Java 17.0.15 (/usr/lib/jvm/java-17-openjdk-amd64)"},
+		},
 		Actors: actor.Status{
 			Members: []actor.MemberStatus{{
 				Name: "driver-1", State: actor.MemberJoined, PID: 811, LastHeartbeat: now.Add(-400 * time.Millisecond),
