@@ -128,6 +128,9 @@ const (
 	EventActor   EventKind = "actor"   // the actor system's event: Host (the member), Phase (an actor.Event kind), Text
 	EventCluster EventKind = "cluster" // the cluster's phase changed: Phase
 	EventRace    EventKind = "race"    // a race's progress, and its report once it ended: Race
+	// EventProvision is a line of progress of the nodes' provisioning:
+	// Host (empty for the cluster as a whole), Text.
+	EventProvision EventKind = "provision"
 )
 
 // Event is one line of the event stream: a host's phase changed, a log

@@ -280,7 +280,7 @@ func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord, nod
 		}
 	}
 	script := fmt.Sprintf(`wd=%s; nodes=%s; keep=%s; n=0
-if [ -n "$nodes" ] && [ -d "$nodes" ]; then n=$(find "$nodes" | wc -l); rm -rf -- "$nodes"; fi
+if [ -n "$nodes" ] && [ -d "$nodes" ]; then n=$(find "$nodes" | wc -l); rm -rf -- "$nodes"; rmdir -- "$(dirname -- "$nodes")" 2>/dev/null; fi
 if [ ! -d "$wd" ]; then echo "$n"; exit 0; fi
 if [ -e "$wd/%s" ] && [ -z "$keep" ]; then n=$((n + $(find "$wd" | wc -l))); rm -rf -- "$wd"; echo "$n"; exit; fi
 n=$((n + $( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions" "$wd/plugins"; } 2>/dev/null | wc -l)))

@@ -304,7 +304,7 @@ func lastLines(lines []string, marker string, n int) []string {
 // provisionLog publishes a line of provisioning progress.
 func (c *Coordinator) provisionLog(host, line string) {
 	c.log.Info("provision", "host", host, "line", line)
-	c.events.publish(control.Event{Time: time.Now(), Kind: control.EventLog, Host: host, Text: line})
+	c.events.publish(control.Event{Time: time.Now(), Kind: control.EventProvision, Host: host, Text: line})
 }
 
 // targetHosts are the provisioned nodes' HTTP addresses, as

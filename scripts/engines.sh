@@ -7,6 +7,7 @@
 # one; Debian bookworm's archive has none) and prints the paths of what it
 # has. Exits non-zero naming what it could not fetch. Safe to run again;
 # warm, it starts no Maven and no apt-get.
+# Usage: bash scripts/engines.sh [engine:version ...]   (default: all five)
 set -euo pipefail
 
 repo="$HOME/.m2/repository"
@@ -18,6 +19,22 @@ artifacts=(
   org.elasticsearch.distribution.integ-test-zip:elasticsearch:8.17.0
   org.elasticsearch.distribution.integ-test-zip:elasticsearch:9.2.0
 )
+if [ $# -gt 0 ]; then
+  wanted=()
+  for want in "$@"; do
+    found=
+    for gav in "${artifacts[@]}"; do
+      [ "${gav#*:}" = "$want" ] && wanted+=("$gav") && found=1
+    done
+    [ -n "$found" ] || { echo "engines: unknown engine:version $want (want one of: ${artifacts[*]#*:})" >&2; exit 2; }
+  done
+  artifacts=("${wanted[@]}")
+fi
+# Elasticsearch 9 and OpenSearch 3 need Java 21+.
+need21=
+for gav in "${artifacts[@]}"; do
+  case "$gav" in *:opensearch:3.*|*:elasticsearch:9.*) need21=1 ;; esac
+done
 missing=()
 updated=0
 
@@ -68,14 +85,14 @@ fi
 
 jdk17=$(jdk_at_least 17) || true
 jdk21=$(jdk_at_least 21) || true
-if [ -z "$jdk21" ]; then
+if [ -z "$jdk21" ] && [ -n "$need21" ]; then
   # Debian bookworm has no openjdk-21; a later release or a backport may.
   if [ "$(id -u)" = 0 ] && { [ "$updated" = 1 ] || { apt-get update -qq && updated=1; }; } &&
     apt-cache policy openjdk-21-jdk-headless 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     apt_install openjdk-21-jdk-headless || true
     jdk21=$(jdk_at_least 21) || true
   fi
-  if [ -z "$jdk21" ]; then
+  if [ -z "$jdk21" ] && [ -n "$need21" ]; then
     echo "engines: no JDK 21 or later under /usr/lib/jvm (Elasticsearch 9 and OpenSearch 3 need one)," \
       "and the Debian archive has no openjdk-21-jdk-headless: install one, e.g. Temurin, under /usr/lib/jvm" >&2
     missing+=("JDK 21+")

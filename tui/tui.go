@@ -328,8 +328,8 @@ func (m *Model) onEvent(it pumpItem) {
 	m.streamErr = ""
 	ev := it.ev
 	switch ev.Kind {
-	case control.EventLog:
-		m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: control.EventLog, text: ev.Text})
+	case control.EventLog, control.EventProvision:
+		m.logs.add(logLine{time: ev.Time, host: ev.Host, kind: ev.Kind, text: ev.Text})
 	case control.EventActor:
 		text := ev.Phase
 		if ev.Text != "" {

@@ -33,7 +33,7 @@ import (
 )
 
 const usage = `usage:
-  rally-lab up [-n HOSTS] [--provisioners N] [--run-as USER] [--dir DIR]
+  rally-lab up [-n HOSTS] [--provisioners N] [--nodes N] [--run-as USER] [--dir DIR]
   rally-lab down --dir DIR
   rally-lab cut --dir DIR HOST
   rally-lab heal --dir DIR HOST
@@ -83,6 +83,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dir := fs.String("dir", os.Getenv("RALLY_LAB_DIR"), "lab directory (keys, configs, state); default $RALLY_LAB_DIR")
 	hosts := fs.Int("n", 3, "number of hosts (up)")
 	provisioners := fs.Int("provisioners", 0, "how many of the hosts, the last ones, are provisioner hosts only (up)")
+	nodes := fs.Int("nodes", 0, "nodes of each provisioner host, the inventory's nodes (up; default 1)")
 	runAs := fs.String("run-as", "", "the unprivileged user nodes run as on the hosts, the inventory's run_as (up)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long up may take")
 	if cmd == "-h" || cmd == "--help" || cmd == "help" {
@@ -105,7 +106,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
-		return up(ctx, lab.Options{Hosts: *hosts, Provisioners: *provisioners, RunAs: *runAs, Dir: *dir}, stdout)
+		return up(ctx, lab.Options{Hosts: *hosts, Provisioners: *provisioners, NodesPerHost: *nodes, RunAs: *runAs, Dir: *dir}, stdout)
 	}
 	if *dir == "" {
 		return usageError{cmd + ": --dir is required (or set RALLY_LAB_DIR)"}

@@ -205,6 +205,11 @@ func upWithTUI(ctx context.Context, o upOptions, inv *inventory.Inventory, dir h
 // does not print.
 func progressLine(ev control.Event) string {
 	switch ev.Kind {
+	case control.EventProvision:
+		if ev.Host == "" {
+			return "nodes: " + ev.Text
+		}
+		return fmt.Sprintf("%s: %s", ev.Host, ev.Text)
 	case control.EventHost:
 		switch ev.Phase {
 		case control.PhaseFailed, control.PhaseLost:
