@@ -22,6 +22,7 @@ import (
 	"rally/payload"
 	"rally/provision"
 	"rally/remote"
+	"rally/telemetry"
 )
 
 // Provision is what the provisioner hosts of a cluster install and start
@@ -324,4 +325,80 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// sampleHosts starts "rally provisioner sample" on every provisioner host
+// that runs nodes: the host's worker binary samples the nodes' processes
+// and the host from /proc until its stdin closes. The function it returns
+// closes them and collects each host's summary; a host whose sampler
+// failed is named in the error and left out.
+func (c *Coordinator) sampleHosts(ctx context.Context) func(context.Context) (map[string]telemetry.Summary, error) {
+	type sampling struct {
+		host string
+		proc *remote.Process
+		out  bytes.Buffer
+		errs bytes.Buffer
+		done chan struct{}
+	}
+	dirs := map[string]string{}
+	c.state.mu.Lock()
+	for _, r := range c.state.st.Hosts {
+		if r.Nodes != nil && r.Nodes.Dir != "" {
+			dirs[r.Name] = r.Nodes.Dir
+		}
+	}
+	c.state.mu.Unlock()
+	var ss []*sampling
+	for _, h := range c.hosts {
+		name := string(h.inv.Name)
+		h.mu.Lock()
+		client, binary := h.client, h.status.Binary
+		h.mu.Unlock()
+		if dirs[name] == "" || client == nil || binary == "" {
+			continue
+		}
+		cmd := fmt.Sprintf("%s provisioner sample --dir %s", remote.ShellQuote(binary), remote.ShellQuote(dirs[name]))
+		// Not ctx: the sampling ends when stop closes its stdin.
+		proc, err := client.Start(context.Background(), cmd)
+		if err != nil {
+			c.log.Warn("host telemetry not started", "host", name, "err", err)
+			continue
+		}
+		s := &sampling{host: name, proc: proc, done: make(chan struct{})}
+		go func() {
+			defer close(s.done)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _ = io.Copy(&s.errs, proc.Stderr) }()
+			_, _ = io.Copy(&s.out, proc.Stdout)
+			wg.Wait()
+		}()
+		ss = append(ss, s)
+	}
+	if len(ss) == 0 {
+		return nil
+	}
+	return func(ctx context.Context) (map[string]telemetry.Summary, error) {
+		out := map[string]telemetry.Summary{}
+		var errs []error
+		for _, s := range ss {
+			s.proc.Stdin.Close()
+		}
+		for _, s := range ss {
+			select {
+			case <-s.done:
+			case <-time.After(10 * time.Second):
+				s.proc.Kill()
+				<-s.done
+			}
+			err := s.proc.Wait()
+			var sum telemetry.Summary
+			if jerr := json.Unmarshal(s.out.Bytes(), &sum); jerr != nil {
+				errs = append(errs, fmt.Errorf("%s: sampling: %v (%v): %s", s.host, jerr, err, strings.TrimSpace(s.errs.String())))
+				continue
+			}
+			out[s.host] = sum
+		}
+		return out, errors.Join(errs...)
+	}
 }

@@ -36,6 +36,8 @@ func (c *Coordinator) raceConductor() *race.Conductor {
 			Store:   report.Store{Dir: c.cfg.Home.Races()},
 			Version: c.cfg.Version,
 			Logger:  c.log,
+			// The hosts of the nodes this coordinator started.
+			HostTelemetry: c.sampleHosts,
 			Progress: func(p race.Progress) {
 				c.events.publish(control.Event{Time: time.Now(), Kind: control.EventRace, Race: &p})
 			},

@@ -81,6 +81,17 @@ func TestFromDistribution(t *testing.T) {
 			if race.Summary.Cluster.DocCount != engineDocs {
 				t.Errorf("documents in the index: %d, want %d", race.Summary.Cluster.DocCount, engineDocs)
 			}
+			if host, err := os.Hostname(); err == nil {
+				h := race.HostTelemetry[host]
+				if len(h.Targets) != 1 || h.Host.Samples < 2 {
+					t.Errorf("race.json: host telemetry of %s: %+v", host, race.HostTelemetry)
+				}
+				for name, p := range h.Targets {
+					if p.CPUTime <= 0 || p.RSSMax == 0 {
+						t.Errorf("race.json: %s's processes: %+v", name, p)
+					}
+				}
+			}
 			logs, _ := filepath.Glob(filepath.Join(u.home, "races", race.ID, "logs", "*", "*.log"))
 			if len(logs) == 0 {
 				t.Fatalf("the node's logs were not kept with the race")

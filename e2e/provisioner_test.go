@@ -104,6 +104,7 @@ func TestProvisionedCluster(t *testing.T) {
 				t.Errorf("no cluster figures: indexing time %v", race.Summary.Cluster.IndexingTime)
 			}
 			checkNodeTelemetry(t, race, nodes)
+			checkHostTelemetry(t, race, "h3", "h3-node-0", "h3-node-1")
 			downAndCheckNodes(t, u, l, cluster, nodes)
 		})
 	}
@@ -246,6 +247,28 @@ func checkNodeTelemetry(t *testing.T, race *report.Race, nodes []control.NodeSta
 		// collect during the race: its figures are there, maybe zero.
 		if !n.GCAvailable {
 			t.Errorf("race.json: node %s has no GC figures: %+v", n.Name, n.GCFigures)
+		}
+	}
+}
+
+// checkHostTelemetry checks what the provisioner host sampled from /proc
+// during the race: the host's CPU and memory, and each node's processes.
+func checkHostTelemetry(t *testing.T, race *report.Race, host string, nodes ...string) {
+	t.Helper()
+	h, ok := race.HostTelemetry[host]
+	if !ok {
+		t.Fatalf("race.json: no host telemetry of %s: %v", host, race.HostTelemetry)
+	}
+	if h.Samples < 2 || h.Host.Samples < 2 || h.Host.CPUBusyMean <= 0 || h.Host.MemoryAvailableMin == 0 {
+		t.Errorf("race.json: %s's host figures: %+v", host, h.Host)
+	}
+	if len(h.Targets) != len(nodes) {
+		t.Errorf("race.json: %s sampled %d nodes, want %v: %+v (errors %q)", host, len(h.Targets), nodes, h.Targets, h.Errors)
+	}
+	for _, n := range nodes {
+		p, ok := h.Targets[n]
+		if !ok || p.Samples < 2 || p.CPUTime <= 0 || p.RSSMax < 50<<20 || p.ThreadsMax < 10 || p.Gone {
+			t.Errorf("race.json: %s's processes: %+v (found %v)", n, p, ok)
 		}
 	}
 }

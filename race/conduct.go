@@ -17,6 +17,7 @@ import (
 	"rally/driver"
 	"rally/metrics"
 	"rally/report"
+	"rally/telemetry"
 	"rally/track"
 )
 
@@ -42,6 +43,12 @@ type Config struct {
 	// DrainTimeout bounds how long an aborted step waits for the members'
 	// last measurements (default 3 s).
 	DrainTimeout time.Duration
+	// HostTelemetry, when set, starts sampling the hosts the target's
+	// nodes run on (their processes and the hosts themselves, from /proc)
+	// as the race's measured part starts; the function it returns stops
+	// the sampling and returns each host's summary by host name. nil (or
+	// a nil stop function) means nothing is sampled.
+	HostTelemetry func(ctx context.Context) (stop func(context.Context) (map[string]telemetry.Summary, error))
 }
 
 // Conductor runs races on the members of an actor system, one at a time.
@@ -207,11 +214,22 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	// The GC rows and the nodes' figures show the race's work, not the
 	// nodes' lifetime: the end-of-race snapshot less this one.
 	nodesStart, nodesErr := nodeStats(ctx, p)
+	var stopHosts func(context.Context) (map[string]telemetry.Summary, error)
+	if c.cfg.HostTelemetry != nil {
+		stopHosts = c.cfg.HostTelemetry(ctx)
+	}
 
 	stopTicker := c.tickProgress(cur, p)
 	rs := &raceSteps{c: c, cur: cur, p: p, active: slices.Clone(members), aborted: aborted, results: map[string]*driver.TaskResult{}}
 	err := rs.run(ctx)
 	stopTicker()
+	if stopHosts != nil {
+		hosts, herr := stopHosts(context.WithoutCancel(ctx))
+		if herr != nil {
+			c.log.Warn("host telemetry incomplete", "err", herr)
+		}
+		race.HostTelemetry = hosts
+	}
 
 	c.mu.Lock()
 	race.Summary = cur.agg.Summary(reportable(p, rs.results, func(task string) bool {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"rally/metrics"
+	"rally/telemetry"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -125,6 +126,18 @@ func fixedRace() *Race {
 				CPUPercent:    ptr(127.727273),
 				HeapUsedBytes: ptr(int64(1879048192)), // 1792 MB
 				HeapMaxBytes:  ptr(int64(4294967296)),
+			},
+		},
+		HostTelemetry: map[string]telemetry.Summary{
+			"es-1": {
+				Samples: 330, Interval: time.Second,
+				Host: telemetry.HostSummary{Samples: 330, Cores: 8, CPUBusyMean: 61.25, CPUBusyMax: 97.5,
+					MemoryTotal: 32 << 30, MemoryAvailableMin: 20 << 30, DiskRead: 5 << 20, DiskWrite: 12800 << 20,
+					NetworkRx: 2048 << 20, NetworkTx: 64 << 20},
+				Targets: map[string]telemetry.TargetSummary{
+					"rally-node-0": {PGID: 811, Samples: 330, CPUTime: 9*time.Minute + 50*time.Second, CPUMean: 178.79,
+						RSSMax: 5 << 30, RSSLast: 5 << 30, ThreadsMax: 121, WriteBytes: ptr(uint64(12700 << 20)), ReadBytes: ptr(uint64(4 << 20))},
+				},
 			},
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"rally/metrics"
+	"rally/telemetry"
 )
 
 // Race statuses.
@@ -68,6 +69,12 @@ type Race struct {
 	// Nodes are what each node of the cluster did during the race, by
 	// node name; absent when the target's node stats were not read.
 	Nodes []NodeTelemetry `json:"nodes,omitempty"`
+	// HostTelemetry is what the hosts of the target's nodes did during
+	// the race, by host name, sampled from /proc on each: the host's CPU,
+	// memory, disks and network, and each node's processes (CPU, RSS,
+	// threads, I/O). Absent for a benchmark-only race (rally did not
+	// start the nodes, so it does not know their processes).
+	HostTelemetry map[string]telemetry.Summary `json:"host-telemetry,omitempty"`
 }
 
 // NodeTelemetry is one node's figures over a race: the end of the race

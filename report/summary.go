@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"rally/metrics"
+	"rally/telemetry"
 )
 
 // row is one line of Rally's summary report: Metric | Task | Value | Unit.
@@ -22,7 +25,7 @@ type row struct {
 // cluster figures the target reported, each node's figures (the node's
 // name in the Task column), then per task throughput, latency, service
 // time and processing time percentiles, and error rate.
-func summaryRows(s metrics.Summary, nodes []NodeTelemetry) []row {
+func summaryRows(s metrics.Summary, nodes []NodeTelemetry, hosts map[string]telemetry.Summary) []row {
 	var rows []row
 	for _, f := range clusterFigures(s.Cluster) {
 		rows = append(rows, row{f.metric, "", f.value, f.unit})
@@ -30,6 +33,17 @@ func summaryRows(s metrics.Summary, nodes []NodeTelemetry) []row {
 	for _, n := range nodes {
 		for _, f := range nodeFigures(n) {
 			rows = append(rows, row{f.metric, n.Name, f.value, f.unit})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(hosts)) {
+		h := hosts[name]
+		for _, f := range hostFigures(h.Host) {
+			rows = append(rows, row{f.metric, name, f.value, f.unit})
+		}
+		for _, target := range slices.Sorted(maps.Keys(h.Targets)) {
+			for _, f := range processFigures(h.Targets[target]) {
+				rows = append(rows, row{f.metric, target, f.value, f.unit})
+			}
 		}
 	}
 	for _, t := range s.Tasks {
@@ -146,6 +160,45 @@ func nodeFigures(n NodeTelemetry) []figure {
 	return figs
 }
 
+// hostFigures are a node host's rows, sampled from its /proc during the
+// race (the host's name in the Task column).
+func hostFigures(h telemetry.HostSummary) []figure {
+	if h.Samples == 0 {
+		return nil
+	}
+	busy := finite(h.CPUBusyMean)
+	return []figure{
+		{"Host CPU usage", fixed2(busy), busy, "%"},
+		megabytes("Host min available memory", int64(h.MemoryAvailableMin)),
+		megabytes("Host disk writes", int64(h.DiskWrite)),
+		megabytes("Host disk reads", int64(h.DiskRead)),
+		megabytes("Host network received", int64(h.NetworkRx)),
+		megabytes("Host network sent", int64(h.NetworkTx)),
+	}
+}
+
+// processFigures are a node's processes' rows, sampled from /proc (the
+// node's name in the Task column): what the node cost its host, as the
+// operating system saw it.
+func processFigures(t telemetry.TargetSummary) []figure {
+	if t.Samples == 0 {
+		return nil
+	}
+	cpu := finite(t.CPUMean)
+	figs := []figure{
+		{"Process CPU usage", fixed2(cpu), cpu, "%"},
+		megabytes("Process max RSS", int64(t.RSSMax)),
+		count("Process max threads", int64(t.ThreadsMax)),
+	}
+	if t.WriteBytes != nil {
+		figs = append(figs, megabytes("Process disk writes", int64(*t.WriteBytes)))
+	}
+	if t.ReadBytes != nil {
+		figs = append(figs, megabytes("Process disk reads", int64(*t.ReadBytes)))
+	}
+	return figs
+}
+
 // percentileKinds are the timing kinds of a task, in report order, with the
 // name Rally gives them ("50th percentile service time").
 var percentileKinds = []struct {
@@ -219,7 +272,7 @@ func WriteSummary(w io.Writer, r *Race, f Format) error {
 		return writeJSON(w, r)
 	}
 	t := table{columns: []column{{header: "Metric"}, {header: "Task"}, {header: "Value", numeric: true}, {header: "Unit"}}}
-	for _, rw := range summaryRows(r.Summary, r.Nodes) {
+	for _, rw := range summaryRows(r.Summary, r.Nodes, r.HostTelemetry) {
 		t.add(str(rw.metric), str(rw.task), rw.value, str(rw.unit))
 	}
 	if err := t.write(w, f); err != nil {

@@ -35,7 +35,7 @@ func TestWriteSummary(t *testing.T) {
 		}
 	})
 	r := fixedRace()
-	rows := summaryRows(r.Summary, r.Nodes)
+	rows := summaryRows(r.Summary, r.Nodes, r.HostTelemetry)
 	has := func(metric, task string) bool {
 		for _, r := range rows {
 			if r.metric == metric && r.task == task {
@@ -192,22 +192,25 @@ func TestNodeRows(t *testing.T) {
 	t.Run("between_cluster_and_task_rows", func(t *testing.T) {
 		r := fixedRace()
 		var tasks []string
-		for _, rw := range summaryRows(r.Summary, r.Nodes) {
+		for _, rw := range summaryRows(r.Summary, r.Nodes, r.HostTelemetry) {
 			if len(tasks) == 0 || tasks[len(tasks)-1] != rw.task {
 				tasks = append(tasks, rw.task)
 			}
 		}
-		want := []string{"", "rally-node-0", "rally-node-1", "index-append", "term", "refresh-after-index"}
+		// Node-stats rows by node, then each node host's /proc rows: the
+		// host's, then its nodes' processes.
+		want := []string{"", "rally-node-0", "rally-node-1", "es-1", "rally-node-0", "index-append", "term", "refresh-after-index"}
 		if !reflect.DeepEqual(tasks, want) {
 			t.Errorf("row groups %q, want %q", tasks, want)
 		}
 	})
 	t.Run("a_race_without_nodes_has_the_rows_it_had", func(t *testing.T) {
 		r := fixedRace()
-		with := summaryRows(r.Summary, r.Nodes)
-		without := summaryRows(r.Summary, nil)
-		if len(with)-len(without) != 18 {
-			t.Errorf("%d rows with nodes, %d without: want 18 node rows", len(with), len(without))
+		with := summaryRows(r.Summary, r.Nodes, r.HostTelemetry)
+		without := summaryRows(r.Summary, nil, nil)
+		// 18 node-stats rows; 6 host and 5 process rows from /proc.
+		if len(with)-len(without) != 18+6+5 {
+			t.Errorf("%d rows with nodes, %d without: want 18 node and 11 host rows", len(with), len(without))
 		}
 	})
 }

@@ -24,7 +24,7 @@ type distFlags struct {
 	Car                 string `default:"defaults" placeholder:"CARS" help:"The car and mixins the nodes are configured with, e.g. defaults,4gheap,g1gc (default: ${default}); rally list cars names them."`
 	CarParams           string `placeholder:"PARAMS" help:"Car variables to override as key:value pairs or a JSON file, e.g. heap_size:2g."`
 	teamFlags
-	ElasticsearchPlugins string `name:"elasticsearch-plugins" aliases:"opensearch-plugins" placeholder:"PLUGINS" help:"Plugins to install into every node with the distribution's plugin tool, separated by commas: official names (analysis-icu), URLs of zips, or zip files of this machine (pushed to the provisioner hosts)."`
+	ElasticsearchPlugins string `name:"elasticsearch-plugins" aliases:"opensearch-plugins" placeholder:"PLUGINS" help:"Plugins to install into every node with the distribution's plugin tool, separated by commas: official names (analysis-icu), URLs of zips, or zip files of this machine (pushed to the provisioner hosts). Alias: --opensearch-plugins."`
 	RuntimeJDK           int    `name:"runtime-jdk" placeholder:"N" help:"The Java major version the nodes run on (default: the distribution's bundled JDK, else the lowest suitable one found on the host)."`
 	ClusterHealth        string `enum:"green,yellow" default:"green" placeholder:"STATUS" help:"The cluster health to wait for before racing (default: ${default})."`
 	PreserveInstall      bool   `help:"Keep the nodes' install and data directories when they stop (their logs are fetched either way)."`

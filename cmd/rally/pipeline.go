@@ -14,6 +14,7 @@ import (
 	"rally/home"
 	"rally/provision"
 	"rally/report"
+	"rally/telemetry"
 	"rally/track"
 )
 
@@ -89,7 +90,7 @@ func raceOnDistribution(ctx context.Context, c *raceCmd, dir home.Dir, store rep
 	}
 	req.TargetHosts = cl.TargetHosts()
 	req.Pipeline, req.Car = pipelineFromDistribution, c.Car
-	r, raceErr := raceLocally(ctx, dir, store, req, progress)
+	r, raceErr := raceLocally(ctx, dir, store, req, progress, sampleLocal(cl))
 	logs := nodesDir + "-logs"
 	if r != nil {
 		logs = filepath.Join(store.Dir, r.ID, "logs")
@@ -177,4 +178,20 @@ func (c *raceCmd) distribution(ctx context.Context, dir home.Dir, progress io.Wr
 		return "", err
 	}
 	return dest, nil
+}
+
+// sampleLocal samples this machine and the nodes of cl from /proc during
+// the race, in this process, as a provisioner host's worker does.
+func sampleLocal(cl *provision.Cluster) func(context.Context) func(context.Context) (map[string]telemetry.Summary, error) {
+	return func(context.Context) func(context.Context) (map[string]telemetry.Summary, error) {
+		s := telemetry.NewSampler("", telemetry.DefaultInterval, cl.Targets("/proc"))
+		s.Start()
+		return func(context.Context) (map[string]telemetry.Summary, error) {
+			host, err := os.Hostname()
+			if err != nil {
+				host = "localhost"
+			}
+			return map[string]telemetry.Summary{host: s.Stop()}, nil
+		}
+	}
 }

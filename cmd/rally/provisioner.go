@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rally/provision"
+	"rally/telemetry"
 )
 
 // provisionerCmd is what a coordinator runs on a provisioner host, with
@@ -20,6 +21,7 @@ type provisionerCmd struct {
 	Prepare provisionerPrepareCmd `cmd:"" help:"Check the user nodes run as and find ports (a provision.PrepareRequest on stdin)."`
 	Start   provisionerStartCmd   `cmd:"" help:"Install and start this host's nodes and wait for the cluster (a provision.StartRequest on stdin)."`
 	Stop    provisionerStopCmd    `cmd:"" help:"Stop the nodes recorded in a directory."`
+	Sample  provisionerSampleCmd  `cmd:"" help:"Sample the nodes' processes and this host from /proc until stdin ends, then print the summary (telemetry.Summary)."`
 }
 
 type provisionerPrepareCmd struct{}
@@ -55,6 +57,32 @@ type provisionerStopCmd struct {
 func (c provisionerStopCmd) Run(ctx context.Context, e *env) error {
 	res, err := provision.StopHost(ctx, c.Dir, c.Grace)
 	return encodeResult(e.Stdout, res, err)
+}
+
+type provisionerSampleCmd struct {
+	Dir      string        `required:"" placeholder:"DIR" help:"The directory of the cluster's nodes on this host."`
+	Interval time.Duration `default:"1s" help:"Time between samples."`
+}
+
+// Run samples until stdin ends (the coordinator closes it at the race's
+// end) or the process is told to stop, then prints what it saw.
+func (c provisionerSampleCmd) Run(ctx context.Context, e *env) error {
+	cl, err := provision.LoadCluster(c.Dir)
+	if err != nil {
+		return err
+	}
+	s := telemetry.NewSampler("", c.Interval, cl.Targets("/proc"))
+	s.Start()
+	ended := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, e.Stdin)
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-ctx.Done():
+	}
+	return encodeResult(e.Stdout, s.Stop(), nil)
 }
 
 func encodeResult(w io.Writer, res any, err error) error {

@@ -17,6 +17,7 @@ import (
 	"rally/home"
 	"rally/race"
 	"rally/report"
+	"rally/telemetry"
 	"rally/track"
 	"rally/worker"
 )
@@ -75,7 +76,7 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 		if req.TargetHosts == "" {
 			return usageErrorf("no target: give --target-hosts host:port of a running cluster, --distribution-path FILE to start one on this machine, or bring a cluster up with provisioner hosts (rally up --distribution-path FILE)")
 		}
-		r, err = raceLocally(ctx, dir, store, req, e.Stderr)
+		r, err = raceLocally(ctx, dir, store, req, e.Stderr, nil)
 	case err != nil:
 		return err
 	default:
@@ -95,7 +96,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 }
 
 // raceLocally runs the race with an in-process load driver.
-func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req control.RaceRequest, progress io.Writer) (*report.Race, error) {
+// hosts, when set, samples the hosts of nodes this process started.
+func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req control.RaceRequest, progress io.Writer,
+	hosts func(context.Context) func(context.Context) (map[string]telemetry.Summary, error)) (*report.Race, error) {
 	plan, err := race.Check(req)
 	if err != nil {
 		return nil, &usageError{err: err} // the track, target or options are the user's input
@@ -109,7 +112,7 @@ func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req cont
 	defer local.Close()
 	pp := newProgressPrinter(progress)
 	conductor := race.NewConductor(race.Config{System: local.System, Store: store, Version: versionString(),
-		Logger: logger, Progress: pp.print})
+		Logger: logger, Progress: pp.print, HostTelemetry: hosts})
 	stop := context.AfterFunc(ctx, func() {
 		fmt.Fprintln(progress, "aborting the race")
 		conductor.Abort()
