@@ -2,10 +2,10 @@ package report
 
 import (
 	"encoding/json"
-	"maps"
-	"slices"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
