@@ -9,12 +9,30 @@
 // ES_JAVA_HOME or OPENSEARCH_JAVA_HOME), unpacking (unpack.go), the node
 // lifecycle (node.go: started in its own session as an unprivileged user,
 // ready at the wanted cluster health, stopped with SIGTERM then SIGKILL),
-// and StartCluster (cluster.go), which `rally race --distribution-path`
-// uses for esrally's from-distribution pipeline on this machine. Not built
-// yet: provisioner hosts of a cluster (`rally up` pushing the distribution
-// and starting nodes through the workers) and telemetry of the nodes. It
-// must not know about SSH (the worker on the host will call it) nor about
+// and StartCluster (cluster.go): one host's part of a cluster, which
+// `rally race --distribution-path` runs on this machine (esrally's
+// from-distribution pipeline) and each provisioner host of a cluster runs
+// through `rally provisioner start` (host.go). It must not know about SSH
+// (the coordinator runs the rally binary it pushed to the host) nor about
 // benchmarks.
+//
+// A cluster across hosts forms in two rounds, as esrally's provisioner
+// does it: every host first says where its nodes will live and which
+// ports are free on its address (PrepareHost); the coordinator names the
+// nodes (<host>-node-<i>) and gives every host the whole cluster's seed
+// hosts and master-eligible nodes; each host then installs and starts its
+// nodes (StartHost) and waits until the cluster has every node at the
+// wanted health. What a host installed is recorded in cluster.json before
+// anything is unpacked, so that StopHost (`rally down`, also after a crash
+// of the coordinator) finds every node that may run. The nodes bind the
+// host's address (the one the SSH client reached it at) for HTTP; their
+// transport binds it too when the cluster spans hosts, which makes the
+// engines enforce their production bootstrap checks, so PrepareHost
+// checks vm.max_map_count and the open-files limit first (it raises the
+// latter as far as it may) and names the fix. A cluster on one host talks
+// over 127.0.0.1 (transport.host), where the engines do not enforce them.
+// While a race runs, `rally provisioner sample` watches the nodes' process
+// groups and the host from /proc (package telemetry).
 //
 // Plugins (plugin.go) are esrally's --elasticsearch-plugins (alias
 // --opensearch-plugins): ParsePlugins reads the list once (official
@@ -28,7 +46,7 @@
 // the tool itself from the engine's artifact site; Rally's plugin
 // configurations from a team (name:config) are not supported.
 //
-// The nodes of a cluster live under ~/.rally/local/<cluster>/<node>/
+// On this machine the nodes of a cluster live under ~/.rally/local/<cluster>/<node>/
 // (install, data, logs, run), or under the system's temporary directory
 // when the user the nodes run as cannot reach the home directory (root's
 // is 0700). After a race their logs are copied into the race's directory
