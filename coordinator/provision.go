@@ -44,7 +44,9 @@ type Provision struct {
 	CarParams map[string]any
 	// Plugins are installed into every node; one whose source is a file
 	// of this machine (file://) is pushed to the hosts first.
-	Plugins    []provision.Plugin
+	Plugins []provision.Plugin
+	// Telemetry are the devices that change how the nodes' JVMs start.
+	Telemetry  provision.JavaTelemetry
 	RuntimeJDK int
 	// Health is the cluster health to wait for (default green); Timeout
 	// bounds the wait (default 3 min).
@@ -193,7 +195,7 @@ func (c *Coordinator) provisionCluster(ctx context.Context) error {
 			hp.Nodes = hn.prep.Nodes
 			req := provision.StartRequest{Archive: hn.archive, URL: p.URL, SHA512: p.SHA512, Engine: p.Engine, Version: p.Version, Workdir: hn.workdir,
 				Team: hn.team, Car: p.Car, CarParams: p.CarParams, RuntimeJDK: p.RuntimeJDK, RunAs: hn.h.inv.RunAs,
-				Dir: hn.prep.Dir, Cluster: c.cfg.Inventory.Cluster, NetworkHost: hn.prep.NetworkHost, Plan: hp, Plugins: hn.plugins,
+				Dir: hn.prep.Dir, Cluster: c.cfg.Inventory.Cluster, NetworkHost: hn.prep.NetworkHost, Plan: hp, Plugins: hn.plugins, Telemetry: p.Telemetry,
 				Health: p.Health, TimeoutSeconds: int(p.Timeout / time.Second)}
 			if err := c.provisioner(gctx, hn, "start", req, &hn.started); err != nil {
 				return err

@@ -66,12 +66,17 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 			c.racing.mu.Unlock()
 		}
 	}()
+	if n := req.Telemetry.NodeStart(); len(n) > 0 {
+		return control.RaceStarted{}, &BadRequestError{Err: fmt.Errorf("telemetry %s: set when the nodes start: give --telemetry %s to rally up", strings.Join(n, ","), strings.Join(n, ","))}
+	}
 	if req.TargetHosts == "" {
 		if req.TargetHosts = c.targetHosts(); req.TargetHosts == "" {
 			return control.RaceStarted{}, &BadRequestError{Err: errors.New("no target: give --target-hosts host:port of a running cluster, or bring the cluster up with provisioner hosts and a distribution (rally up --distribution-path FILE)")}
 		}
-		if c.cfg.Provision != nil {
-			req.Pipeline, req.Car = "from-distribution", c.cfg.Provision.Car
+		if p := c.cfg.Provision; p != nil {
+			req.Pipeline, req.Car = "from-distribution", p.Car
+			// What the nodes were started with, for the race's record.
+			req.Telemetry.Devices = append(req.Telemetry.Devices, p.Telemetry.Devices...)
 		}
 	}
 	plan, err := race.Check(req)

@@ -55,7 +55,8 @@ func TestFromDistribution(t *testing.T) {
 			zipPath := requireEngine(t, e)
 			u := newUser(t)
 			args := []string{"race", "--distribution-path", zipPath, "--car", "defaults,lean-watermarks",
-				"--track-path", "testdata/tracks/engine", "--report-format", "json"}
+				"--track-path", "testdata/tracks/engine", "--report-format", "json",
+				"--telemetry", "gc,jfr,node-stats,segment-stats", "--telemetry-params", "node-stats-sample-interval:0.5"}
 			if os.Geteuid() == 0 {
 				ensureNodeUser(t)
 				args = append(args, "--run-as", nodeUser)
@@ -92,6 +93,7 @@ func TestFromDistribution(t *testing.T) {
 					}
 				}
 			}
+			checkTelemetryFiles(t, filepath.Join(u.home, "races", race.ID))
 			logs, _ := filepath.Glob(filepath.Join(u.home, "races", race.ID, "logs", "*", "*.log"))
 			if len(logs) == 0 {
 				t.Fatalf("the node's logs were not kept with the race")
@@ -110,6 +112,29 @@ func TestFromDistribution(t *testing.T) {
 				t.Errorf("node processes still running: %v", pids)
 			}
 		})
+	}
+}
+
+// checkTelemetryFiles checks what the telemetry devices gc, jfr,
+// node-stats and segment-stats left in a race's directory.
+func checkTelemetryFiles(t *testing.T, raceDir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(raceDir, "telemetry", "node-stats.jsonl"))
+	if err != nil || !strings.Contains(string(b), `"jvm_mem_heap_used_in_bytes"`) {
+		t.Errorf("node-stats: %v, %.200s", err, b)
+	}
+	if b, err := os.ReadFile(filepath.Join(raceDir, "telemetry", "segment-stats.log")); err != nil || !strings.Contains(string(b), "segment") {
+		t.Errorf("segment-stats: %v, %.200s", err, b)
+	}
+	for _, name := range []string{"gc.log", "profile.jfr"} {
+		found, _ := filepath.Glob(filepath.Join(raceDir, "logs", "*", name))
+		if len(found) != 1 {
+			t.Errorf("%s among the node's logs: %v", name, found)
+			continue
+		}
+		if st, err := os.Stat(found[0]); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v (size %v)", name, err, st)
+		}
 	}
 }
 

@@ -67,7 +67,7 @@ func TestProvisionedCluster(t *testing.T) {
 				pluginFlag = "--opensearch-plugins"
 			}
 			start := time.Now()
-			u.must("up", "--detach", "-i", inv, "--distribution-path", zipPath, "--car", "defaults,1gheap", pluginFlag, plugin)
+			u.must("up", "--detach", "-i", inv, "--distribution-path", zipPath, "--car", "defaults,1gheap", pluginFlag, plugin, "--telemetry", "gc")
 			t.Cleanup(func() { u.rally("down", "-i", inv) })
 			t.Logf("up with a %s %s cluster in %v", e.name, e.version, time.Since(start).Round(time.Millisecond))
 			nodes := checkProvisioned(t, u, l, e, cluster, []string{"h3-node-0", "h3-node-1"})
@@ -80,13 +80,20 @@ func TestProvisionedCluster(t *testing.T) {
 				t.Errorf("_cat/plugins: %+v, want %s on both nodes", plugins, plugintest.Name)
 			}
 
-			r := u.rally("race", "--track-path", "testdata/tracks/engine", "--report-format", "json")
+			r := u.rally("race", "--track-path", "testdata/tracks/engine", "--report-format", "json",
+				"--telemetry", "node-stats,segment-stats", "--telemetry-params", "node-stats-sample-interval:0.5")
 			if r.code != 0 {
 				t.Fatalf("race: %s", r)
 			}
 			race := raceJSON(t, r)
-			if race.Status != "completed" || race.Pipeline != "from-distribution" || race.Car != "defaults,1gheap" {
-				t.Errorf("race: status %q (%s), pipeline %q, car %q", race.Status, race.Error, race.Pipeline, race.Car)
+			if race.Status != "completed" || race.Pipeline != "from-distribution" || race.Car != "defaults,1gheap" ||
+				strings.Join(race.Telemetry, ",") != "node-stats,segment-stats,gc" {
+				t.Errorf("race: status %q (%s), pipeline %q, car %q, telemetry %q", race.Status, race.Error, race.Pipeline, race.Car, race.Telemetry)
+			}
+			for _, f := range []string{"node-stats.jsonl", "segment-stats.log"} {
+				if st, err := os.Stat(filepath.Join(u.home, "races", race.ID, "telemetry", f)); err != nil || st.Size() == 0 {
+					t.Errorf("telemetry %s: %v", f, err)
+				}
 			}
 			hosts := checkHostRequests(t, race, "index-append", "h1", "h2")
 			t.Logf("bulk requests by host: %v", hosts)
@@ -106,6 +113,11 @@ func TestProvisionedCluster(t *testing.T) {
 			checkNodeTelemetry(t, race, nodes)
 			checkHostTelemetry(t, race, "h3", "h3-node-0", "h3-node-1")
 			downAndCheckNodes(t, u, l, cluster, nodes)
+			for _, n := range nodes { // --telemetry gc on rally up
+				if gc, _ := filepath.Glob(filepath.Join(u.home, "logs", cluster, n.Host, "nodes", n.Name, "gc.log")); len(gc) != 1 {
+					t.Errorf("%s: no gc.log fetched", n.Name)
+				}
+			}
 		})
 	}
 }
@@ -187,6 +199,7 @@ func downAndCheckNodes(t *testing.T, u *user, l *lab.Lab, cluster string, nodes 
 		if len(logs) == 0 {
 			t.Errorf("no logs of %s fetched into %s", n.Name, filepath.Join(u.home, "logs", cluster, n.Host, "nodes"))
 		}
+		t.Logf("%s: fetched %d log files", n.Name, len(logs))
 	}
 }
 

@@ -264,13 +264,8 @@ func contains(list []string, s string) bool {
 // suggest returns `did you mean "x"? ` for the valid key closest to key,
 // when one is close enough to be a typo.
 func suggest(key string, valid []string) string {
-	best, bestDist := "", 3
-	for _, v := range valid {
-		if d := spelling.Distance(strings.ToLower(key), v); d < bestDist {
-			best, bestDist = v, d
-		}
-	}
-	if best == "" {
+	best, ok := spelling.Nearest(strings.ToLower(key), valid, 2)
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf("did you mean %q? ", best)

@@ -231,16 +231,10 @@ func (t *Team) unknownCar(name string) error {
 // suggest returns ` (did you mean "x"?)` for the closest of known, or
 // nothing when none is close.
 func suggest(word string, known []string) string {
-	best, bestDist := "", 1<<30
-	for _, k := range known {
-		if d := spelling.Distance(word, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
 	// A third of the word's length, at least 2: "4gheep" finds "4gheap",
 	// "defualts" finds "defaults", "xpack" finds nothing.
-	limit := max(2, len(word)/3)
-	if best == "" || bestDist > limit {
+	best, ok := spelling.Nearest(word, known, max(2, len(word)/3))
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)

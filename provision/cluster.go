@@ -61,6 +61,9 @@ type ClusterOptions struct {
 	// distribution's plugin tool, before the car is rendered (so a car's
 	// templates can override a plugin's configuration files).
 	Plugins []Plugin
+	// Telemetry are the devices that change how the nodes' JVMs start
+	// (gc, jfr).
+	Telemetry JavaTelemetry
 	// Progress receives a line per step; nil means none.
 	Progress func(string)
 }
@@ -176,6 +179,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 			PIDFile: filepath.Join(root, "run", "node.pid"), HTTPHost: o.NetworkHost,
 			HTTPPort: spec.HTTPPort, TransportPort: spec.TransportPort,
 			RunAs: o.RunAs, Env: JavaEnv(arch.Engine, arch.Version, jdk)}
+		if opts := o.Telemetry.javaOpts(n.LogDir); len(opts) > 0 {
+			n.Env = append(n.Env, javaOptsEnv(arch.Engine)+"="+strings.Join(opts, " "))
+		}
 		// Recorded before anything is unpacked, so that a later process
 		// (rally down after a crash) finds every node that may run.
 		c.Nodes = append(c.Nodes, n)
@@ -221,7 +227,9 @@ func (c *Cluster) install(ctx context.Context, o ClusterOptions, arch Archive, c
 	}
 	n.InstallDir = installDir
 	if len(o.Plugins) > 0 {
-		if err := InstallPlugins(ctx, installDir, arch.Engine, n.Env, n.RunAs, o.Plugins); err != nil {
+		// The engine's Java without the telemetry's JVM options, which are
+		// the node's alone.
+		if err := InstallPlugins(ctx, installDir, arch.Engine, JavaEnv(arch.Engine, arch.Version, c.JDK), n.RunAs, o.Plugins); err != nil {
 			return err
 		}
 	}

@@ -210,7 +210,9 @@ type StartRequest struct {
 	// Plugins are installed into each node; a file:// source names a file
 	// on this host.
 	Plugins []Plugin `json:"plugins,omitempty"`
-	Health  string   `json:"health,omitempty"`
+	// Telemetry are the devices that change how the nodes' JVMs start.
+	Telemetry JavaTelemetry `json:"telemetry,omitzero"`
+	Health    string        `json:"health,omitempty"`
 	// Timeout bounds the wait for the cluster, in seconds.
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 }
@@ -271,7 +273,7 @@ func StartHost(ctx context.Context, req StartRequest, progress func(string)) (St
 	plan := req.Plan
 	c, err := StartCluster(ctx, ClusterOptions{Archive: archive, Team: team, Car: req.Car, CarParams: req.CarParams,
 		RuntimeJDK: req.RuntimeJDK, RunAs: req.RunAs, Dir: req.Dir, Name: req.Cluster, NetworkHost: req.NetworkHost,
-		Plan: &plan, Plugins: req.Plugins, Health: req.Health, Timeout: time.Duration(req.TimeoutSeconds) * time.Second, Progress: progress})
+		Plan: &plan, Plugins: req.Plugins, Telemetry: req.Telemetry, Health: req.Health, Timeout: time.Duration(req.TimeoutSeconds) * time.Second, Progress: progress})
 	if err != nil {
 		return StartResult{}, err
 	}

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"path/filepath"
 	"sync"
 
 	"rally/telemetry"
@@ -37,4 +38,39 @@ func (c *Cluster) Targets(procRoot string) func() []telemetry.Target {
 		}
 		return out
 	}
+}
+
+// JavaTelemetry are the telemetry devices that change how a node's JVM
+// starts (esrally's gc and jfr), with the devices' parameters.
+type JavaTelemetry struct {
+	Devices []string       `json:"devices,omitempty"`
+	Params  map[string]any `json:"params,omitempty"`
+}
+
+// javaOpts are the JVM options the devices add to a node whose logs go
+// to logDir, as esrally's devices set them: the GC log and the flight
+// recording land among the node's logs, which are fetched with them.
+func (t JavaTelemetry) javaOpts(logDir string) []string {
+	var opts []string
+	for _, d := range t.Devices {
+		switch d {
+		case "gc":
+			opts = append(opts, "-Xlog:gc*=info,safepoint=info,age*=trace:file="+filepath.Join(logDir, "gc.log")+":utctime,uptimemillis,level,tags:filecount=0")
+		case "jfr":
+			rec := "maxsize=0,maxage=0s,disk=true,dumponexit=true,filename=" + filepath.Join(logDir, "profile.jfr")
+			if tmpl, ok := t.Params["recording-template"].(string); ok && tmpl != "" {
+				rec += ",settings=" + tmpl
+			}
+			opts = append(opts, "-XX:+UnlockDiagnosticVMOptions", "-XX:+DebugNonSafepoints", "-XX:StartFlightRecording="+rec)
+		}
+	}
+	return opts
+}
+
+// javaOptsEnv is the variable each engine takes extra JVM options from.
+func javaOptsEnv(engine string) string {
+	if engine == EngineOpenSearch {
+		return "OPENSEARCH_JAVA_OPTS"
+	}
+	return "ES_JAVA_OPTS"
 }

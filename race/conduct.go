@@ -165,7 +165,7 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		Track: p.Track.Name, Challenge: p.Challenge.Name, TrackParams: p.Request.TrackParams,
 		TestMode: p.Request.TestMode, RallyVersion: c.cfg.Version, UserTags: p.Request.UserTags,
 		Hosts: slices.Clone(members), OnError: p.onError(),
-		Pipeline: p.Request.Pipeline, Car: p.Request.Car,
+		Pipeline: p.Request.Pipeline, Car: p.Request.Car, Telemetry: p.Request.Telemetry.Devices,
 	}
 	if race.Pipeline == "" {
 		race.Pipeline = "benchmark-only"
@@ -218,11 +218,13 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	if c.cfg.HostTelemetry != nil {
 		stopHosts = c.cfg.HostTelemetry(ctx)
 	}
+	devices := c.startDevices(p, race.ID)
 
 	stopTicker := c.tickProgress(cur, p)
 	rs := &raceSteps{c: c, cur: cur, p: p, active: slices.Clone(members), aborted: aborted, results: map[string]*driver.TaskResult{}}
 	err := rs.run(ctx)
 	stopTicker()
+	devices.finish(context.WithoutCancel(ctx))
 	if stopHosts != nil {
 		hosts, herr := stopHosts(context.WithoutCancel(ctx))
 		if herr != nil {

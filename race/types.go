@@ -20,6 +20,10 @@ type Request struct {
 	// --pipeline and --car), for the race's record.
 	Pipeline string `json:"pipeline,omitempty"`
 	Car      string `json:"car,omitempty"`
+	// Telemetry are the race's telemetry devices (--telemetry) and
+	// their parameters; the node-start ones (gc, jfr) are recorded here
+	// when the nodes were started with them.
+	Telemetry Telemetry `json:"telemetry,omitzero"`
 }
 
 // Started answers a Request.

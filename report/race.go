@@ -45,6 +45,10 @@ type Race struct {
 	// target was given); Car the car the nodes were configured with.
 	Pipeline string `json:"pipeline,omitempty"`
 	Car      string `json:"car,omitempty"`
+	// Telemetry names the telemetry devices that ran (--telemetry); what
+	// they wrote is in the race's telemetry/ directory, or with the
+	// nodes' logs.
+	Telemetry []string `json:"telemetry,omitempty"`
 
 	// OnError is the race's --on-error policy.
 	OnError string `json:"on-error,omitempty"`

@@ -28,3 +28,15 @@ func Distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Nearest returns the word of known closest to word when it is at most
+// limit edits away, for a "did you mean" hint; ok is false when none is.
+func Nearest(word string, known []string, limit int) (best string, ok bool) {
+	bestDist := limit + 1
+	for _, k := range known {
+		if d := Distance(word, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best, bestDist <= limit
+}

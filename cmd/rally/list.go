@@ -12,8 +12,9 @@ import (
 
 // listCmd is `rally list`: a group of subcommands, one per kind of thing.
 type listCmd struct {
-	Races listRacesCmd `cmd:"" help:"List saved races, newest first."`
-	Cars  listCarsCmd  `cmd:"" help:"List the cars and mixins of a team."`
+	Races     listRacesCmd     `cmd:"" help:"List saved races, newest first."`
+	Cars      listCarsCmd      `cmd:"" help:"List the cars and mixins of a team."`
+	Telemetry listTelemetryCmd `cmd:"" help:"List the telemetry devices (--telemetry) and their parameters."`
 }
 
 // Help is the detailed description shown by `rally list --help`.
@@ -23,7 +24,8 @@ func (listCmd) Help() string {
 Examples:
 
     rally list races
-    rally list cars`
+    rally list cars
+    rally list telemetry`
 }
 
 // listRacesCmd is `rally list races` (wired in report).

@@ -83,7 +83,8 @@ func raceOnDistribution(ctx context.Context, c *raceCmd, dir home.Dir, store rep
 	cl, err := provision.StartCluster(ctx, provision.ClusterOptions{
 		Archive: archive, Team: team, Car: c.Car, CarParams: carParams,
 		RuntimeJDK: c.RuntimeJDK, RunAs: c.RunAs, Dir: nodesDir, Name: name, Health: c.ClusterHealth, Plugins: plugins,
-		Progress: func(line string) { fmt.Fprintln(progress, line) },
+		Telemetry: java(req.Telemetry),
+		Progress:  func(line string) { fmt.Fprintln(progress, line) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("provision: %w", err)

@@ -19,6 +19,7 @@ type raceCmd struct {
 	Cluster       string `placeholder:"NAME" help:"The cluster to run on (default: the only one that is up)."`
 	Pipeline      string `enum:"benchmark-only,from-distribution,from-sources," default:"" placeholder:"NAME" help:"How the target comes to be, as in esrally: benchmark-only (--target-hosts of a running cluster), from-distribution (start nodes on this machine from --distribution-path, race, stop them; the default when a distribution is given) or from-sources (not supported)."`
 	distFlags
+	telemetryFlags
 	RunAs          string `placeholder:"USER" help:"The unprivileged user the nodes run as on this machine (required as root: Elasticsearch and OpenSearch refuse root). On provisioner hosts, the inventory's run_as says it."`
 	MinLoadDrivers int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
 }

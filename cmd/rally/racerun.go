@@ -52,7 +52,11 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	if err != nil {
 		return usageErrorf("--user-tags: %v", err)
 	}
-	req := control.RaceRequest{
+	tele, err := c.telemetryFlags.parse()
+	if err != nil {
+		return err
+	}
+	req := control.RaceRequest{Telemetry: tele,
 		TrackPath: abs, Challenge: c.Challenge, TrackParams: params, TargetHosts: c.TargetHosts,
 		ClientOptions: c.ClientOptions, TestMode: c.TestMode, OnError: c.OnError, UserTags: tags,
 		MinLoadDrivers: c.MinLoadDrivers,
@@ -73,6 +77,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	case pipeline == pipelineFromDistribution:
 		r, err = raceOnDistribution(ctx, c, dir, store, req, e.Stderr)
 	case errors.Is(err, control.ErrNoneUp):
+		if n := req.Telemetry.NodeStart(); len(n) > 0 {
+			return usageErrorf("--telemetry %s: set when nodes start, and this race starts none: give --distribution-path, or give it to rally up", strings.Join(n, ","))
+		}
 		if req.TargetHosts == "" {
 			return usageErrorf("no target: give --target-hosts host:port of a running cluster, --distribution-path FILE to start one on this machine, or bring a cluster up with provisioner hosts (rally up --distribution-path FILE)")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"rally/control"
@@ -25,6 +26,7 @@ type upCmd struct {
 	ConnectTimeout    time.Duration `placeholder:"DURATION" help:"SSH connect timeout for hosts whose inventory entry sets no ssh.connect_timeout, e.g. 5s (default: 10s)."`
 	RaceDefaults      `embed:""`
 	distFlags
+	telemetryFlags
 	// ServeDetached marks the background coordinator that --detach starts.
 	ServeDetached bool `hidden:"" name:"serve-detached" help:"Internal: this process is the detached coordinator."`
 }
@@ -76,9 +78,22 @@ func (c *upCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	tele, err := c.telemetryFlags.parse()
+	if err != nil {
+		return err
+	}
+	if r := tele.Race(); len(r) > 0 {
+		return usageErrorf("--telemetry %s: runs during a race: give it to rally race", strings.Join(r, ","))
+	}
+	if len(tele.Devices) > 0 {
+		if prov == nil {
+			return usageErrorf("--telemetry %s: changes how nodes start, and rally up starts none without a distribution (--distribution-path)", strings.Join(tele.Devices, ","))
+		}
+		prov.Telemetry = java(tele)
+	}
 	return runUp(ctx, upOptions{
 		Provision:         prov,
-		provisionArgs:     c.distFlags.args(),
+		provisionArgs:     append(c.distFlags.args(), c.telemetryFlags.args()...),
 		TUI:               tuiMode,
 		Race:              race,
 		Inventory:         c.Inventory,
