@@ -84,6 +84,15 @@ type NodeStatus struct {
 	Engine  string `json:"engine"`
 	Version string `json:"version"`
 	JDK     string `json:"jdk,omitempty"`
+	// Health is the cluster's health, HeapUsed and HeapMax the node's
+	// JVM heap and CPUPercent its process's recent CPU use (of the host's
+	// whole CPU, as the node stats API reports it), as last read
+	// (Checked); empty while the node does not answer.
+	Health     string    `json:"health,omitempty"`
+	HeapUsed   int64     `json:"heap_used_bytes,omitempty"`
+	HeapMax    int64     `json:"heap_max_bytes,omitempty"`
+	CPUPercent int       `json:"cpu_percent,omitempty"`
+	Checked    time.Time `json:"checked,omitzero"`
 }
 
 // CoordinatorInfo identifies the running coordinator.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -216,6 +217,8 @@ func (c *Coordinator) provisionCluster(ctx context.Context) error {
 	c.mu.Lock()
 	c.nodes = nodes
 	c.mu.Unlock()
+	c.wg.Add(1)
+	go c.watchNodes()
 	c.provisionLog("", fmt.Sprintf("cluster %s: %d node(s) of %s %s are %s", c.cfg.Inventory.Cluster, len(nodes),
 		hosts[0].started.Engine, hosts[0].started.Version, orDefault(p.Health, "green")))
 	return nil
@@ -403,4 +406,91 @@ func (c *Coordinator) sampleHosts(ctx context.Context) func(context.Context) (ma
 		}
 		return out, errors.Join(errs...)
 	}
+}
+
+// nodeWatchInterval is how often the provisioned nodes are asked how
+// they are, for rally status and the TUI.
+const nodeWatchInterval = 3 * time.Second
+
+// watchNodes reads the provisioned cluster's health and each node's heap
+// and CPU every few seconds until the coordinator ends.
+func (c *Coordinator) watchNodes() {
+	defer c.wg.Done()
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1}, Timeout: 2 * time.Second}
+	defer client.CloseIdleConnections()
+	t := time.NewTicker(nodeWatchInterval)
+	defer t.Stop()
+	for {
+		c.pollNodes(client)
+		select {
+		case <-c.life.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Coordinator) pollNodes(client *http.Client) {
+	c.mu.Lock()
+	var addrs []string
+	for _, n := range c.nodes {
+		addrs = append(addrs, n.HTTP)
+	}
+	c.mu.Unlock()
+	var health struct {
+		Status string `json:"status"`
+	}
+	var stats struct {
+		Nodes map[string]struct {
+			Name string `json:"name"`
+			JVM  struct {
+				Mem struct {
+					HeapUsed int64 `json:"heap_used_in_bytes"`
+					HeapMax  int64 `json:"heap_max_in_bytes"`
+				} `json:"mem"`
+			} `json:"jvm"`
+			Process struct {
+				CPU struct {
+					Percent int `json:"percent"`
+				} `json:"cpu"`
+			} `json:"process"`
+		} `json:"nodes"`
+	}
+	// The first node that answers speaks for the cluster.
+	for _, a := range addrs {
+		if getJSON(c.life, client, "http://"+a+"/_cluster/health", &health) == nil &&
+			getJSON(c.life, client, "http://"+a+"/_nodes/stats/jvm,process", &stats) == nil {
+			break
+		}
+		health.Status = ""
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.nodes {
+		n := &c.nodes[i]
+		n.Health, n.HeapUsed, n.HeapMax, n.CPUPercent = "", 0, 0, 0
+		for _, s := range stats.Nodes {
+			if s.Name == n.Name && health.Status != "" {
+				n.Health, n.HeapUsed, n.HeapMax, n.CPUPercent = health.Status, s.JVM.Mem.HeapUsed, s.JVM.Mem.HeapMax, s.Process.CPU.Percent
+				n.Checked = now
+			}
+		}
+	}
+}
+
+func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(v)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -71,6 +72,16 @@ func TestProvisionedCluster(t *testing.T) {
 			t.Cleanup(func() { u.rally("down", "-i", inv) })
 			t.Logf("up with a %s %s cluster in %v", e.name, e.version, time.Since(start).Round(time.Millisecond))
 			nodes := checkProvisioned(t, u, l, e, cluster, []string{"h3-node-0", "h3-node-1"})
+			// rally status (and the TUI) show how the nodes are.
+			eventually(t, 15*time.Second, "nodes' health, heap and CPU in status", func() (bool, string) {
+				st := u.status()
+				for _, n := range st.Nodes {
+					if n.Health != "green" || n.HeapMax < 900<<20 || n.Checked.IsZero() {
+						return false, fmt.Sprintf("%+v", n)
+					}
+				}
+				return true, ""
+			})
 			var plugins []struct {
 				Name      string `json:"name"`
 				Component string `json:"component"`

@@ -238,8 +238,16 @@ func nodeRows(th theme, host string, nodes []control.NodeStatus) []row {
 			continue
 		}
 		tail := fmt.Sprintf("└ node %s  %s %s  http %s  pid %s", printable(n.Name), printable(n.Engine), printable(n.Version), printable(n.HTTP), dashInt(n.PID))
+		style := th.warn // not answering (yet)
+		if n.HeapMax > 0 {
+			tail += fmt.Sprintf("  %s  heap %s/%s  cpu %d%%", printable(n.Health), humanBytes(n.HeapUsed), humanBytes(n.HeapMax), n.CPUPercent)
+			style = th.ok
+			if n.Health != "green" {
+				style = th.warn
+			}
+		}
 		rows = append(rows, row{cells: []string{""}, spanFrom: 1, tail: tail,
-			paint: func(col int, s string) string { return th.paint(th.ok, s) }})
+			paint: func(col int, s string) string { return th.paint(style, s) }})
 	}
 	if len(rows) == 0 {
 		rows = append(rows, row{cells: []string{""}, spanFrom: 1, tail: "└ no nodes (rally up with --distribution-path starts them)", paint: dim})

@@ -145,12 +145,13 @@ func TestClusterView(t *testing.T) {
 		var c clusterView
 		st := control.Status{Hosts: []control.HostStatus{{Name: "es-1", Roles: []string{"provisioner"}, Phase: control.PhaseJoined}},
 			Nodes: []control.NodeStatus{
-				{Host: "es-1", Name: "es-1-node-0", HTTP: "10.0.0.21:24001", PID: 77, Engine: "opensearch", Version: "2.19.1"},
+				{Host: "es-1", Name: "es-1-node-0", HTTP: "10.0.0.21:24001", PID: 77, Engine: "opensearch", Version: "2.19.1",
+					Health: "green", HeapUsed: 512 << 20, HeapMax: 1 << 30, CPUPercent: 9},
 				{Host: "es-2", Name: "es-2-node-0", HTTP: "10.0.0.22:24001", Engine: "opensearch", Version: "2.19.1"},
 			}}
 		c.setHosts(st.Hosts)
 		got := strings.Join(c.lines(renderCtx{width: 120, at: testNow, th: newTheme(true)}, st, nil), "\n")
-		if !strings.Contains(got, "└ node es-1-node-0  opensearch 2.19.1  http 10.0.0.21:24001  pid 77") || strings.Contains(got, "es-2-node-0") {
+		if !strings.Contains(got, "└ node es-1-node-0  opensearch 2.19.1  http 10.0.0.21:24001  pid 77  green  heap 512.0 MiB/1.0 GiB  cpu 9%") || strings.Contains(got, "es-2-node-0") {
 			t.Errorf("cluster view:\n%s", got)
 		}
 	})

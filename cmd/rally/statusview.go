@@ -39,9 +39,15 @@ func writeStatus(w io.Writer, st control.Status, now time.Time) error {
 	}
 	if len(st.Nodes) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(tw, "NODE\tHOST\tHTTP\tENGINE\tPID\tJAVA")
+		fmt.Fprintln(tw, "NODE\tHOST\tHTTP\tENGINE\tPID\tHEALTH\tHEAP\tCPU\tJAVA")
 		for _, n := range st.Nodes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", n.Name, n.Host, n.HTTP, n.Engine, n.Version, dashInt(n.PID), dash(n.JDK))
+			heap, cpu := "-", "-"
+			if n.HeapMax > 0 {
+				heap = humanBytes(n.HeapUsed) + "/" + humanBytes(n.HeapMax)
+				cpu = fmt.Sprintf("%d%%", n.CPUPercent)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Host, n.HTTP, n.Engine, n.Version, dashInt(n.PID),
+				dash(n.Health), heap, cpu, dash(n.JDK))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

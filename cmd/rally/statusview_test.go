@@ -27,7 +27,9 @@ func TestWriteStatus(t *testing.T) {
 		},
 		Uploads: 1, UploadedBytes: 12 << 20,
 		Nodes: []control.NodeStatus{
-			{Host: "es-1", Name: "es-1-node-0", HTTP: "10.0.0.21:24001", PID: 3131, Engine: "opensearch", Version: "2.19.1", JDK: "Java 17.0.15 (/usr/lib/jvm/java-17-openjdk-amd64)"},
+			{Host: "es-1", Name: "es-1-node-0", HTTP: "10.0.0.21:24001", PID: 3131, Engine: "opensearch", Version: "2.19.1", JDK: "Java 17.0.15 (/usr/lib/jvm/java-17-openjdk-amd64)",
+				Health: "green", HeapUsed: 300 << 20, HeapMax: 1 << 30, CPUPercent: 12},
+			{Host: "es-1", Name: "es-1-node-1", HTTP: "10.0.0.21:24003", Engine: "opensearch", Version: "2.19.1"},
 		},
 		Actors: actor.Status{
 			Members: []actor.MemberStatus{{
