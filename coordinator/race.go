@@ -16,6 +16,7 @@ import (
 	"rally/payload"
 	"rally/race"
 	"rally/report"
+	"rally/spelling"
 )
 
 // racing is the coordinator's race state: the conductor (created once,
@@ -83,7 +84,8 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 	if err != nil {
 		return control.RaceStarted{}, &BadRequestError{Err: err}
 	}
-	if err := c.checkLoadDrivers(req.MinLoadDrivers); err != nil {
+	hosts, err := c.raceHosts(req.LoadDriverHosts, req.MinLoadDrivers)
+	if err != nil {
 		return control.RaceStarted{}, err
 	}
 	var members []string
@@ -92,9 +94,9 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 	if st, err := os.Stat(req.TrackPath); err == nil && !st.IsDir() {
 		trackDir, trackFile = filepath.Dir(req.TrackPath), filepath.Base(req.TrackPath)
 	}
-	for _, h := range c.hosts {
-		if h.phase() != control.PhaseJoined || !h.inv.Has(inventory.RoleLoadDriver) {
-			continue
+	for _, h := range hosts {
+		if h.phase() != control.PhaseJoined {
+			continue // lost since raceHosts looked
 		}
 		h.mu.Lock()
 		client, workdir := h.client, h.workdir
@@ -139,36 +141,132 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 	return control.RaceStarted{ID: plan.ID}, nil
 }
 
-// checkLoadDrivers refuses a race that would start with fewer joined
-// load drivers than the inventory lists, naming the missing hosts, unless
-// the user allowed it with min (at least that many must be joined).
-func (c *Coordinator) checkLoadDrivers(min int) error {
-	var joined int
+// raceHosts picks the load drivers a race runs on: every load-driver host
+// of the inventory, or those --load-driver-hosts names (by inventory name
+// or address), in inventory order. A name that is no load-driver host of
+// the inventory is refused, naming it; so is a race that would start while
+// one of the chosen hosts is not joined, naming it, unless
+// --min-load-drivers allows the joined ones (at least that many of them).
+func (c *Coordinator) raceHosts(names []string, min int) ([]*hostRun, error) {
+	pool, err := c.loadDriverPool(names)
+	if err != nil {
+		return nil, &BadRequestError{Err: err}
+	}
+	what := "load drivers"
+	if len(names) > 0 {
+		what = "load drivers of --load-driver-hosts"
+	}
+	var joined []*hostRun
 	var missing []string
-	total := 0
-	for _, h := range c.hosts {
-		if !h.inv.Has(inventory.RoleLoadDriver) {
-			continue
-		}
-		total++
+	for _, h := range pool {
 		if ph := h.phase(); ph == control.PhaseJoined {
-			joined++
+			joined = append(joined, h)
 		} else {
 			missing = append(missing, fmt.Sprintf("%s (%s)", h.inv.Name, ph))
 		}
 	}
 	switch {
 	case len(missing) == 0:
-		return nil
+		return joined, nil
+	case len(joined) == 0:
+		return nil, &BadRequestError{Err: fmt.Errorf("none of the %d %s is joined: %s; wait for them (rally status)",
+			len(pool), what, strings.Join(missing, ", "))}
 	case min == 0:
-		return &BadRequestError{Err: fmt.Errorf("%d of %d load drivers joined; not joined: %s; wait for them (rally status) or pass --min-load-drivers %d to race on the joined ones",
-			joined, total, strings.Join(missing, ", "), joined)}
-	case joined < min:
-		return &BadRequestError{Err: fmt.Errorf("%d load drivers joined, --min-load-drivers asks for %d; not joined: %s",
-			joined, min, strings.Join(missing, ", "))}
+		return nil, &BadRequestError{Err: fmt.Errorf("%d of %d %s joined; not joined: %s; wait for them (rally status) or pass --min-load-drivers %d to race on the joined ones",
+			len(joined), len(pool), what, strings.Join(missing, ", "), len(joined))}
+	case len(joined) < min:
+		return nil, &BadRequestError{Err: fmt.Errorf("%d %s joined, --min-load-drivers asks for %d; not joined: %s",
+			len(joined), what, min, strings.Join(missing, ", "))}
 	}
-	c.log.Warn("racing without every load driver", "joined", joined, "of", total, "missing", strings.Join(missing, ", "))
-	return nil
+	c.log.Warn("racing without every load driver", "joined", len(joined), "of", len(pool), "missing", strings.Join(missing, ", "))
+	return joined, nil
+}
+
+// loadDriverPool returns the load-driver hosts of the inventory, or those
+// names picks out of them, in inventory order.
+func (c *Coordinator) loadDriverPool(names []string) ([]*hostRun, error) {
+	var drivers []*hostRun
+	for _, h := range c.hosts {
+		if h.inv.Has(inventory.RoleLoadDriver) {
+			drivers = append(drivers, h)
+		}
+	}
+	if len(names) == 0 {
+		return drivers, nil
+	}
+	chosen := map[*hostRun]bool{}
+	var problems []string
+	for _, name := range names {
+		h, err := c.loadDriverNamed(name, drivers)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		chosen[h] = true
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("--load-driver-hosts: %s", strings.Join(problems, "; "))
+	}
+	var pool []*hostRun
+	for _, h := range drivers {
+		if chosen[h] {
+			pool = append(pool, h)
+		}
+	}
+	return pool, nil
+}
+
+// loadDriverNamed finds the load driver name means: the host of that
+// inventory name, else the one load driver at that address.
+func (c *Coordinator) loadDriverNamed(name string, drivers []*hostRun) (*hostRun, error) {
+	for _, h := range c.hosts {
+		if string(h.inv.Name) != name {
+			continue
+		}
+		if !h.inv.Has(inventory.RoleLoadDriver) {
+			return nil, fmt.Errorf("%s is not a load driver (its roles: %s)", name, roles(h.inv))
+		}
+		return h, nil
+	}
+	var at []*hostRun
+	var atNames []string
+	for _, h := range drivers {
+		if h.inv.Address == name {
+			at = append(at, h)
+			atNames = append(atNames, string(h.inv.Name))
+		}
+	}
+	switch len(at) {
+	case 1:
+		return at[0], nil
+	case 0:
+	default:
+		return nil, fmt.Errorf("%s is the address of %s: name the one you mean", name, strings.Join(atNames, ", "))
+	}
+	for _, h := range c.hosts {
+		if h.inv.Address == name {
+			return nil, fmt.Errorf("%s (%s) is not a load driver (its roles: %s)", name, h.inv.Name, roles(h.inv))
+		}
+	}
+	var known, listed []string
+	for _, h := range drivers {
+		known = append(known, string(h.inv.Name), h.inv.Address)
+		listed = append(listed, fmt.Sprintf("%s (%s)", h.inv.Name, h.inv.Address))
+	}
+	hint := ""
+	if best, ok := spelling.Nearest(name, known, max(2, len(name)/3)); ok {
+		hint = fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return nil, fmt.Errorf("%s is no host of the inventory%s; its load drivers: %s", name, hint, strings.Join(listed, ", "))
+}
+
+// roles lists a host's roles for a message.
+func roles(h inventory.Host) string {
+	names := make([]string, len(h.Roles))
+	for i, r := range h.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
 }
 
 // BadRequestError marks a race request the coordinator refuses as the

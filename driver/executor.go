@@ -298,7 +298,8 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 	}()
 	for _, idx := range indexes {
 		global := tp.RampUpOffset + idx
-		c, err := newClient(tp.Targets[global%len(tp.Targets)], tp.ClientOptions)
+		target := tp.Targets[global%len(tp.Targets)]
+		c, err := newClient(target, tp.ClientOptions)
 		if err != nil {
 			return fail(fmt.Errorf("task %q, client %d: %w", task.Name, idx, err))
 		}
@@ -313,7 +314,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 			index:     idx,
 			onError:   tp.OnError,
 			finite:    spec.finite(),
-			sess:      &session{client: c},
+			sess:      &session{client: c, dial: func() (Client, error) { return newClient(target, tp.ClientOptions) }},
 			runner:    r,
 			rec:       metrics.NewRecorder(task.Name, epoch),
 			sched:     ScheduleFor(&task, total, requestWeight(&task, spec), seed),

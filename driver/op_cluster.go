@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,6 +160,9 @@ func (f forceMerge) run(ctx context.Context, s *session) outcome {
 // condition is Rally's {"path": "a.b.c", "expected-value": v} check on a
 // JSON response.
 type condition struct {
+	// root is where path starts in the answer (["transforms", "0"] for
+	// transform-stats); a number there indexes an array.
+	root     []string
 	path     []string
 	pathText string
 	expected any
@@ -187,6 +191,16 @@ func (c *condition) check(body []byte) string {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return "response is not JSON: " + err.Error()
+	}
+	for _, k := range c.root {
+		if a, ok := v.([]any); ok {
+			if i, err := strconv.Atoi(k); err == nil && i >= 0 && i < len(a) {
+				v = a[i]
+				continue
+			}
+		}
+		m, _ := v.(map[string]any)
+		v = m[k]
 	}
 	for _, k := range c.path {
 		m, ok := v.(map[string]any)

@@ -11,10 +11,14 @@ import (
 
 // rawRequest is Rally's raw-request: any method and path, with body,
 // headers and request parameters; statuses in "ignore" count as success.
+// Every operation that is one request runs as one.
 type rawRequest struct {
 	method, path string
 	body         []byte
 	ignore       []int
+	// onBadRequest, when set, is the path sent (same method and body)
+	// when the first answer is HTTP 400; its answer is the outcome.
+	onBadRequest string
 	ro           requestOptions
 }
 
@@ -59,7 +63,10 @@ func buildRawRequest(_ *track.Track, p params, ro requestOptions) (runner, error
 }
 
 func (r rawRequest) run(ctx context.Context, s *session) outcome {
-	_, out := s.call(ctx, r.method, r.path, r.body, &r.ro, r.ignore...)
+	st, out := s.call(ctx, r.method, r.path, r.body, &r.ro, r.ignore...)
+	if st == 400 && r.onBadRequest != "" {
+		_, out = s.call(ctx, r.method, r.onBadRequest, r.body, &r.ro, r.ignore...)
+	}
 	return out
 }
 

@@ -74,8 +74,10 @@ func compileSearch(t *track.Track, task *track.Task, p params) (opSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.has("with-point-in-time-from") {
-		return nil, fmt.Errorf(`parameter "with-point-in-time-from" needs a composite operation, which this driver does not run`)
+	opType := task.Operation.Type
+	pitFrom, err := p.str("with-point-in-time-from", "")
+	if err != nil {
+		return nil, err
 	}
 	rp, err := p.object("request-params")
 	if err != nil {
@@ -119,11 +121,14 @@ func compileSearch(t *track.Track, task *track.Task, p params) (opSpec, error) {
 		if size < 0 {
 			return nil, fmt.Errorf(`parameter "results-per-page": want >= 0`)
 		}
-		body = maps.Clone(body)
-		if body == nil {
-			body = map[string]any{}
+		// A composite aggregation pages by its own size, not the hits'.
+		if opType != "composite-agg" {
+			body = maps.Clone(body)
+			if body == nil {
+				body = map[string]any{}
+			}
+			body["size"] = size
 		}
-		body["size"] = size
 	}
 	var encoded []byte
 	if body != nil {
@@ -137,12 +142,12 @@ func compileSearch(t *track.Track, task *track.Task, p params) (opSpec, error) {
 	} else if typ != "" {
 		prefix += "/" + typ
 	}
-	opType := task.Operation.Type
 	if opType == "search" && !p.has("pages") {
 		return searchSpec{r: &search{path: prefix + "/_search" + ro.query, body: encoded, ro: ro}}, nil
 	}
 	pages := int64(math.MaxInt64)
-	if v, _ := p.str("pages", ""); v != "all" {
+	// composite-agg retrieves all pages unless told otherwise.
+	if v, _ := p.str("pages", ""); v != "all" && (opType != "composite-agg" || p.has("pages")) {
 		if pages, err = p.int("pages", 0); err != nil {
 			return nil, err
 		}
@@ -150,11 +155,29 @@ func compileSearch(t *track.Track, task *track.Task, p params) (opSpec, error) {
 			return nil, fmt.Errorf(`parameter "pages" is mandatory for %s: a number >= 1 or "all"`, opType)
 		}
 	}
-	if opType == "paginated-search" {
+	path := prefix + "/_search" + ro.query
+	if pitFrom != "" && (opType == "paginated-search" || opType == "composite-agg") {
+		// A point in time names its indices itself: the request goes to
+		// /_search and the body loses what the point in time encodes.
+		path = "/_search" + ro.query
+		body = maps.Clone(body)
+		for _, k := range []string{"index", "routing", "preference"} {
+			delete(body, k)
+		}
+	}
+	switch opType {
+	case "paginated-search":
 		if size <= 0 {
 			return nil, fmt.Errorf(`parameter "results-per-page" is mandatory for paginated-search`)
 		}
-		return searchSpec{r: &paginatedSearch{path: prefix + "/_search" + ro.query, body: body, size: size, pages: pages, ro: ro}, pages: true}, nil
+		return searchSpec{r: &paginatedSearch{path: path, body: body, size: size, pages: pages, pitFrom: pitFrom, ro: ro}, pages: true}, nil
+	case "composite-agg":
+		agg, err := newCompositeAgg(body, size, pages, pitFrom)
+		if err != nil {
+			return nil, err
+		}
+		agg.path, agg.ro = path, ro
+		return searchSpec{r: agg, pages: true}, nil
 	}
 	q := map[string]any{"scroll": "10s", "sort": "_doc"}
 	maps.Copy(q, rp)
@@ -171,6 +194,7 @@ func compileSearch(t *track.Track, task *track.Task, p params) (opSpec, error) {
 // searchResponse is the part of a search response pagination reads.
 type searchResponse struct {
 	ScrollID string `json:"_scroll_id"`
+	PitID    string `json:"pit_id"`
 	Hits     struct {
 		Total json.RawMessage `json:"total"`
 		Hits  []struct {
@@ -253,7 +277,10 @@ type paginatedSearch struct {
 	body  map[string]any
 	size  int64
 	pages int64
-	ro    requestOptions
+	// pitFrom names the composite's open-point-in-time whose id each page
+	// searches ("" for none); each answer's pit_id replaces it.
+	pitFrom string
+	ro      requestOptions
 }
 
 func (q *paginatedSearch) run(ctx context.Context, s *session) outcome {
@@ -261,6 +288,13 @@ func (q *paginatedSearch) run(ctx context.Context, s *session) outcome {
 	var hits int64 = -1
 	var retrieved int64
 	for page := int64(1); page <= q.pages; page++ {
+		if q.pitFrom != "" {
+			pit, out := pointInTime(s, q.pitFrom)
+			if out.err != nil {
+				return out
+			}
+			body["pit"] = pit
+		}
 		enc, err := json.Marshal(body)
 		if err != nil {
 			return conditionFailure("GET", q.path, "encode body: "+err.Error())
@@ -275,6 +309,9 @@ func (q *paginatedSearch) run(ctx context.Context, s *session) outcome {
 		}
 		if hits < 0 {
 			hits = r.total()
+		}
+		if out := keepPointInTime(s, q.pitFrom, r.PitID); out.err != nil {
+			return out
 		}
 		// Rally: continue while hits/size > page.
 		if len(r.Hits.Hits) == 0 || float64(hits)/float64(q.size) <= float64(page) {

@@ -26,6 +26,16 @@ type session struct {
 	last   time.Time
 	// scratch is a reusable buffer for operations that build bodies.
 	scratch []byte
+	// dial opens another connection to the client's node, for the
+	// concurrent streams of a composite operation; nil when the session
+	// cannot open more.
+	dial func() (Client, error)
+	// vars are the ids a composite operation's requests hand each other
+	// (point in time, async search); nil outside a composite operation.
+	vars *compositeVars
+	// engine caches which distribution the node runs, for the requests
+	// whose API differs between Elasticsearch and OpenSearch.
+	engine *engineInfo
 }
 
 // begin starts the timing of an iteration.
@@ -216,7 +226,66 @@ func init() {
 		"raw-request":                requestOp(buildRawRequest),
 		"sleep":                      compileSleep,
 		"wait-for-recovery":          adminOp(buildWaitForRecovery),
+
+		"composite-agg":                     compileSearch,
+		"composite":                         compileComposite,
+		"esql":                              requestOp(buildEsql),
+		"sql":                               compileSQL,
+		"field-caps":                        requestOp(buildFieldCaps),
+		"downsample":                        requestOp(buildDownsample),
+		"wait-for-snapshot-create":          measuredIn("byte/s", adminOp(buildWaitForSnapshotCreate)),
+		"wait-for-current-snapshots-create": adminOp(buildWaitForCurrentSnapshots),
+		"wait-for-transform":                compileWaitForTransform,
+		"transform-stats":                   adminOp(buildTransformStats),
+		"shrink-index":                      compileShrinkIndex,
+		"create-ilm-policy":                 adminOp(buildCreateIlmPolicy),
+		"delete-ilm-policy":                 adminOp(buildDeleteIlmPolicy),
+		// run-until is no administrative type, but esrally retries it.
+		"run-until": adminOp(buildRunUntil),
+		// Only inside a composite operation (compileTask refuses them alone).
+		"open-point-in-time":  compileNamed(buildOpenPointInTime),
+		"close-point-in-time": requestOp(buildClosePointInTime),
+		"submit-async-search": compileNamed(buildSubmitAsyncSearch),
+		"get-async-search":    compileGetAsyncSearch,
+		"delete-async-search": requestOp(buildAsyncSearches("delete-results-for", true)),
 	}
+	for typ, call := range apiCalls {
+		operations[typ] = call.compiler()
+	}
+}
+
+// inUnit is an operation measured in another unit than ops/s.
+type inUnit struct {
+	opSpec
+	u string
+}
+
+func (s inUnit) unit() string { return s.u }
+
+// measuredIn makes a compiler's operations measured in unit u.
+func measuredIn(u string, compile compileFunc) compileFunc {
+	return func(t *track.Track, task *track.Task, p params) (opSpec, error) {
+		spec, err := compile(t, task, p)
+		if err != nil {
+			return nil, err
+		}
+		return inUnit{opSpec: spec, u: u}, nil
+	}
+}
+
+// paramSourceProblem says why an operation's param-source cannot run here,
+// "" when it can: none, or Rally's built-in "file-reader" (its bulk
+// parameter source, registered by name) on a bulk operation.
+func paramSourceProblem(op *track.Operation) string {
+	switch {
+	case op.ParamSource == "":
+		return ""
+	case !track.IsBuiltinParamSource(op.ParamSource):
+		return fmt.Sprintf("param-source %q needs a track.py, which this driver cannot run", op.ParamSource)
+	case op.Type != "bulk":
+		return fmt.Sprintf("param-source %q is Rally's bulk parameter source: it feeds bulk operations, not %s", op.ParamSource, op.Type)
+	}
+	return ""
 }
 
 // OperationTypes lists the operation types the driver runs, sorted.
@@ -235,14 +304,21 @@ func compileTask(t *track.Track, task *track.Task) (opSpec, error) {
 	if op.CustomRunner {
 		return nil, fmt.Errorf("operation %q: type %q needs a custom runner from a track.py, which this driver cannot run", op.Name, op.Type)
 	}
-	if op.ParamSource != "" {
-		return nil, fmt.Errorf("operation %q: param-source %q needs a track.py, which this driver cannot run", op.Name, op.ParamSource)
+	if msg := paramSourceProblem(op); msg != "" {
+		return nil, fmt.Errorf("operation %q: %s", op.Name, msg)
 	}
 	compile, ok := operations[op.Type]
 	if !ok {
 		return nil, fmt.Errorf("operation %q: unknown operation type %q", op.Name, op.Type)
 	}
-	spec, err := compile(t, task, taskParams(task))
+	if slices.Contains(compositeOnly, op.Type) {
+		return nil, fmt.Errorf("operation %q: %s runs only inside a composite operation's requests, as in Rally (the ids it shares live there)", op.Name, op.Type)
+	}
+	p := taskParams(task)
+	if (op.Type == "paginated-search" || op.Type == "composite-agg") && p.has("with-point-in-time-from") {
+		return nil, fmt.Errorf(`operation %q (%s): parameter "with-point-in-time-from" works only inside a composite operation's requests, as in Rally`, op.Name, op.Type)
+	}
+	spec, err := compile(t, task, p)
 	if err != nil {
 		return nil, fmt.Errorf("operation %q (%s): %w", op.Name, op.Type, err)
 	}
@@ -270,7 +346,7 @@ func Validate(t *track.Track, c *track.Challenge) error {
 			case op.CustomRunner:
 				custom = append(custom, fmt.Sprintf("%s (operation %q)", op.Type, op.Name))
 				continue
-			case op.ParamSource != "":
+			case op.ParamSource != "" && !track.IsBuiltinParamSource(op.ParamSource):
 				custom = append(custom, fmt.Sprintf("param-source %s (operation %q)", op.ParamSource, op.Name))
 				continue
 			case operations[op.Type] == nil:

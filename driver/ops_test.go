@@ -269,7 +269,7 @@ func TestValidate(t *testing.T) {
 	if err == nil {
 		t.Fatal("validate accepted unrunnable tasks")
 	}
-	for _, want := range []string{"unknown operation types: esql", "reindex", "my-runner", "param-source my-source", `"bulk-size"`, `"duration" is mandatory`} {
+	for _, want := range []string{"unknown operation types: reindex", `(esql): parameter "query" is mandatory`, "my-runner", "param-source my-source", `"bulk-size"`, `"duration" is mandatory`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

@@ -1,20 +1,18 @@
 package provision
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"rally/gitrepo"
 )
 
 // Team is a set of cars in Rally's team format: cars/v1/*.ini, and the
@@ -190,117 +188,17 @@ func (t *Team) base(cf *carFile, b string) (*baseDir, error) {
 // CloneTeam makes a team repository available in cacheDir and checks out
 // revision (a commit, tag or branch of the remote; empty for the remote's
 // default branch), returning the team's directory. The first call clones;
-// later calls fetch into the same clone. Errors show git's own output.
+// later calls fetch into the same clone (package gitrepo, shared with the
+// track repositories). The cache is rally's own, so whatever was changed
+// or left in it is discarded. Errors show git's own output.
 func CloneTeam(ctx context.Context, repoURL, revision, cacheDir string) (string, error) {
 	if repoURL == "" {
 		return "", errors.New("team repository: no URL")
 	}
-	if strings.HasPrefix(revision, "-") {
-		return "", fmt.Errorf("team repository %s: revision %q: must not start with '-'", repoURL, revision)
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+	co, err := gitrepo.Sync(ctx, gitrepo.Options{Remote: repoURL, Revision: revision,
+		Dir: filepath.Join(cacheDir, gitrepo.DirName(repoURL)), DiscardLocalChanges: true})
+	if err != nil {
 		return "", fmt.Errorf("team repository %s: %w", repoURL, err)
 	}
-	dir := filepath.Join(cacheDir, teamCacheName(repoURL))
-	fail := func(step string, err error) (string, error) {
-		return "", fmt.Errorf("team repository %s: %s: %w", repoURL, step, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		// Clone next to the final place and rename, so that an interrupted
-		// clone never looks like a usable cache.
-		tmp, err := os.MkdirTemp(cacheDir, ".clone-")
-		if err != nil {
-			return fail("clone", err)
-		}
-		defer os.RemoveAll(tmp)
-		if _, err := git(ctx, "", "clone", "--quiet", "--no-checkout", "--", repoURL, tmp); err != nil {
-			return fail("clone", err)
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return fail("clone", err)
-		}
-		if err := os.Rename(tmp, dir); err != nil {
-			return fail("clone", err)
-		}
-	} else if _, err := git(ctx, dir, "fetch", "--quiet", "--prune", "--tags", "--force", "origin"); err != nil {
-		return fail("fetch", err)
-	}
-	commit, err := resolveRevision(ctx, dir, revision)
-	if err != nil {
-		return fail("revision "+quoteRevision(revision), err)
-	}
-	if _, err := git(ctx, dir, "checkout", "--quiet", "--force", "--detach", commit); err != nil {
-		return fail("checkout "+quoteRevision(revision), err)
-	}
-	// Files left over from another revision would be rendered as
-	// templates of this one.
-	if _, err := git(ctx, dir, "clean", "--quiet", "-d", "--force", "-x"); err != nil {
-		return fail("clean", err)
-	}
-	return dir, nil
-}
-
-// resolveRevision turns a revision into a commit: a branch of the remote
-// first (so a fetched branch is never shadowed by a stale local one), then
-// a tag or commit.
-func resolveRevision(ctx context.Context, dir, revision string) (string, error) {
-	if revision == "" {
-		if _, err := git(ctx, dir, "remote", "set-head", "origin", "--auto"); err != nil {
-			return "", err
-		}
-		revision = "HEAD"
-	}
-	if out, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", "refs/remotes/origin/"+revision+"^{commit}"); err == nil {
-		return strings.TrimSpace(out), nil
-	}
-	out, err := git(ctx, dir, "rev-parse", "--verify", "--end-of-options", revision+"^{commit}")
-	if err != nil {
-		return "", errors.New("not a branch, tag or commit of the repository")
-	}
-	return strings.TrimSpace(out), nil
-}
-
-func quoteRevision(r string) string {
-	if r == "" {
-		return "(default branch)"
-	}
-	return fmt.Sprintf("%q", r)
-}
-
-// teamCacheName is the cache directory of a repository: readable, and
-// distinct for distinct URLs.
-func teamCacheName(repoURL string) string {
-	base := strings.TrimSuffix(path.Base(strings.TrimRight(filepath.ToSlash(repoURL), "/")), ".git")
-	clean := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
-			return r
-		}
-		return '_'
-	}, base)
-	if clean == "" || clean == "." || clean == ".." {
-		clean = "team"
-	}
-	sum := sha256.Sum256([]byte(repoURL))
-	return clean + "-" + hex.EncodeToString(sum[:6])
-}
-
-// git runs git in dir, never prompting for credentials; an error carries
-// git's output.
-func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = strings.TrimSpace(stdout.String())
-		}
-		if msg == "" {
-			return "", fmt.Errorf("git %s: %w", args[0], err)
-		}
-		return "", fmt.Errorf("git %s: %w: %s", args[0], err, msg)
-	}
-	return stdout.String(), nil
+	return co.Dir, nil
 }

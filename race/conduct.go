@@ -348,7 +348,7 @@ func (rs *raceSteps) run(ctx context.Context) error {
 			path = mp
 		}
 		st := Start{RaceID: cur.id, TrackPath: path, Challenge: p.Challenge.Name, Params: p.Request.TrackParams,
-			TestMode: p.Request.TestMode, TargetHosts: p.Request.TargetHosts, ClientOptions: spec,
+			TestMode: p.Request.TestMode, TaskFilter: p.Request.TaskFilter, TargetHosts: p.Request.TargetHosts, ClientOptions: spec,
 			OnError: p.Request.OnError, Epoch: cur.epoch.Add(offsets[m]), Seed: seed}
 		if err := c.cfg.System.SendReliable(m, MsgStart, st); err != nil {
 			if err := rs.lose(m, "could not send the race's start: "+err.Error()); err != nil {

@@ -3,6 +3,7 @@ package race
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"rally/driver"
@@ -34,11 +35,10 @@ func Check(req Request) (*Plan, error) {
 	if req.MinLoadDrivers < 0 {
 		return nil, fmt.Errorf("min-load-drivers %d: want 0 (all) or more", req.MinLoadDrivers)
 	}
-	t, err := track.Load(track.LoadOptions{Path: req.TrackPath, Params: req.TrackParams, TestMode: req.TestMode})
-	if err != nil {
+	if err := checkLoadDriverHosts(req.LoadDriverHosts, req.MinLoadDrivers); err != nil {
 		return nil, err
 	}
-	ch, err := t.Challenge(req.Challenge)
+	t, ch, err := loadChallenge(req.TrackPath, req.TrackParams, req.TestMode, req.Challenge, req.TaskFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +68,64 @@ func Check(req Request) (*Plan, error) {
 		return nil, fmt.Errorf("on-error %q: want continue or abort", req.OnError)
 	}
 	return &Plan{Request: req, Track: t, Challenge: ch, Targets: targets, Options: opts}, nil
+}
+
+// loadChallenge loads the track a race runs and picks its challenge, with
+// the task filter applied. The coordinator's plan (Check) and every
+// member's schedule (Start) come from here, so that the step and task
+// indexes of a race/step message mean the same on both sides.
+func loadChallenge(path string, params map[string]any, testMode bool, challenge string, filter track.TaskFilter) (*track.Track, *track.Challenge, error) {
+	t, err := track.Load(track.LoadOptions{Path: path, Params: params, TestMode: testMode})
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := t.Challenge(challenge)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := filter.Apply(ch); err != nil {
+		return nil, nil, fmt.Errorf("track %s: %w", t.Name, err)
+	}
+	return t, ch, nil
+}
+
+// checkLoadDriverHosts refuses a --load-driver-hosts list with an empty or
+// repeated entry, or with fewer hosts than --min-load-drivers asks for.
+// Which hosts the names mean is the coordinator's to say: it has the
+// inventory.
+func checkLoadDriverHosts(hosts []string, min int) error {
+	for i, h := range hosts {
+		if strings.TrimSpace(h) == "" {
+			return errors.New("--load-driver-hosts: an empty entry; separate host names or addresses by single commas")
+		}
+		if slices.Contains(hosts[:i], h) {
+			return fmt.Errorf("--load-driver-hosts: %s is named twice", h)
+		}
+	}
+	if len(hosts) > 0 && min > len(hosts) {
+		return fmt.Errorf("--min-load-drivers %d: --load-driver-hosts names only %d (%s)", min, len(hosts), strings.Join(hosts, ","))
+	}
+	return nil
+}
+
+// localHosts are the names --load-driver-hosts may give a race on this
+// machine: esrally's default, localhost, and its address.
+var localHosts = []string{"localhost", "127.0.0.1"}
+
+// CheckLocalLoadDrivers refuses --load-driver-hosts for a race on this
+// machine (no cluster up, or nodes started here from a distribution: its
+// one load driver is this process) unless it names this machine only, as
+// localhost or 127.0.0.1.
+func CheckLocalLoadDrivers(hosts []string) error {
+	if err := checkLoadDriverHosts(hosts, 0); err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if !slices.Contains(localHosts, h) {
+			return fmt.Errorf("--load-driver-hosts %s: this race's one load driver is this machine (localhost), as no cluster of load drivers runs it; to race from %s, bring up a cluster that has it (rally up -i hosts.yaml)", strings.Join(hosts, ","), h)
+		}
+	}
+	return nil
 }
 
 // onError is the plan's --on-error policy with its default.

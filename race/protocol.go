@@ -22,6 +22,7 @@ import (
 
 	"rally/driver"
 	"rally/metrics"
+	"rally/track"
 )
 
 // Message types of the race protocol.
@@ -46,6 +47,9 @@ type Start struct {
 	Challenge string         `json:"challenge"`
 	Params    map[string]any `json:"params,omitempty"`
 	TestMode  bool           `json:"test_mode,omitempty"`
+	// TaskFilter is the race's --include-tasks or --exclude-tasks: the
+	// member filters the schedule as the coordinator did.
+	TaskFilter track.TaskFilter `json:"task_filter,omitzero"`
 	// TargetHosts and ClientOptions are the user's strings, parsed on the
 	// member (ClientOptions may hold secrets: it travels only inside the
 	// authenticated tunnel and is never logged).

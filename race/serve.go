@@ -146,11 +146,7 @@ func (s *member) onStart(body json.RawMessage) {
 
 // prepare loads the track and makes the corpora ready.
 func (s *member) prepare(ctx context.Context, st Start) (*prepared, error) {
-	t, err := track.Load(track.LoadOptions{Path: st.TrackPath, Params: st.Params, TestMode: st.TestMode})
-	if err != nil {
-		return nil, err
-	}
-	c, err := t.Challenge(st.Challenge)
+	t, c, err := loadChallenge(st.TrackPath, st.Params, st.TestMode, st.Challenge, st.TaskFilter)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package race
 
-import "time"
+import (
+	"time"
+
+	"rally/track"
+)
 
 // Request is a race as the user asked for it: what `rally race` and the
 // TUI's race key send to the coordinator.
@@ -14,8 +18,17 @@ type Request struct {
 	OnError       string            `json:"on_error,omitempty"`
 	UserTags      map[string]string `json:"user_tags,omitempty"`
 	// MinLoadDrivers lets a race start with fewer joined load drivers
-	// than the inventory lists (at least this many); zero means all.
+	// than the inventory lists, or than LoadDriverHosts names (at least
+	// this many); zero means all.
 	MinLoadDrivers int `json:"min_load_drivers,omitempty"`
+	// LoadDriverHosts are the cluster's load-driver hosts to race on
+	// (esrally's --load-driver-hosts), by inventory name or address; empty
+	// means every one. A race on this machine takes only localhost or
+	// 127.0.0.1 (see CheckLocalLoadDrivers).
+	LoadDriverHosts []string `json:"load_driver_hosts,omitempty"`
+	// TaskFilter is --include-tasks or --exclude-tasks: which tasks of the
+	// challenge's schedule run.
+	TaskFilter track.TaskFilter `json:"task_filter,omitzero"`
 	// Pipeline and Car say how the target came to be (esrally's
 	// --pipeline and --car), for the race's record.
 	Pipeline string `json:"pipeline,omitempty"`

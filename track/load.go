@@ -295,7 +295,7 @@ func taskRequirements(task Task) []Requirement {
 	if task.Operation.CustomRunner {
 		out = append(out, Requirement{Task: task.Name, Operation: task.Operation.Name, Kind: "runner", Name: task.Operation.Type})
 	}
-	if task.Operation.ParamSource != "" {
+	if task.Operation.ParamSource != "" && !IsBuiltinParamSource(task.Operation.ParamSource) {
 		out = append(out, Requirement{Task: task.Name, Operation: task.Operation.Name, Kind: "param-source", Name: task.Operation.ParamSource})
 	}
 	return out

@@ -31,6 +31,7 @@ var BuiltinOperationTypes = []string{
 	"wait-for-current-snapshots-create",
 	"downsample",
 	"esql",
+	"run-until",
 	// administrative: left out of reports unless include-in-reporting is set
 	"force-merge",
 	"cluster-health",
@@ -73,6 +74,17 @@ var BuiltinOperationTypes = []string{
 // firstAdminOperationType is where the administrative types start in
 // BuiltinOperationTypes.
 const firstAdminOperationType = "force-merge"
+
+// BuiltinParamSources are the parameter sources Rally registers by name,
+// which a track names in "param-source" without a track.py: "file-reader"
+// is esrally's bulk parameter source.
+var BuiltinParamSources = []string{"file-reader"}
+
+// IsBuiltinParamSource reports whether a param-source is one of Rally's
+// own (BuiltinParamSources).
+func IsBuiltinParamSource(name string) bool {
+	return slices.Contains(BuiltinParamSources, name)
+}
 
 // IsBuiltinOperationType reports whether Rally runs operations of this type
 // without a track.py.

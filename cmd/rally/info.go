@@ -9,20 +9,28 @@ import (
 // infoCmd is `rally info`: what a track contains, without running it
 // (wired in track).
 type infoCmd struct {
-	TrackPath   string `required:"" type:"existingdir" placeholder:"DIR" help:"A track directory (holding track.json)."`
+	trackFlags
+	TrackPath   string `xor:"track" type:"existingdir" placeholder:"DIR" help:"A track directory (holding track.json)."`
 	Challenge   string `placeholder:"NAME" help:"Show only this challenge (default: all of them)."`
 	TrackParams string `placeholder:"PARAMS" help:"Track parameters as key:value pairs separated by commas, or a JSON file."`
 	JSON        bool   `name:"json" help:"Print the description as JSON on stdout."`
+	taskFilterFlags
 }
 
 // Help is the detailed description shown by `rally info --help`.
 func (infoCmd) Help() string {
-	return `Renders the track with its parameters and describes it: indices, corpora with their document counts and sizes, and each challenge's schedule (operations, clients, warmup, iterations or time periods, target throughput). Nothing is connected to; this is how to check a track before a race.
+	return `Renders the track with its parameters and describes it: indices, corpora with their document counts and sizes, and each challenge's schedule (operations, clients, warmup, iterations or time periods, target throughput). Nothing is connected to; this is how to check a track before a race. With --include-tasks or --exclude-tasks it shows the schedule that a race with the same filter runs.
+
+The track is a directory (--track-path) or, as in esrally, a track of a track repository by name (--track): the repository (--track-repository, default esrally's public rally-tracks) is cloned under ~/.rally/benchmarks/tracks/ on first use and fetched on later ones, then --track-revision (default: its default branch) is checked out; --offline uses the clone as it is. "rally list tracks" names a repository's tracks.
 
 Examples:
 
     rally info --track-path ./tracks/geonames
-    rally info --track-path ./tracks/geonames --challenge append-no-conflicts --track-params bulk_size:5000 --json`
+    rally info --track geonames
+    rally info --track my-track --track-repository ~/src/my-tracks --track-revision v2 --offline
+    rally info --track-path ./tracks/geonames --challenge append-no-conflicts --track-params bulk_size:5000 --json
+    rally info --track-path ./tracks/geonames --include-tasks type:search
+    rally info --track-path ./tracks/geonames --exclude-tasks index-append,tag:slow`
 }
 
 // Run describes the track.
@@ -31,7 +39,11 @@ func (c *infoCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return usageErrorf("--track-params: %v", err)
 	}
-	t, err := track.Load(track.LoadOptions{Path: c.TrackPath, Params: params})
+	trackPath, err := c.trackFlags.trackDir(ctx, c.TrackPath, e.Stderr)
+	if err != nil {
+		return err
+	}
+	t, err := track.Load(track.LoadOptions{Path: trackPath, Params: params})
 	if err != nil {
 		return &usageError{err: err} // the track is the user's input
 	}
@@ -40,6 +52,9 @@ func (c *infoCmd) Run(ctx context.Context, e *env) error {
 		if ch, err = t.Challenge(c.Challenge); err != nil {
 			return err
 		}
+	}
+	if err := c.taskFilterFlags.apply(t, ch); err != nil {
+		return err
 	}
 	return track.Describe(e.Stdout, t, ch, c.JSON)
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"rally/home"
 	"rally/report"
+	"rally/trackrepo"
 )
 
 // listCmd is `rally list`: a group of subcommands, one per kind of thing.
@@ -15,17 +18,19 @@ type listCmd struct {
 	Races     listRacesCmd     `cmd:"" help:"List saved races, newest first."`
 	Cars      listCarsCmd      `cmd:"" help:"List the cars and mixins of a team."`
 	Telemetry listTelemetryCmd `cmd:"" help:"List the telemetry devices (--telemetry) and their parameters."`
+	Tracks    listTracksCmd    `cmd:"" help:"List the tracks of a track repository (--track names them)."`
 }
 
 // Help is the detailed description shown by `rally list --help`.
 func (listCmd) Help() string {
-	return `Lists what rally keeps under ~/.rally.
+	return `Lists what rally keeps under ~/.rally, and what it can use.
 
 Examples:
 
     rally list races
     rally list cars
-    rally list telemetry`
+    rally list telemetry
+    rally list tracks`
 }
 
 // listRacesCmd is `rally list races` (wired in report).
@@ -109,4 +114,94 @@ func (c *listCarsCmd) Run(ctx context.Context, e *env) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", car.Name, car.Type, car.Description)
 	}
 	return tw.Flush()
+}
+
+// listTracksCmd is `rally list tracks` (wired in trackrepo).
+type listTracksCmd struct {
+	trackRepoFlags
+
+	JSON bool `name:"json" help:"Print the repository and its tracks as JSON on stdout: {repository, dir, revision, tracks: [{name, description, documents, compressed_bytes, uncompressed_bytes, default_challenge, challenges, corpora: [{name, present}], error}]}."`
+}
+
+// Help is the detailed description shown by `rally list tracks --help`.
+func (listTracksCmd) Help() string {
+	return `Lists the tracks of a track repository, as esrally does: each directory of the repository holding a track.json is a track, named by its path there (geonames, elastic/logs), which is what --track takes. For each: its document count, whether its corpora are on this machine already (in the track's directory or ~/.rally/benchmarks/data/, so a race downloads nothing), its description and its challenges (the default one marked). A track that does not load is listed with its error.
+
+The repository (--track-repository, default esrally's public https://github.com/elastic/rally-tracks) is cloned under ~/.rally/benchmarks/tracks/ on first use and fetched on later ones; --track-revision checks out a branch, tag or commit; --offline lists the clone as it is.
+
+Examples:
+
+    rally list tracks
+    rally list tracks --track-repository ~/src/my-tracks --track-revision v2
+    rally list tracks --offline --json`
+}
+
+// listTracksJSON is the JSON form of rally list tracks.
+type listTracksJSON struct {
+	Repository string              `json:"repository"`
+	Dir        string              `json:"dir"`
+	Revision   string              `json:"revision"`
+	Tracks     []trackrepo.Summary `json:"tracks"`
+}
+
+// Run lists the tracks.
+func (c *listTracksCmd) Run(ctx context.Context, e *env) error {
+	dir, err := home.Default()
+	if err != nil {
+		return err
+	}
+	repo, err := c.open(ctx, e.Stderr)
+	if err != nil {
+		return err
+	}
+	tracks, err := repo.List(dir.Data())
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(listTracksJSON{Repository: repo.URL, Dir: repo.Dir, Revision: repo.Commit, Tracks: tracks})
+	}
+	fmt.Fprintf(e.Stdout, "Tracks of track repository %s at %s:\n\n", repo, repo.Short())
+	if len(tracks) == 0 {
+		fmt.Fprintln(e.Stdout, "none (no directory holds a track.json)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tDOCUMENTS\tCORPORA\tDESCRIPTION\tCHALLENGES")
+	var failed []trackrepo.Summary
+	for _, t := range tracks {
+		if t.Error != "" {
+			failed = append(failed, t)
+			fmt.Fprintf(tw, "%s\t-\t-\t(does not load: see below)\t-\n", t.Name)
+			continue
+		}
+		challenges := make([]string, len(t.Challenges))
+		for i, ch := range t.Challenges {
+			challenges[i] = ch
+			if ch == t.DefaultChallenge && len(t.Challenges) > 1 {
+				challenges[i] += " (default)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, thousands(t.Documents), t.CorporaState(),
+			oneLine(t.Description), strings.Join(challenges, ", "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, t := range failed {
+		fmt.Fprintf(e.Stdout, "\n%s does not load: %s\n", t.Name, t.Error)
+	}
+	return nil
+}
+
+// thousands writes n with comma separators, as rally info does.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

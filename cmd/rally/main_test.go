@@ -87,7 +87,7 @@ func runBinary(t *testing.T, bin string, args ...string) result {
 
 func TestHelp(t *testing.T) {
 	commands := []string{
-		"", "up", "status", "down", "race", "info", "tui", "list", "list races", "compare", "version", "worker",
+		"", "up", "status", "down", "race", "info", "tui", "list", "list races", "list tracks", "compare", "version", "worker",
 	}
 	for _, command := range commands {
 		name := strings.ReplaceAll(command, " ", "_")
@@ -135,12 +135,13 @@ func TestExitCodes(t *testing.T) {
 		{"missing_required_flag_is_bad_usage", []string{"up"}, 2, "rally: error: missing flags: --inventory=FILE\nRun \"rally up --help\" for more information.\n"},
 		{"bad_enum_is_bad_usage", []string{"race", "--report-format", "pdf"}, 2, "rally: error: --report-format must be one of \"text\",\"markdown\",\"csv\",\"json\" but got \"pdf\"\n…"},
 		{"bad_log_level_is_bad_usage", []string{"--log-level", "loud", "version"}, 2, "rally: error: --log-level: unknown level \"loud\" (want debug, info, warn or error)\n…"},
-		{"track_path_and_track_together_are_bad_usage", []string{"race", "--track-path", trackDir, "--track", "geonames"}, 2, "rally: error: --track-path and --track can't be used together\n…"},
+		{"track_path_and_track_together_are_bad_usage", []string{"race", "--track-path", trackDir, "--track", "geonames"}, 2, "rally: error: --track and --track-path can't be used together\n…"},
 		{"missing_track_dir_is_bad_input", []string{"info", "--track-path", filepath.Join(trackDir, "nope")}, 2, "rally: error: --track-path: stat …"},
 		{"negative_parallel_is_bad_usage", []string{"up", "-i", "x.yaml", "--parallel", "0"}, 2, "rally: error: up: --parallel 0: want 1 or more\n…"},
 		{"json_without_check_is_bad_usage", []string{"up", "-i", "x.yaml", "--json"}, 2, "rally: error: up: --json: only with --check\n…"},
 		{"race_without_target_is_bad_usage", []string{"race", "--track-path", trackDir}, 2, "rally race: no target: give --target-hosts…"},
-		{"race_by_track_name_is_not_supported", []string{"race", "--track", "geonames", "--target-hosts", "127.0.0.1:9200"}, 2, "rally race: --track geonames: track repositories are not supported yet…"},
+		{"race_by_track_name_offline_without_a_clone_is_bad_usage", []string{"race", "--track", "geonames", "--offline", "--target-hosts", "127.0.0.1:9200"}, 2, "rally race: track repository default (https://github.com/elastic/rally-tracks): offline: no clone yet of https://github.com/elastic/rally-tracks in …"},
+		{"race_without_track_is_bad_usage", []string{"race", "--target-hosts", "127.0.0.1:9200"}, 2, "rally race: no track: give --track NAME…"},
 		{"info_without_track_json_is_bad_input", []string{"info", "--track-path", trackDir}, 2, "rally info: …"},
 		{"tui_without_cluster_fails", []string{"tui"}, 1, "rally tui: no coordinator is running…"},
 		{"compare_unknown_races_is_bad_usage", []string{"compare", "--baseline", "a", "--contender", "b"}, 2, "rally compare: --baseline: …"},

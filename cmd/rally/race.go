@@ -5,8 +5,8 @@ import "context"
 // raceCmd is `rally race`: plan a track's challenge on the coordinator and
 // run it on the load-driver hosts (wired in coordinator and driver).
 type raceCmd struct {
+	trackFlags
 	TrackPath     string `xor:"track" type:"existingdir" placeholder:"DIR" help:"A track directory (holding track.json)."`
-	Track         string `xor:"track" placeholder:"NAME" help:"A track by name from the track repository."`
 	Challenge     string `placeholder:"NAME" help:"The challenge to run (default: the track's default challenge)."`
 	TrackParams   string `placeholder:"PARAMS" help:"Track parameters as key:value pairs separated by commas, or a JSON file, e.g. bulk_size:5000,number_of_replicas:0."`
 	TargetHosts   string `placeholder:"HOSTS" help:"Elasticsearch HTTP endpoints as host:port separated by commas, e.g. 10.0.0.21:9200 (default: the nodes on provisioner hosts)."`
@@ -22,6 +22,7 @@ type raceCmd struct {
 	telemetryFlags
 	RunAs          string `placeholder:"USER" help:"The unprivileged user the nodes run as on this machine (required as root: Elasticsearch and OpenSearch refuse root). On provisioner hosts, the inventory's run_as says it."`
 	MinLoadDrivers int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
+	raceTaskFlags
 }
 
 // Help is the detailed description shown by `rally race --help`.
@@ -30,12 +31,16 @@ func (raceCmd) Help() string {
 
 A load driver lost mid-race is named in the report and race.json with the clients it ran; what it measured until then is kept. With --on-error continue the race goes on with the other hosts, with abort it stops and is saved as aborted. Metric deltas are numbered: one that never arrived is named and the race marked incomplete. A race refuses to start while a load driver of the inventory is not joined unless --min-load-drivers allows it.
 
+--include-tasks and --exclude-tasks choose which tasks of the challenge run, as in esrally: task names, type:<operation-type> and tag:<tag>, separated by commas ("rally info" with the same flag shows the schedule that is left). --load-driver-hosts races from some of the cluster's load drivers only, named as in the inventory or by address.
+
 Examples:
 
     rally race --track-path ./tracks/geonames --target-hosts 10.0.0.21:9200
     rally race --track-path ./tracks/geonames --challenge append-no-conflicts \
         --track-params bulk_size:5000 --on-error abort --report-format markdown --report-file report.md
-    rally race --track-path ./tracks/geonames --test-mode`
+    rally race --track-path ./tracks/geonames --test-mode
+    rally race --track-path ./tracks/geonames --include-tasks type:search --target-hosts 10.0.0.21:9200
+    rally race --track-path ./tracks/geonames --exclude-tasks index-append,tag:slow --load-driver-hosts driver-1,driver-2`
 }
 
 // Run starts the race.

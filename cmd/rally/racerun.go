@@ -26,11 +26,9 @@ import (
 // machine with an in-process load driver (the same protocol as a remote
 // worker). It prints progress to stderr and the summary report to stdout.
 func runRace(ctx context.Context, c *raceCmd, e *env) error {
-	if c.Track != "" {
-		return usageErrorf("--track %s: track repositories are not supported yet; give the track's directory with --track-path", c.Track)
-	}
-	if c.TrackPath == "" {
-		return usageErrorf("no track: give --track-path DIR")
+	trackPath, err := c.trackFlags.trackDir(ctx, c.TrackPath, e.Stderr)
+	if err != nil {
+		return err
 	}
 	pipeline, err := c.pipeline()
 	if err != nil {
@@ -40,7 +38,7 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	abs, err := filepath.Abs(c.TrackPath)
+	abs, err := filepath.Abs(trackPath)
 	if err != nil {
 		return err
 	}
@@ -61,6 +59,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 		ClientOptions: c.ClientOptions, TestMode: c.TestMode, OnError: c.OnError, UserTags: tags,
 		MinLoadDrivers: c.MinLoadDrivers,
 	}
+	if err := c.raceTaskFlags.apply(&req); err != nil {
+		return err
+	}
 	dir, err := home.Default()
 	if err != nil {
 		return err
@@ -73,6 +74,11 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	// coordinator does not answer, are errors rather than a silent local
 	// race.
 	found, err := runningCluster(ctx, dir, c.Cluster)
+	if pipeline == pipelineFromDistribution || errors.Is(err, control.ErrNoneUp) {
+		if err := race.CheckLocalLoadDrivers(req.LoadDriverHosts); err != nil {
+			return &usageError{err: err} // this race runs on this machine only
+		}
+	}
 	switch {
 	case pipeline == pipelineFromDistribution:
 		r, err = raceOnDistribution(ctx, c, dir, store, req, e.Stderr)

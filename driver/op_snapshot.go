@@ -1,0 +1,174 @@
+package driver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"rally/track"
+)
+
+// waitForSnapshotCreate is esrally's wait-for-snapshot-create: it polls
+// until the snapshot is no longer among the repository's current ones and
+// its status is SUCCESS, sleeping completion-recheck-wait-period (1 s)
+// between rounds. A FAILED snapshot, or a status without it, is fatal.
+// Weight is the snapshot's total size, so throughput is in byte/s.
+type waitForSnapshotCreate struct {
+	snapshot    string
+	currentPath string
+	statusPath  string
+	wait        time.Duration
+	ro          requestOptions
+}
+
+func buildWaitForSnapshotCreate(_ *track.Track, p params, ro requestOptions) (runner, error) {
+	repo, err := p.requiredStr("repository")
+	if err != nil {
+		return nil, err
+	}
+	snapshot, err := p.requiredStr("snapshot")
+	if err != nil {
+		return nil, err
+	}
+	wait, err := p.seconds("completion-recheck-wait-period", time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return waitForSnapshotCreate{
+		snapshot:    snapshot,
+		currentPath: "/_snapshot/" + repo + "/_current?verbose=false",
+		statusPath:  "/_snapshot/" + repo + "/" + snapshot + "/_status?ignore_unavailable=true",
+		wait:        wait,
+		ro:          ro,
+	}, nil
+}
+
+// snapshotStatus is the part of a snapshot status answer esrally reads.
+type snapshotStatus struct {
+	// Snapshots is nil when the answer has no "snapshots" at all.
+	Snapshots *[]struct {
+		State string `json:"state"`
+		Stats struct {
+			Total struct {
+				SizeInBytes int64 `json:"size_in_bytes"`
+			} `json:"total"`
+		} `json:"stats"`
+	} `json:"snapshots"`
+}
+
+func (w waitForSnapshotCreate) run(ctx context.Context, s *session) outcome {
+	for {
+		var current struct {
+			Snapshots []struct {
+				Snapshot string `json:"snapshot"`
+			} `json:"snapshots"`
+		}
+		if out, ok := getJSON(ctx, s, w.currentPath, &w.ro, &current, "a snapshot list"); !ok {
+			return out
+		}
+		running := false
+		for _, c := range current.Snapshots {
+			running = running || c.Snapshot == w.snapshot
+		}
+		if !running {
+			var st snapshotStatus
+			if out, ok := getJSON(ctx, s, w.statusPath, &w.ro, &st, "a snapshot status"); !ok {
+				return out
+			}
+			if st.Snapshots != nil {
+				if len(*st.Snapshots) == 0 {
+					return outcome{fatal: true, err: fmt.Errorf("GET %s: snapshot [%s] is not in the repository", w.statusPath, w.snapshot)}
+				}
+				first := (*st.Snapshots)[0]
+				switch first.State {
+				case "FAILED":
+					return outcome{fatal: true, err: fmt.Errorf("GET %s: snapshot [%s] failed: %s", w.statusPath, w.snapshot, snippet(s.resp.Body))}
+				case "SUCCESS":
+					return outcome{weight: first.Stats.Total.SizeInBytes}
+				}
+			}
+		}
+		if !sleepCtx(ctx, w.wait) {
+			return outcome{weight: 1}
+		}
+	}
+}
+
+// waitForCurrentSnapshots is esrally's wait-for-current-snapshots-create:
+// it asks the node's version (GET /), then polls the repository's current
+// snapshots until their total is 0, sleeping
+// completion-recheck-wait-period (1 s) between rounds. From Elasticsearch
+// 8.3 on it asks for no index names, which keeps the answers small.
+type waitForCurrentSnapshots struct {
+	path string
+	wait time.Duration
+	ro   requestOptions
+}
+
+func buildWaitForCurrentSnapshots(_ *track.Track, p params, ro requestOptions) (runner, error) {
+	repo, err := p.requiredStr("repository")
+	if err != nil {
+		return nil, err
+	}
+	wait, err := p.seconds("completion-recheck-wait-period", time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return waitForCurrentSnapshots{path: "/_snapshot/" + repo + "/_current?verbose=false", wait: wait, ro: ro}, nil
+}
+
+func (w waitForCurrentSnapshots) run(ctx context.Context, s *session) outcome {
+	var info struct {
+		Version struct {
+			Number string `json:"number"`
+		} `json:"version"`
+	}
+	if out, ok := getJSON(ctx, s, "/", &w.ro, &info, "the root document"); !ok {
+		return out
+	}
+	path := w.path
+	if v := info.Version.Number; v == "" || !versionBefore(v, 8, 3) {
+		path += "&index_names=false"
+	}
+	for {
+		var r struct {
+			Total *json.Number `json:"total"`
+		}
+		if out, ok := getJSON(ctx, s, path, &w.ro, &r, "a snapshot list"); !ok {
+			return out
+		}
+		if r.Total == nil {
+			return outcome{fatal: true, err: fmt.Errorf("GET %s: the answer has no total (the node is older than Elasticsearch 7.16)", path)}
+		}
+		if n, err := r.Total.Int64(); err == nil && n == 0 {
+			return outcome{weight: 1}
+		}
+		if !sleepCtx(ctx, w.wait) {
+			return outcome{weight: 1}
+		}
+	}
+}
+
+// versionBefore reports whether a version number ("8.2.3", "9.0.0-SNAPSHOT")
+// is before major.minor.
+func versionBefore(v string, major, minor int) bool {
+	parts := strings.SplitN(v, ".", 3)
+	num := func(i int) int {
+		if i >= len(parts) {
+			return 0
+		}
+		s := parts[i]
+		if j := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }); j >= 0 {
+			s = s[:j]
+		}
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	if num(0) != major {
+		return num(0) < major
+	}
+	return num(1) < minor
+}
