@@ -313,11 +313,6 @@ func (c *Coordinator) startWorker(ctx context.Context, h *hostRun, client *remot
 			proc.Kill()
 		}
 	}()
-	// The token goes through stdin, never the command line; stdin stays
-	// open: its EOF tells the worker that this coordinator is gone.
-	if _, err := io.WriteString(proc.Stdin, token+"\n"); err != nil {
-		return nil, fmt.Errorf("start worker: send token: %w", err)
-	}
 	exited := make(chan error, 1)
 	stderrTail := &tail{}
 	stderrDone := make(chan struct{})
@@ -329,6 +324,28 @@ func (c *Coordinator) startWorker(ctx context.Context, h *hostRun, client *remot
 		c.pipeLog(name, "stderr", proc.Stderr, stderrTail)
 	}()
 	go func() { defer c.wg.Done(); exited <- proc.Wait() }()
+	// exitedEarly says why a worker that exited before joining did.
+	exitedEarly := func(err error) error {
+		// The exit status can overtake the last lines of stderr, which
+		// say why: give them a moment.
+		select {
+		case <-stderrDone:
+		case <-time.After(time.Second):
+		}
+		return fmt.Errorf("worker exited before joining (%v): %s", err, stderrTail.String())
+	}
+	// The token goes through stdin, never the command line; stdin stays
+	// open: its EOF tells the worker that this coordinator is gone.
+	if _, werr := io.WriteString(proc.Stdin, token+"\n"); werr != nil {
+		// A worker that died at once closed its stdin first: say why it
+		// died rather than that the token could not be sent.
+		select {
+		case err := <-exited:
+			return nil, exitedEarly(err)
+		case <-time.After(5 * time.Second):
+			return nil, fmt.Errorf("start worker: send token: %w", werr)
+		}
+	}
 
 	jctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
 	defer cancel()
@@ -341,13 +358,7 @@ func (c *Coordinator) startWorker(ctx context.Context, h *hostRun, client *remot
 		}
 	case err := <-exited:
 		cancel()
-		// The exit status can overtake the last lines of stderr, which
-		// say why: give them a moment.
-		select {
-		case <-stderrDone:
-		case <-time.After(time.Second):
-		}
-		return nil, fmt.Errorf("worker exited before joining (%v): %s", err, stderrTail.String())
+		return nil, exitedEarly(err)
 	}
 	pid := 0
 	for _, m := range c.sys.Status().Members {

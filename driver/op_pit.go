@@ -76,8 +76,9 @@ func keepPointInTime(s *session, name, id string) outcome {
 // operation's name.
 type openPointInTime struct {
 	name, index string
-	query       map[string]any
-	ro          requestOptions
+	// query is keep_alive with the request-params.
+	query string
+	ro    requestOptions
 }
 
 func buildOpenPointInTime(name string) buildFunc {
@@ -99,10 +100,11 @@ func buildOpenPointInTime(name string) buildFunc {
 			q = map[string]any{}
 		}
 		q["keep_alive"] = keepAlive
-		if _, err := queryString(q); err != nil {
+		qs, err := queryString(q)
+		if err != nil {
 			return nil, err
 		}
-		return openPointInTime{name: name, index: index, query: q, ro: ro}, nil
+		return openPointInTime{name: name, index: index, query: qs, ro: ro}, nil
 	}
 }
 
@@ -115,8 +117,7 @@ func (o openPointInTime) run(ctx context.Context, s *session) outcome {
 		return outcome{fatal: true, err: fmt.Errorf("open-point-in-time: %w", err)}
 	}
 	api := pitAPIOf(dist)
-	qs, _ := queryString(o.query)
-	path := "/" + o.index + api.open + qs
+	path := "/" + o.index + api.open + o.query
 	if _, out := s.call(ctx, "POST", path, nil, &o.ro); out.err != nil {
 		return out
 	}

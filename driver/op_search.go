@@ -285,6 +285,9 @@ type paginatedSearch struct {
 
 func (q *paginatedSearch) run(ctx context.Context, s *session) outcome {
 	body := maps.Clone(q.body)
+	if body == nil {
+		body = map[string]any{}
+	}
 	var hits int64 = -1
 	var retrieved int64
 	for page := int64(1); page <= q.pages; page++ {
