@@ -17,6 +17,7 @@ import (
 
 	"rally/control"
 	"rally/home"
+	"rally/telemetry"
 )
 
 // The detach protocol: a detached coordinator is this executable started
@@ -280,13 +281,8 @@ func WaitGone(ctx context.Context, pid int, max time.Duration) bool {
 	}
 }
 
-// zombie tells whether pid has exited but not been reaped yet.
+// zombie tells whether pid has exited and waits for its parent to reap it.
 func zombie(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state follows the command name, which is in parentheses.
-	i := strings.LastIndexByte(string(stat), ')')
-	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
+	p, err := telemetry.ReadProcess("/proc", pid)
+	return err == nil && p.State == 'Z'
 }

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"rally/telemetry"
 )
 
 // Node is one Elasticsearch or OpenSearch node on this host: where it is
@@ -588,42 +590,11 @@ func groupAlive(pgid int) bool {
 	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
 		return false
 	}
-	live, ok := liveGroupMembers(pgid)
-	if !ok {
-		return true
-	}
-	return live > 0
-}
-
-// liveGroupMembers counts the group's non-zombie processes from /proc;
-// ok is false where /proc cannot tell.
-func liveGroupMembers(pgid int) (live int, ok bool) {
-	ents, err := os.ReadDir("/proc")
+	live, err := telemetry.GroupPIDs("/proc", pgid)
 	if err != nil {
-		return 0, false
+		return true // /proc cannot tell
 	}
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // gone meanwhile
-		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and ')'.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 3 {
-			continue
-		}
-		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid && f[0] != "Z" && f[0] != "X" {
-			live++
-		}
-	}
-	return live, true
+	return len(live) > 0
 }
 
 func isClosed(c chan struct{}) bool {
