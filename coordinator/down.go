@@ -216,15 +216,26 @@ func safeWorkdir(wd string) bool {
 	return strings.Count(wd, "/") >= 2
 }
 
-func fetchLogs(client *remote.Client, remoteDir, localDir string) ([]string, error) {
+// readRemoteDir lists a directory of the host; one that does not exist
+// is empty.
+func readRemoteDir(client *remote.Client, dir string) ([]os.FileInfo, error) {
 	fs, err := client.SFTP()
 	if err != nil {
 		return nil, err
 	}
-	entries, err := fs.ReadDir(remoteDir)
+	entries, err := fs.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	return entries, err
+}
+
+func fetchLogs(client *remote.Client, remoteDir, localDir string) ([]string, error) {
+	entries, err := readRemoteDir(client, remoteDir)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := client.SFTP()
 	if err != nil {
 		return nil, err
 	}
@@ -324,14 +335,7 @@ func stopNodes(ctx context.Context, client *remote.Client, rec HostRecord) (int,
 // fetchNodeLogs copies each node's logs (<dir>/<node>/logs/*) into
 // localDir/<node>/.
 func fetchNodeLogs(client *remote.Client, dir, localDir string) ([]string, error) {
-	fs, err := client.SFTP()
-	if err != nil {
-		return nil, err
-	}
-	entries, err := fs.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	entries, err := readRemoteDir(client, dir)
 	if err != nil {
 		return nil, err
 	}

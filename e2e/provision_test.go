@@ -1,11 +1,6 @@
 package e2e
 
 import (
-	"crypto/sha512"
-	"encoding/hex"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,24 +27,8 @@ func TestFromDistributionRefusals(t *testing.T) {
 		}
 	}
 
-	data, err := os.ReadFile(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha512.Sum512(data)
-	name := filepath.Base(zipPath)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/" + name:
-			w.Write(data)
-		case "/" + name + ".sha512":
-			io.WriteString(w, hex.EncodeToString(sum[:])+"  "+name+"\n")
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
-	args := []string{"race", "--distribution-url", srv.URL + "/" + name, "--track-path", "testdata/tracks/engine", "--report-format", "json"}
+	url := serveArchive(t, "127.0.0.1", zipPath)
+	args := []string{"race", "--distribution-url", url, "--track-path", "testdata/tracks/engine", "--report-format", "json"}
 	if os.Geteuid() == 0 {
 		ensureNodeUser(t)
 		args = append(args, "--run-as", nodeUser)
