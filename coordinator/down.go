@@ -271,8 +271,9 @@ func fetchLogs(client *remote.Client, remoteDir, localDir string) ([]string, err
 }
 
 // removeFiles removes the workdir whole when rally created it, else only
-// the binary, logs, run files, pushed tracks, teams and distributions
-// rally put there; and a provisioner host's nodes directory, unless the
+// the binary, logs, run files, pushed tracks, teams, distributions and
+// corpus pieces (with their manifests) rally put there, leaving corpora
+// the worker downloaded; and a provisioner host's nodes directory, unless the
 // nodes are to be preserved or did not stop (their files are then left
 // for the next teardown, which stops them first).
 func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord, nodesStopped bool) (int, error) {
@@ -294,8 +295,10 @@ func removeFiles(ctx context.Context, client *remote.Client, rec HostRecord, nod
 if [ -n "$nodes" ] && [ -d "$nodes" ]; then n=$(find "$nodes" | wc -l); rm -rf -- "$nodes"; rmdir -- "$(dirname -- "$nodes")" 2>/dev/null; fi
 if [ ! -d "$wd" ]; then echo "$n"; exit 0; fi
 if [ -e "$wd/%s" ] && [ -z "$keep" ]; then n=$((n + $(find "$wd" | wc -l))); rm -rf -- "$wd"; echo "$n"; exit; fi
-n=$((n + $( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions" "$wd/plugins"; } 2>/dev/null | wc -l)))
+pushed() { find "$wd/benchmarks/data" -mindepth 2 -maxdepth 2 \( -name '*.pieces' -o -name '*.pieces.json' -o -name '.*.pieces.json.*.part' \) "$@"; }
+n=$((n + $( { find "$wd/bin" -maxdepth 1 -name 'rally-*'; find "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions" "$wd/plugins"; pushed -exec find {} \; ; } 2>/dev/null | wc -l)))
 rm -f -- "$wd"/bin/rally-*; rm -rf -- "$wd/logs" "$wd/run" "$wd/tracks" "$wd/teams" "$wd/distributions" "$wd/plugins"; rmdir "$wd/bin" "$wd/nodes" 2>/dev/null
+pushed -exec rm -rf -- {} + 2>/dev/null; rmdir "$wd"/benchmarks/data/* "$wd/benchmarks/data" "$wd/benchmarks" 2>/dev/null
 echo "$n"`, remote.ShellQuote(wd), remote.ShellQuote(nodes), remote.ShellQuote(keepWorkdir), createdMarker)
 	res, err := client.Run(ctx, script, nil)
 	if err != nil {

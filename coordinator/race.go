@@ -28,6 +28,8 @@ type racing struct {
 	mu        sync.Mutex
 	busy      bool // from StartRace's check until the race's end
 	cancel    context.CancelFunc
+	// pieces are the corpus pieces described for earlier races.
+	pieces pieceCache
 }
 
 func (c *Coordinator) raceConductor() *race.Conductor {
@@ -48,7 +50,8 @@ func (c *Coordinator) raceConductor() *race.Conductor {
 }
 
 // StartRace checks a race request, pushes the track to every joined
-// load-driver host and starts the race in the background. Its progress
+// load-driver host and starts the race in the background, which first
+// pushes the corpora (corpusDelivery). Its progress
 // and final report are published as race events; the race is saved
 // under ~/.rally/races.
 func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (control.RaceStarted, error) {
@@ -80,6 +83,9 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 			req.Telemetry.Devices = append(req.Telemetry.Devices, p.Telemetry.Devices...)
 		}
 	}
+	if err := req.Corpus.Check(); err != nil {
+		return control.RaceStarted{}, &BadRequestError{Err: err}
+	}
 	plan, err := race.Check(req)
 	if err != nil {
 		return control.RaceStarted{}, &BadRequestError{Err: err}
@@ -89,6 +95,7 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 		return control.RaceStarted{}, err
 	}
 	var members []string
+	byName := map[string]*hostRun{}
 	paths := map[string]string{}
 	trackDir, trackFile := req.TrackPath, ""
 	if st, err := os.Stat(req.TrackPath); err == nil && !st.IsDir() {
@@ -101,7 +108,10 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 		h.mu.Lock()
 		client, workdir := h.client, h.workdir
 		h.mu.Unlock()
-		res, err := payload.PushTree(ctx, client, trackDir, workdir, "tracks")
+		// The track goes without its documents files: the corpus source
+		// says how they reach the host (the corpus push, below, sends
+		// only what its clients read).
+		res, err := payload.PushTreeExcept(ctx, client, trackDir, workdir, "tracks", trackCorpusFiles(plan))
 		if err != nil {
 			return control.RaceStarted{}, err
 		}
@@ -111,11 +121,13 @@ func (c *Coordinator) StartRace(ctx context.Context, req control.RaceRequest) (c
 		}
 		paths[string(h.inv.Name)] = rp
 		members = append(members, string(h.inv.Name))
+		byName[string(h.inv.Name)] = h
 	}
 	if len(members) == 0 {
 		return control.RaceStarted{}, errors.New("no joined load-driver host to run the race")
 	}
 	plan.TrackPaths = paths
+	plan.Corpora = c.corpusDelivery(plan, byName, members)
 	plan.ID = report.NewRaceID(time.Now())
 	rctx, cancel := context.WithCancel(c.life)
 	c.racing.mu.Lock()

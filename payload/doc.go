@@ -7,5 +7,11 @@
 // checksummed on the host and only then renamed into place, so a host never
 // sees a partial binary under the final name.
 //
-// payload moves bytes; it must not start the worker or know what it does.
+// It also pushes a track directory (PushTree, content-addressed too) and
+// byte ranges of local files as files of their own (PushRanges: corpus
+// pieces), each checksummed on the host, continued after a cut, skipped
+// when already there and intact.
+//
+// payload moves bytes; it must not start the worker or know what it does,
+// nor what the bytes it pushes mean.
 package payload

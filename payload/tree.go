@@ -33,11 +33,19 @@ type TreeResult struct {
 // the old one. The copy is written under a temporary name and renamed into
 // place once complete. Only regular files and directories are copied.
 func PushTree(ctx context.Context, c *remote.Client, dir, workdir, kind string) (TreeResult, error) {
+	return PushTreeExcept(ctx, c, dir, workdir, kind, nil)
+}
+
+// PushTreeExcept is PushTree leaving out the files skip names (by their
+// path relative to dir, slash-separated): a track without its documents
+// files, which reach the hosts by other ways. A nil skip leaves out
+// nothing.
+func PushTreeExcept(ctx context.Context, c *remote.Client, dir, workdir, kind string, skip func(rel string) bool) (TreeResult, error) {
 	host := c.Target().Name
 	fail := func(format string, args ...any) (TreeResult, error) {
 		return TreeResult{}, fmt.Errorf("%s: push %s: "+format, append([]any{host, dir}, args...)...)
 	}
-	files, sum, _, err := hashTree(dir)
+	files, sum, _, err := hashTree(dir, skip)
 	if err != nil {
 		return fail("%w", err)
 	}
@@ -123,9 +131,9 @@ func copyFile(sc *sftp.Client, src, dst string, hash io.Writer) (int64, error) {
 	return n, err
 }
 
-// hashTree lists the regular files under dir (sorted, relative) and their
-// combined checksum.
-func hashTree(dir string) ([]string, string, int64, error) {
+// hashTree lists the regular files under dir (sorted, relative) that skip
+// does not name, and their combined checksum.
+func hashTree(dir string, skip func(rel string) bool) ([]string, string, int64, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -135,6 +143,9 @@ func hashTree(dir string) ([]string, string, int64, error) {
 			rel, err := filepath.Rel(dir, p)
 			if err != nil {
 				return err
+			}
+			if skip != nil && skip(filepath.ToSlash(rel)) {
+				return nil
 			}
 			files = append(files, rel)
 		}

@@ -141,6 +141,7 @@ func (c *Conductor) ByID(id string) *Progress {
 func (p Progress) clone() Progress {
 	p.Tasks = slices.Clone(p.Tasks)
 	p.Preparing = maps.Clone(p.Preparing)
+	p.CorpusPush = maps.Clone(p.CorpusPush)
 	p.Lost = maps.Clone(p.Lost)
 	return p
 }
@@ -211,6 +212,17 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		return nil, errAborted
 	default:
 	}
+	corpora, err := c.deliverCorpora(ctx, cur, p, members, aborted)
+	race.CorpusPush = c.corpusPush(cur)
+	if err != nil {
+		final := c.snapshot(cur, p)
+		final.State, final.Error = StateFailed, err.Error()
+		if errors.Is(err, errAborted) {
+			final.State, final.Error = StateAborted, "aborted by the user"
+		}
+		c.finish(final)
+		return nil, err
+	}
 	// The GC rows and the nodes' figures show the race's work, not the
 	// nodes' lifetime: the end-of-race snapshot less this one.
 	nodesStart, nodesErr := nodeStats(ctx, p)
@@ -221,8 +233,8 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	devices := c.startDevices(p, race.ID)
 
 	stopTicker := c.tickProgress(cur, p)
-	rs := &raceSteps{c: c, cur: cur, p: p, active: slices.Clone(members), aborted: aborted, results: map[string]*driver.TaskResult{}}
-	err := rs.run(ctx)
+	rs := &raceSteps{c: c, cur: cur, p: p, active: slices.Clone(members), aborted: aborted, results: map[string]*driver.TaskResult{}, corpora: corpora}
+	err = rs.run(ctx)
 	stopTicker()
 	devices.finish(context.WithoutCancel(ctx))
 	if stopHosts != nil {
@@ -319,6 +331,7 @@ type raceSteps struct {
 	active  []string // members still in the race, in inventory order
 	aborted <-chan struct{}
 	results map[string]*driver.TaskResult
+	corpora map[string]MemberCorpus // what each member's Start says of the corpora
 	events  <-chan actor.Event
 	// joined is when each member joined, as the race began.
 	joined map[string]time.Time
@@ -349,7 +362,7 @@ func (rs *raceSteps) run(ctx context.Context) error {
 		}
 		st := Start{RaceID: cur.id, TrackPath: path, Challenge: p.Challenge.Name, Params: p.Request.TrackParams,
 			TestMode: p.Request.TestMode, TaskFilter: p.Request.TaskFilter, TargetHosts: p.Request.TargetHosts, ClientOptions: spec,
-			OnError: p.Request.OnError, Epoch: cur.epoch.Add(offsets[m]), Seed: seed}
+			OnError: p.Request.OnError, Epoch: cur.epoch.Add(offsets[m]), Seed: seed, Corpus: rs.corpora[m]}
 		if err := c.cfg.System.SendReliable(m, MsgStart, st); err != nil {
 			if err := rs.lose(m, "could not send the race's start: "+err.Error()); err != nil {
 				return err

@@ -23,33 +23,23 @@ type Plan struct {
 	// TrackPaths says where a member finds the track on its own host when
 	// that is not Request.TrackPath (the coordinator pushed it there).
 	TrackPaths map[string]string
+	// Corpora, when set, brings the race's corpora to the members before
+	// they start (the coordinator's push); nil leaves them to the members.
+	Corpora CorpusDelivery
 }
 
 // Check loads the track and options of a request and refuses, up front,
-// what cannot run: unknown operation types and operations that need a
-// track.py, which are named.
+// what cannot run: a challenge that CheckChallenge refuses (with its
+// problems, one line each), bad targets and options.
 func Check(req Request) (*Plan, error) {
-	if req.TrackPath == "" {
-		return nil, errors.New("no track: give --track-path DIR")
-	}
 	if req.MinLoadDrivers < 0 {
 		return nil, fmt.Errorf("min-load-drivers %d: want 0 (all) or more", req.MinLoadDrivers)
 	}
 	if err := checkLoadDriverHosts(req.LoadDriverHosts, req.MinLoadDrivers); err != nil {
 		return nil, err
 	}
-	t, ch, err := loadChallenge(req.TrackPath, req.TrackParams, req.TestMode, req.Challenge, req.TaskFilter)
+	t, ch, err := CheckTrack(req)
 	if err != nil {
-		return nil, err
-	}
-	if reqs := t.CustomRequirements(ch); len(reqs) > 0 {
-		var names []string
-		for _, r := range reqs {
-			names = append(names, fmt.Sprintf("task %q needs track.py %s %q", r.Task, r.Kind, r.Name))
-		}
-		return nil, fmt.Errorf("challenge %q cannot run without the track's Python code: %s", ch.Name, strings.Join(names, "; "))
-	}
-	if err := driver.Validate(t, ch); err != nil {
 		return nil, err
 	}
 	targets, err := driver.ParseTargetHosts(req.TargetHosts)
@@ -68,6 +58,81 @@ func Check(req Request) (*Plan, error) {
 		return nil, fmt.Errorf("on-error %q: want continue or abort", req.OnError)
 	}
 	return &Plan{Request: req, Track: t, Challenge: ch, Targets: targets, Options: opts}, nil
+}
+
+// CheckTrack loads the track of a request, picks its challenge, applies
+// its task filter and refuses the challenge when CheckChallenge does. It
+// is the part of Check that needs no target: the CLI calls it before it
+// starts nodes or asks a coordinator, so that a challenge that cannot run
+// is refused the same way everywhere.
+func CheckTrack(req Request) (*track.Track, *track.Challenge, error) {
+	if req.TrackPath == "" {
+		return nil, nil, errors.New("no track: give --track-path DIR")
+	}
+	t, ch, err := loadChallenge(req.TrackPath, req.TrackParams, req.TestMode, req.Challenge, req.TaskFilter)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckChallenge(t, ch).Err(); err != nil {
+		return nil, nil, err
+	}
+	return t, ch, nil
+}
+
+// CheckChallenge says whether challenge c of t can run with this load
+// driver and, if not, why (track.Check with the driver's operation types
+// and parameter checks). It is the one answer to "can this challenge
+// run": `rally info` shows it for every challenge, and a race refuses
+// with its lines.
+func CheckChallenge(t *track.Track, c *track.Challenge) track.Status {
+	d := newLoadDriver()
+	st := track.Check(t, c, d)
+	if st.Runnable() {
+		// What only the whole schedule shows (e.g. a parallel block's
+		// completed-by); every task passed on its own.
+		if err := driver.Validate(t, c); err != nil {
+			st.Problems = append(st.Problems, track.Problem{Kind: track.ProblemDriver, Message: d.trim(err.Error(), c.Name, "")})
+		}
+	}
+	return st
+}
+
+// loadDriver is what track.Check needs to know of package driver.
+type loadDriver struct {
+	types map[string]bool
+}
+
+var _ track.Driver = loadDriver{}
+
+func newLoadDriver() loadDriver {
+	d := loadDriver{types: map[string]bool{}}
+	for _, typ := range driver.OperationTypes() {
+		d.types[typ] = true
+	}
+	return d
+}
+
+func (d loadDriver) RunsOperationType(typ string) bool { return d.types[typ] }
+
+// CheckTask asks driver.Validate about a challenge of this task alone.
+func (d loadDriver) CheckTask(t *track.Track, task *track.Task) error {
+	one := *task
+	one.CompletesParent = false
+	c := &track.Challenge{Name: task.Name, Schedule: []track.Step{{Tasks: []track.Task{one}}}}
+	if err := driver.Validate(t, c); err != nil {
+		return errors.New(d.trim(err.Error(), c.Name, task.Name))
+	}
+	return nil
+}
+
+// trim drops the challenge and task driver.Validate's messages start with:
+// the checker's lines name them already.
+func (loadDriver) trim(msg, challenge, task string) string {
+	msg = strings.TrimPrefix(msg, fmt.Sprintf("challenge %q cannot run: ", challenge))
+	if task != "" {
+		msg = strings.TrimPrefix(msg, fmt.Sprintf("task %q: ", task))
+	}
+	return msg
 }
 
 // loadChallenge loads the track a race runs and picks its challenge, with

@@ -1,6 +1,7 @@
 package race
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -126,5 +127,61 @@ func TestCheckLocalLoadDrivers(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--load-driver-hosts localhost,10.0.0.11: this race's one load driver is this machine") ||
 		!strings.Contains(err.Error(), "to race from 10.0.0.11, bring up a cluster") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestCheckChallenge_a_custom_scheduler_blocks_only_its_challenge: the test
+// track's track.py registers a scheduler that challenge spiky uses; the
+// track loads, spiky is refused with the scheduler and where it is, and a
+// race of the other challenge runs to its end.
+func TestCheckChallenge_a_custom_scheduler_blocks_only_its_challenge(t *testing.T) {
+	const path = "../track/testdata/custom-scheduler"
+	_, err := Check(Request{TrackPath: path, Challenge: "spiky", TargetHosts: "127.0.0.1:9200"})
+	var cannot *track.CannotRunError
+	if !errors.As(err, &cannot) || len(cannot.Lines) != 1 ||
+		cannot.Lines[0] != `challenges/spiky.json:12:19: task bursts: schedule "bursty" is a scheduler from track.py:21, which rally does not run` {
+		t.Fatalf("spiky: err %v (%T)", err, err)
+	}
+	// Excluding the task that needs the scheduler leaves a challenge that
+	// can run, as the same filter shows in rally info.
+	if _, err := Check(Request{TrackPath: path, Challenge: "spiky", TargetHosts: "127.0.0.1:9200", TaskFilter: filterOf(t, "bursts", true)}); err != nil {
+		t.Errorf("spiky without bursts: %v", err)
+	}
+
+	addr := startTarget(t, estarget.Faults{})
+	r := runRace(t, Request{TrackPath: path, Challenge: "plain", TargetHosts: addr})
+	if r.Status != report.StatusCompleted {
+		t.Fatalf("plain: status %s (%s)", r.Status, r.Error)
+	}
+	if ok, n, errs := task(r, "match-all"); !ok || n != 40 || errs != 0 {
+		t.Errorf("match-all: found %v, %d requests, %d errors; want 2 clients x 20 iterations", ok, n, errs)
+	}
+}
+
+// TestCheckChallenge_shared_tracks: every challenge of the shared tracks
+// gets an answer; what keeps one from running is only what their missing
+// track.py would provide (runners, param sources): the load driver runs
+// everything else they use.
+func TestCheckChallenge_shared_tracks(t *testing.T) {
+	for _, name := range []string{"geonames", "http_logs", "nested", "percolator", "so"} {
+		tr, err := track.Load(track.LoadOptions{Path: "../track/testdata/rally-tracks/" + name})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		runnable := 0
+		for i := range tr.Challenges {
+			st := CheckChallenge(tr, &tr.Challenges[i])
+			if st.Runnable() {
+				runnable++
+			}
+			for _, p := range st.Problems {
+				if p.Kind != track.ProblemRunner && p.Kind != track.ProblemParamSource {
+					t.Errorf("%s/%s: %s", name, st.Challenge, strings.Join(st.Lines(), "; "))
+				}
+			}
+		}
+		if runnable == 0 {
+			t.Errorf("%s: no challenge can run", name)
+		}
 	}
 }

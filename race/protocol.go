@@ -61,6 +61,10 @@ type Start struct {
 	// one-second throughput buckets align across hosts.
 	Epoch time.Time `json:"epoch"`
 	Seed  uint64    `json:"seed"`
+	// Corpus says how the race's documents files came to the member: the
+	// pieces the coordinator pushed it (their checksums verified on its
+	// host), and the source of the others.
+	Corpus MemberCorpus `json:"corpus,omitzero"`
 }
 
 // Ready answers Start.

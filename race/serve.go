@@ -144,7 +144,8 @@ func (s *member) onStart(body json.RawMessage) {
 	}()
 }
 
-// prepare loads the track and makes the corpora ready.
+// prepare loads the track and makes the corpora ready: the pieces the
+// coordinator pushed, the files this host has, downloads of the others.
 func (s *member) prepare(ctx context.Context, st Start) (*prepared, error) {
 	t, c, err := loadChallenge(st.TrackPath, st.Params, st.TestMode, st.Challenge, st.TaskFilter)
 	if err != nil {
@@ -161,6 +162,11 @@ func (s *member) prepare(ctx context.Context, st Start) (*prepared, error) {
 		}
 	}
 	p := &prepared{start: st, track: t, challenge: c, targets: targets, opts: opts, seqs: map[string]uint64{}}
+	// Pushed pieces stand for their files; the others are found or
+	// downloaded below, as Start's corpus source allows.
+	if err := s.readyCorpora(st, t, c); err != nil {
+		return nil, fmt.Errorf("prepare corpora: %w", err)
+	}
 	// Progress goes to the coordinator at most twice a second per file,
 	// and always at a file's end; a dropped one is replaced by the next.
 	var last time.Time

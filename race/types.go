@@ -3,6 +3,7 @@ package race
 import (
 	"time"
 
+	"rally/report"
 	"rally/track"
 )
 
@@ -37,6 +38,9 @@ type Request struct {
 	// their parameters; the node-start ones (gc, jfr) are recorded here
 	// when the nodes were started with them.
 	Telemetry Telemetry `json:"telemetry,omitzero"`
+	// Corpus is how the documents files reach the load drivers
+	// (--corpus-source and the push's bounds).
+	Corpus CorpusOptions `json:"corpus,omitzero"`
 }
 
 // Started answers a Request.
@@ -79,6 +83,10 @@ type Progress struct {
 	// Preparing is each load driver's latest corpus work before the race
 	// ("download documents.json.bz2 12.3 of 45.6 MiB (27%)").
 	Preparing map[string]string `json:"preparing,omitempty"`
+	// CorpusPush is the push of the race's corpora to each load driver
+	// before the race (--corpus-source push): its phase and bytes sent of
+	// those the host lacked.
+	CorpusPush map[string]report.CorpusPush `json:"corpus_push,omitempty"`
 	// Lost names the load drivers lost during the race, with why.
 	Lost map[string]string `json:"lost,omitempty"`
 	// Report is the final summary report as text, once the race ended.

@@ -79,6 +79,10 @@ type Race struct {
 	// threads, I/O). Absent for a benchmark-only race (rally did not
 	// start the nodes, so it does not know their processes).
 	HostTelemetry map[string]telemetry.Summary `json:"host-telemetry,omitempty"`
+	// CorpusPush is, by load-driver host, what the coordinator pushed of
+	// the race's documents files before it (--corpus-source push): the
+	// slices its clients read, and what it sent of them.
+	CorpusPush map[string]CorpusPush `json:"corpus-push,omitempty"`
 }
 
 // NodeTelemetry is one node's figures over a race: the end of the race

@@ -29,6 +29,7 @@ func (d *decoder) errorf(n *jnode, path, format string, args ...any) {
 	e := &Error{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Col = d.li.position(n.off)
+		e.renderedPos = n.off + 1
 	}
 	d.errs = append(d.errs, e)
 }
@@ -521,6 +522,10 @@ func (d *decoder) operation(n *jnode, path string) (Operation, bool) {
 		op.Name = name
 	}
 	op.ParamSource, _ = d.str(n, "param-source", path, false)
+	op.typePos = n.get("operation-type").off + 1
+	if ps := n.get("param-source"); ps != nil {
+		op.paramSourcePos = ps.off + 1
+	}
 	d.boolean(n, "include-in-reporting", path) // validated here, read by the task
 	op.Params = map[string]any{}
 	for i, k := range n.keys {
@@ -759,7 +764,8 @@ func (d *decoder) task(n *jnode, path string, ops map[string]Operation, def task
 		} else {
 			// Rally takes an unknown name as an operation of that type
 			// without parameters ("operation": "refresh").
-			op = Operation{Name: on.str, Type: on.str, CustomRunner: !IsBuiltinOperationType(on.str), Admin: IsAdminOperationType(on.str)}
+			op = Operation{Name: on.str, Type: on.str, CustomRunner: !IsBuiltinOperationType(on.str), Admin: IsAdminOperationType(on.str),
+				typePos: on.off + 1}
 		}
 	case jObject:
 		var ok bool
@@ -771,7 +777,7 @@ func (d *decoder) task(n *jnode, path string, ops map[string]Operation, def task
 		return Task{}, false
 	}
 
-	t := Task{Name: op.Name, Operation: op, Clients: 1, Schedule: ScheduleDeterministic, TargetThroughputUnit: "ops/s"}
+	t := Task{Name: op.Name, Operation: op, Clients: 1, Schedule: ScheduleDeterministic, TargetThroughputUnit: "ops/s", pos: n.off + 1}
 	if name, ok := d.str(n, "name", path, false); ok {
 		t.Name = name
 	}
@@ -829,13 +835,12 @@ func (d *decoder) task(n *jnode, path string, ops map[string]Operation, def task
 
 	d.throughput(n, path, &t)
 
-	if s, ok := d.str(n, "schedule", path, false); ok {
-		switch Schedule(s) {
-		case ScheduleDeterministic, SchedulePoisson:
-			t.Schedule = Schedule(s)
-		default:
-			d.errorf(n.get("schedule"), join(path, "schedule"), "unknown schedule %q (known: deterministic, poisson; custom schedulers from a track.py are not supported)", s)
-		}
+	if s, ok := d.str(n, "schedule", path, false); ok && s != "" {
+		// Any name loads: a custom scheduler of a track.py only keeps the
+		// challenges that use it from running (Check), as in esrally,
+		// where it fails when the task starts.
+		t.Schedule = Schedule(s)
+		t.schedulePos = n.get("schedule").off + 1
 	}
 	if def.completedBy != "" && t.Name == def.completedBy {
 		t.CompletesParent = true

@@ -98,7 +98,7 @@ func TestDescribe(t *testing.T) {
 			tr := tc.load(t)
 			c := mustChallenge(t, tr, tc.challenge)
 			var buf bytes.Buffer
-			if err := Describe(&buf, tr, c, tc.asJSON); err != nil {
+			if err := Describe(&buf, tr, c, checkWith(tr), tc.asJSON); err != nil {
 				t.Fatal(err)
 			}
 			// The golden files must not depend on where the track lies.
@@ -111,7 +111,7 @@ func TestDescribe(t *testing.T) {
 func TestDescribe_all_challenges_and_requirements(t *testing.T) {
 	tr := mustLoad(t, LoadOptions{Path: sharedTrackPath("http_logs")})
 	var buf bytes.Buffer
-	if err := Describe(&buf, tr, nil, false); err != nil {
+	if err := Describe(&buf, tr, nil, checkWith(tr), false); err != nil {
 		t.Fatal(err)
 	}
 	out := strings.Join(strings.Fields(buf.String()), " ") // alignment aside
@@ -126,7 +126,7 @@ func TestDescribe_all_challenges_and_requirements(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := Describe(&buf, tr, nil, true); err != nil {
+	if err := Describe(&buf, tr, nil, checkWith(tr), true); err != nil {
 		t.Fatal(err)
 	}
 	var d DescribeJSON
@@ -152,7 +152,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 func TestDescribe_reports_write_errors(t *testing.T) {
 	tr := mustLoad(t, LoadOptions{Path: sharedTrackPath("so")})
 	for _, asJSON := range []bool{false, true} {
-		if err := Describe(failingWriter{}, tr, nil, asJSON); err == nil {
+		if err := Describe(failingWriter{}, tr, nil, checkWith(tr), asJSON); err == nil {
 			t.Errorf("asJSON=%v: no error", asJSON)
 		}
 	}

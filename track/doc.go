@@ -1,11 +1,14 @@
 // Package track loads Rally-format tracks: it renders track.json (a Jinja2
 // template, with Rally's "rally.helpers") with the track parameters, decodes
-// it into a typed, validated Track, and reports operations that need a
-// track.py (custom runners or parameter sources) by name.
+// it into a typed, validated Track, and says per challenge whether it can
+// run here and why not (Check).
 //
 // It must not talk to a cluster or run anything: the driver does that. It
-// does not run track.py files either; Track.CustomRequirements lists what a
-// challenge would need from one.
+// does not run track.py files either: it reads them as text (TrackPy) to
+// know which runners, param sources, schedulers and track processors a
+// track registers, and Check refuses the challenges that need them, naming
+// them and where they are written. What one challenge needs never keeps
+// the track from loading, nor its other challenges from running.
 //
 // # Rendering
 //
@@ -41,10 +44,11 @@
 // # Decoding
 //
 // The rendered JSON is parsed by a small parser that keeps offsets, so a
-// schema problem is reported with its JSON path and its line and column in
-// the rendered text (Track.Rendered), for example
+// schema problem is reported with its JSON path, and with the file, line and
+// column where its text is written (the included file, the {{ ... }} that
+// wrote a value; see origin.go), for example
 //
-//	track.json:42:17: challenges[0].schedule[3].clients: want a positive integer, got "four"
+//	challenges/default.json:42:17: challenges[0].schedule[3].clients: want a positive integer, got "four"
 //
 // Several schema problems are collected in one pass (ErrorList). Rally's
 // rules are kept: defaults copied from the corpus into each documents entry
@@ -57,10 +61,11 @@
 // block's total client count (Step.Clients), not a per-task default; its
 // warmup/iteration/time-period keys are defaults for its tasks.
 //
-// Where we differ on purpose: an unknown "schedule" is an error (we cannot
-// run custom schedulers); a task-level include-in-reporting overrides the
-// operation's; track parameters that look like JSON but do not parse are an
-// error; .yaml/.yml parameter files are accepted.
+// Where we differ on purpose: a task-level include-in-reporting overrides
+// the operation's; track parameters that look like JSON but do not parse
+// are an error; .yaml/.yml parameter files are accepted. A "schedule" that
+// is not esrally's (deterministic, poisson) loads, and Check refuses the
+// challenges that use it.
 //
 // Numbers keep their JSON text (json.Number) in Operation.Params and
 // Task.Params; zero means "unset" for iterations and time periods.

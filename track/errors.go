@@ -11,11 +11,12 @@ import (
 //
 //	nested/track.json:42:17: challenges[0].schedule[3].clients: want a positive integer, got "four"
 //
-// Template errors name the template file the broken line comes from
-// (operations/default.json rather than track.json when the line was
-// inlined by rally.collect). JSON decode and schema errors name
-// track.json with the line and column in the rendered text (see
-// Track.Rendered), because templating moves lines.
+// Errors name the file, line and column where the offending text is
+// written: operations/default.json rather than track.json when the text
+// was inlined by rally.collect, the {{ ... }} that wrote a bad value, the
+// line of a macro or loop that produced it (see origin.go). When that
+// cannot be told, JSON decode and schema errors name track.json with the
+// line and column in the rendered text (Track.Rendered) and say so.
 type Error struct {
 	File string
 	Line int // 1-based; 0 when unknown
@@ -27,6 +28,10 @@ type Error struct {
 	Msg  string
 	// Err is the underlying error, if any (a gonja or file-system error).
 	Err error
+
+	// renderedPos is the offset plus one, in the rendered track, of a
+	// schema error's value (0: none); Load turns it into a file position.
+	renderedPos int
 }
 
 func (e *Error) Error() string {

@@ -59,8 +59,8 @@ func TestError_positions(t *testing.T) {
 		}
 	})
 
-	t.Run("JSON error gives line, column and the line", func(t *testing.T) {
-		te, _ := loadErr(t, map[string]string{
+	t.Run("JSON error in an included file names that file, its line and column", func(t *testing.T) {
+		te, dir := loadErr(t, map[string]string{
 			"track.json": `{% import "rally.helpers" as rally with context %}
 {
   "version": 2,
@@ -75,16 +75,104 @@ func TestError_positions(t *testing.T) {
   "body": {}
 }`,
 		})
-		// Rendered: the import line renders empty, operations/q.json starts
-		// on line 5; its line 4 ("body") is rendered line 8.
-		if te.Line != 8 || te.Col != 3 || !strings.HasSuffix(te.File, "track.json") {
-			t.Errorf("position %s:%d:%d", te.File, te.Line, te.Col)
+		// Rendered, operations/q.json's line 4 is line 8 of the track.
+		if te.File != filepath.Join(dir, "operations", "q.json") || te.Line != 4 || te.Col != 3 {
+			t.Errorf("position %s:%d:%d, want operations/q.json:4:3", te.File, te.Line, te.Col)
 		}
-		for _, want := range []string{`expecting ',' or '}' after the value of "operation-type", found '"'`, `8 |   "body": {}`, "^",
-			"comes from " + filepath.Join("operations", "q.json") + ":4"} {
+		want := "invalid JSON: expecting ',' or '}' after the value of \"operation-type\", found '\"'\n" +
+			"  4 |   \"body\": {}\n" +
+			"    |   ^"
+		if te.Msg != want {
+			t.Errorf("message:\n%s\nwant:\n%s", te.Msg, want)
+		}
+	})
+
+	t.Run("JSON error in templated text shows the rendered line too", func(t *testing.T) {
+		te, dir := loadErr(t, map[string]string{
+			"track.json": `{% import "rally.helpers" as rally with context %}
+{"operations": [{{ rally.collect(parts="ops/*.json") }}], "schedule": [{"operation": "q"}]}`,
+			"ops/q.json": `{% set fields = ["a", "b"] %}
+{
+  "name": "q",
+  "operation-type": "search",
+  "fields": [{% for f in fields %}"{{ f }}" {% endfor %}]
+}`,
+		})
+		if te.File != filepath.Join(dir, "ops", "q.json") || te.Line != 5 || te.Col != 35 {
+			t.Errorf("position %s:%d:%d, want ops/q.json:5:35 (the quote the loop writes)", te.File, te.Line, te.Col)
+		}
+		for _, want := range []string{"rendered by the template as:", `"fields": ["a" "b" ]`} {
 			if !strings.Contains(te.Msg, want) {
 				t.Errorf("message lacks %q:\n%s", want, te.Msg)
 			}
+		}
+	})
+
+	t.Run("bad value in an included file names that file and the value", func(t *testing.T) {
+		dir := writeTrack(t, map[string]string{
+			"track.json": `{% import "rally.helpers" as rally with context %}
+{
+  "version": 2,
+  "operations": [
+    {{ rally.collect(parts="operations/*.json") }}
+  ],
+  "challenges": [
+    {{ rally.collect(parts="challenges/*.json") }}
+  ]
+}`,
+			"operations/q.json": `{
+  "name": "q",
+  "operation-type": "search",
+  "include-in-reporting": "yes"
+}`,
+			"challenges/c.json": `{
+  "name": "c",
+  "schedule": [
+    {"operation": "q", "clients": {{ clients | default("four") | tojson }}}
+  ]
+}`,
+		})
+		_, err := Load(LoadOptions{Path: dir, Now: fixedNow})
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) != 2 {
+			t.Fatalf("err = %v, want two errors", err)
+		}
+		want := []string{
+			filepath.Join(dir, "operations", "q.json") + `:4:27: operations[0].include-in-reporting: want true or false, got "yes"`,
+			filepath.Join(dir, "challenges", "c.json") + `:4:35: challenges[0].schedule[0].clients: want a positive integer, got "four"`,
+		}
+		for i, e := range list {
+			if e.Error() != want[i] {
+				t.Errorf("error %d:\n got %s\nwant %s", i, e, want[i])
+			}
+		}
+	})
+
+	t.Run("a value made by a macro is found in the macro", func(t *testing.T) {
+		te, dir := loadErr(t, map[string]string{
+			"track.json": `{% macro task(name, clients) -%}
+  {"operation": "{{ name }}",
+   "clients": {{ clients }}}
+{%- endmacro %}
+{"schedule": [
+  {{ task("refresh", 1) }},
+  {{ task("refresh", 0) }}
+]}`,
+		})
+		if te.File != filepath.Join(dir, "track.json") || te.Line != 3 || te.Col != 15 || te.Path != "schedule[1].clients" {
+			t.Errorf("error = %v, want track.json:3:15 (the macro's {{ clients }})", te)
+		}
+	})
+
+	t.Run("text captured by a set block still gets positions", func(t *testing.T) {
+		te, dir := loadErr(t, map[string]string{
+			"track.json": `{% set kind %}refresh{% endset %}
+{"schedule": [
+  {% if kind == "refresh" %}{"operation": "refresh", "clients": -1}{% endif %}
+]}`,
+		})
+		if te.File != filepath.Join(dir, "track.json") || te.Line != 3 || te.Col != 65 {
+			t.Errorf("error = %v, want track.json:3:65", te)
 		}
 	})
 

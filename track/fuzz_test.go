@@ -67,7 +67,7 @@ func fuzzLoadOnce(t *testing.T, dir string, data []byte) {
 			}
 		}
 		var buf bytes.Buffer
-		if err := Describe(&buf, tr, c, len(data)%3 == 0); err != nil {
+		if err := Describe(&buf, tr, c, checkWith(tr), len(data)%3 == 0); err != nil {
 			t.Error(err)
 		}
 	}

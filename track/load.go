@@ -93,10 +93,14 @@ func Load(opts LoadOptions) (*Track, error) {
 	if err != nil {
 		return nil, err
 	}
-	li := newLineIndex(rendered)
+	org := newOrigins(te, src, rendered)
 	root, err := parseJSON(rendered)
 	if err != nil {
-		return nil, jsonError(display(absFile), "the rendered track", li, src, err)
+		return nil, jsonError(display, rendered, src, org, err)
+	}
+	py, err := readTrackPy(dir)
+	if err != nil {
+		return nil, &Error{File: display(filepath.Join(dir, trackPyFile)), Msg: "cannot read track.py", Err: err}
 	}
 
 	t := &Track{
@@ -105,11 +109,13 @@ func Load(opts LoadOptions) (*Track, error) {
 		File:     absFile,
 		Params:   copyVars(opts.Params),
 		Rendered: rendered,
+		TrackPy:  py,
+		origins:  org,
 	}
 	if len(t.Params) == 0 {
 		t.Params = nil
 	}
-	d := &decoder{file: display(absFile), li: li}
+	d := &decoder{file: display(absFile), li: newLineIndex(rendered)}
 	d.loadFile = func(rel string) (*jnode, string, error) {
 		abs := filepath.Join(dir, rel)
 		bsrc, err := newAssembler(display).assemble(abs)
@@ -123,12 +129,13 @@ func Load(opts LoadOptions) (*Track, error) {
 		}
 		n, err := parseJSON(out)
 		if err != nil {
-			return nil, abs, jsonError(display(abs), "the rendered file", newLineIndex(out), bsrc, err)
+			return nil, abs, jsonError(display, out, bsrc, newOrigins(te, bsrc, out), err)
 		}
 		return n, abs, nil
 	}
 	d.track(root, t)
 	if err := d.errs.asError(); err != nil {
+		locate(d.errs, org, display)
 		return nil, err
 	}
 	t.Warnings = append(t.Warnings, asm.warnings...)
@@ -168,25 +175,57 @@ func resolveTrackPath(path string) (userDir, file, name string, err error) {
 	return filepath.Dir(path), path, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), nil
 }
 
-// jsonError reports a decode error at its line and column in the rendered
-// text, with the offending line and, when the line occurs exactly once in
-// the template sources, where it came from.
-func jsonError(file, what string, li *lineIndex, src *source, err error) error {
+// locate moves schema errors from their position in the rendered track to
+// where their text is written.
+func locate(errs ErrorList, org *origins, display func(string) string) {
+	for _, e := range errs {
+		if e.renderedPos == 0 {
+			continue
+		}
+		if f, line, col, ok := org.position(e.renderedPos - 1); ok {
+			e.File, e.Line, e.Col = display(f), line, col
+		} else {
+			e.Msg += " (at this line and column of the rendered track)"
+		}
+	}
+}
+
+// jsonError reports a JSON syntax error of a rendered template where its
+// text is written, with that line and a caret, and the rendered line too
+// when templating changed it. When that place cannot be told, it names the
+// rendered text's line and column, with the line before, and where the
+// line seems to come from.
+func jsonError(display func(string) string, rendered string, src *source, org *origins, err error) error {
 	se, ok := err.(*jsonSyntaxError)
 	if !ok {
-		return &Error{File: file, Msg: err.Error(), Err: err}
+		return &Error{File: display(src.main), Msg: err.Error(), Err: err}
 	}
-	line, col := li.position(se.off)
+	li := newLineIndex(rendered)
+	rline, rcol := li.position(se.off)
+	if f, line, col, ok := org.position(se.off); ok {
+		var b strings.Builder
+		b.WriteString("invalid JSON: " + se.msg)
+		text := src.files[f].line(line)
+		width := len(fmt.Sprint(max(line, rline)))
+		fmt.Fprintf(&b, "\n  %*d | %s", width, line, text)
+		fmt.Fprintf(&b, "\n  %*s | %s^", width, "", caretPad(text, col))
+		if r := li.line(rline); strings.TrimSpace(r) != strings.TrimSpace(text) {
+			fmt.Fprintf(&b, "\n  rendered by the template as:")
+			fmt.Fprintf(&b, "\n  %*s | %s", width, "", r)
+			fmt.Fprintf(&b, "\n  %*s | %s^", width, "", caretPad(r, rcol))
+		}
+		return &Error{File: display(f), Line: line, Col: col, Msg: b.String()}
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "invalid JSON in %s: %s", what, se.msg)
-	width := len(fmt.Sprint(line))
-	if line > 1 {
-		fmt.Fprintf(&b, "\n  %*d | %s", width, line-1, li.line(line-1))
+	fmt.Fprintf(&b, "invalid JSON in the rendered text (line %d, column %d after templating): %s", rline, rcol, se.msg)
+	width := len(fmt.Sprint(rline))
+	if rline > 1 {
+		fmt.Fprintf(&b, "\n  %*d | %s", width, rline-1, li.line(rline-1))
 	}
-	text := li.line(line)
-	fmt.Fprintf(&b, "\n  %*d | %s", width, line, text)
-	fmt.Fprintf(&b, "\n  %*s | %s^", width, "", caretPad(text, col))
-	for _, l := range []int{line, line - 1} {
+	text := li.line(rline)
+	fmt.Fprintf(&b, "\n  %*d | %s", width, rline, text)
+	fmt.Fprintf(&b, "\n  %*s | %s^", width, "", caretPad(text, rcol))
+	for _, l := range []int{rline, rline - 1} {
 		if f, n, ok := src.findLine(li.line(l)); ok {
 			rel := f
 			if r, err := filepath.Rel(filepath.Dir(src.main), f); err == nil {
@@ -196,7 +235,7 @@ func jsonError(file, what string, li *lineIndex, src *source, err error) error {
 			break
 		}
 	}
-	return &Error{File: file, Line: line, Col: col, Msg: b.String()}
+	return &Error{File: display(src.main), Line: rline, Col: rcol, Msg: b.String()}
 }
 
 // caretPad returns blanks (tabs kept) as wide as the first col-1
@@ -262,9 +301,11 @@ func (t *Track) challengeNames() []string {
 type Requirement struct {
 	Task      string `json:"task"`
 	Operation string `json:"operation"`
-	// Kind is "runner" (a custom operation type) or "param-source".
+	// Kind is "runner" (a custom operation type), "param-source" or
+	// "scheduler".
 	Kind string `json:"kind"`
-	// Name is the runner's operation type or the param source's name.
+	// Name is the runner's operation type, the param source's or the
+	// scheduler's name.
 	Name string `json:"name"`
 }
 
@@ -275,8 +316,9 @@ func (r Requirement) String() string {
 }
 
 // CustomRequirements lists, in schedule order, what the challenge's tasks
-// need from a track.py: runners for custom operation types and custom
-// parameter sources.
+// need from a track.py: runners for custom operation types, custom
+// parameter sources and schedulers. Check says more: whether track.py
+// registers them, and what else keeps a challenge from running.
 func (t *Track) CustomRequirements(c *Challenge) []Requirement {
 	var out []Requirement
 	if c == nil {
@@ -297,6 +339,9 @@ func taskRequirements(task Task) []Requirement {
 	}
 	if task.Operation.ParamSource != "" && !IsBuiltinParamSource(task.Operation.ParamSource) {
 		out = append(out, Requirement{Task: task.Name, Operation: task.Operation.Name, Kind: "param-source", Name: task.Operation.ParamSource})
+	}
+	if !IsBuiltinSchedule(task.Schedule) {
+		out = append(out, Requirement{Task: task.Name, Operation: task.Operation.Name, Kind: "scheduler", Name: string(task.Schedule)})
 	}
 	return out
 }

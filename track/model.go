@@ -36,6 +36,10 @@ type Track struct {
 	// Dependencies are the track's "dependencies" (pip packages its
 	// track.py needs); kept to report.
 	Dependencies []string `json:"dependencies,omitempty"`
+	// TrackPy is what the track's track.py registers, read as text; nil
+	// when the track has no track.py. Check tells from it which
+	// challenges need Python code rally does not run.
+	TrackPy *TrackPy `json:"track-py,omitempty"`
 	// TestMode is true when the track was loaded with LoadOptions.TestMode
 	// and the test-mode rewrite (see testmode.go) has been applied.
 	TestMode bool `json:"test-mode,omitempty"`
@@ -43,9 +47,13 @@ type Track struct {
 	// unused track parameters when LoadOptions.AllowUnusedParams is set, a
 	// rally.collect pattern that matched no file.
 	Warnings []string `json:"warnings,omitempty"`
-	// Rendered is the rendered track.json text (what was decoded). Line and
-	// column numbers of decode and schema errors refer to it.
+	// Rendered is the rendered track.json text (what was decoded). Errors
+	// and problems are reported where their text is written in the
+	// track's files, not at its position here (see origin.go).
 	Rendered string `json:"-"`
+
+	// origins finds where text of Rendered is written.
+	origins *origins
 }
 
 // Index is an entry of "indices": a name and the (already loaded) body.
@@ -137,6 +145,10 @@ type Operation struct {
 	Admin bool `json:"admin,omitempty"`
 	// Meta is the operation's "meta" object.
 	Meta map[string]any `json:"meta,omitempty"`
+
+	// typePos and paramSourcePos are the offsets (plus one; 0: unknown)
+	// in the rendered track of the operation's type and param-source.
+	typePos, paramSourcePos int
 }
 
 // Challenge is one challenge with its schedule.
@@ -206,7 +218,9 @@ type Task struct {
 	// TargetInterval is the "target-interval" as given (for info); zero
 	// when the track used target-throughput.
 	TargetInterval time.Duration `json:"target-interval,omitempty"`
-	// Schedule is "deterministic" unless the task names "poisson".
+	// Schedule is "deterministic" unless the task names another: esrally's
+	// "poisson", or a custom scheduler of a track.py (which Check refuses:
+	// the load driver knows only the two of esrally).
 	Schedule Schedule `json:"schedule,omitempty"`
 	// CompletesParent is true for the task named by its parallel block's
 	// "completed-by".
@@ -225,4 +239,8 @@ type Task struct {
 	// hands them to the scheduler, not to the runner: they do not override
 	// the operation's params.
 	Params map[string]any `json:"params,omitempty"`
+
+	// pos and schedulePos are the offsets (plus one; 0: unknown) in the
+	// rendered track of the task and of its "schedule".
+	pos, schedulePos int
 }

@@ -170,7 +170,6 @@ func TestSchema_errors_are_collected_with_paths(t *testing.T) {
 		{"clients zero", `{"operation": "query", "clients": 0}`, `schedule[0].clients: want a positive integer, got 0`},
 		{"fractional iterations", `{"operation": "query", "iterations": 1.5}`, `schedule[0].iterations: want a positive integer, got 1.5`},
 		{"negative time period", `{"operation": "query", "time-period": -1}`, `schedule[0].time-period: want a number of seconds >= 0, got -1`},
-		{"unknown schedule", `{"operation": "query", "schedule": "weekly", "target-throughput": 1}`, `schedule[0].schedule: unknown schedule "weekly"`},
 		{"interval and throughput", `{"operation": "query", "target-throughput": 1, "target-interval": 1}`, `specifies both target-interval and target-throughput`},
 		{"bad throughput string", `{"operation": "query", "target-throughput": "fast"}`, `invalid target throughput "fast"`},
 		{"boolean throughput", `{"operation": "query", "target-throughput": true}`, `schedule[0].target-throughput: want a number or a string`},

@@ -200,6 +200,9 @@ func (r *raceView) raceLines(rc renderCtx) []string {
 		out = append(out, th.paint(th.bad, "error: "+printable(p.Error)))
 	}
 	out = append(out, "")
+	if len(p.CorpusPush) > 0 {
+		out = append(out, corpusPushLines(rc, p)...)
+	}
 
 	nameW := 0
 	for _, t := range p.Tasks {
@@ -217,6 +220,31 @@ func (r *raceView) raceLines(rc renderCtx) []string {
 		out = append(out, r.report...)
 	}
 	return out
+}
+
+// corpusPushLines are the corpus push before the race, a line per host:
+// its phase and bytes sent of those it lacked.
+func corpusPushLines(rc renderCtx, p *control.RaceProgress) []string {
+	th := rc.th
+	hosts := slices.Sorted(maps.Keys(p.CorpusPush))
+	w := 0
+	for _, h := range hosts {
+		w = max(w, ansi.StringWidth(printable(h)))
+	}
+	out := []string{th.paint(th.header, "CORPUS PUSH")}
+	for _, h := range hosts {
+		cp := p.CorpusPush[h]
+		style := th.warn
+		switch {
+		case cp.Done():
+			style = th.ok
+		case cp.Failed():
+			style = th.bad
+		}
+		name := printable(h) + strings.Repeat(" ", w-ansi.StringWidth(printable(h)))
+		out = append(out, ansi.Truncate("  "+name+"  "+th.paint(style, printable(cp.String())), rc.width, "…"))
+	}
+	return append(out, "")
 }
 
 func raceStyle(th theme, state control.RaceState) lipgloss.Style {

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"rally/control"
+	"rally/report"
 )
 
 // viewCases are the states the golden views show. Each builds on a model
@@ -23,6 +24,10 @@ var viewCases = []struct {
 	{"race_none", nil, func(m *Model) { press(m, "3") }},
 	{"race_running", nil, func(m *Model) {
 		send(m, items(raceEvent(fixtureRace())))
+		press(m, "3")
+	}},
+	{"race_corpus_push", nil, func(m *Model) {
+		send(m, items(raceEvent(fixturePushingRace())))
 		press(m, "3")
 	}},
 	{"race_finished", nil, func(m *Model) {
@@ -184,4 +189,19 @@ func TestLogsAreSanitised(t *testing.T) {
 	if !strings.Contains(v, "client 4: ?[31mbulk?[0m of 5000 docs in 39ms") {
 		t.Errorf("escape sequences in a log line are not neutralised:\n%q", v)
 	}
+}
+
+// fixturePushingRace is a race whose corpora are being pushed: one host
+// done, one sending, one checking what it has.
+func fixturePushingRace() control.RaceProgress {
+	p := fixtureRace()
+	for i := range p.Tasks {
+		p.Tasks[i].State, p.Tasks[i].Done, p.Tasks[i].Requests, p.Tasks[i].Throughput = control.TaskWaiting, 0, 0, 0
+	}
+	p.CorpusPush = map[string]report.CorpusPush{
+		"h1": {Phase: report.PushDone, Files: 1, Pieces: 4, Bytes: 3649762, ToSend: 3649762, Sent: 3649762},
+		"h2": {Phase: report.PushSend, Files: 1, Pieces: 4, Bytes: 3663991, ToSend: 1834005, Sent: 785429},
+		"h3": {Phase: report.PushCheck, Files: 1, Pieces: 4, Bytes: 3668009},
+	}
+	return p
 }

@@ -23,6 +23,7 @@ type raceCmd struct {
 	RunAs          string `placeholder:"USER" help:"The unprivileged user the nodes run as on this machine (required as root: Elasticsearch and OpenSearch refuse root). On provisioner hosts, the inventory's run_as says it."`
 	MinLoadDrivers int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
 	raceTaskFlags
+	corpusFlags
 }
 
 // Help is the detailed description shown by `rally race --help`.

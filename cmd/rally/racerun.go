@@ -62,6 +62,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	if err := c.raceTaskFlags.apply(&req); err != nil {
 		return err
 	}
+	if err := c.corpusFlags.apply(&req); err != nil {
+		return err
+	}
 	dir, err := home.Default()
 	if err != nil {
 		return err
@@ -81,6 +84,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	}
 	switch {
 	case pipeline == pipelineFromDistribution:
+		if err := checkChallenge(req); err != nil {
+			return err // before any node starts
+		}
 		r, err = raceOnDistribution(ctx, c, dir, store, req, e.Stderr)
 	case errors.Is(err, control.ErrNoneUp):
 		if n := req.Telemetry.NodeStart(); len(n) > 0 {
@@ -93,6 +99,9 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	case err != nil:
 		return err
 	default:
+		if err := checkChallenge(req); err != nil {
+			return err // the coordinator would refuse it too, less readably
+		}
 		r, err = raceOnCluster(ctx, found.Name, found.Client, store, req, e.Stderr)
 	}
 	if r == nil {
@@ -106,6 +115,15 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 		err = fmt.Errorf("race %s %s: %s", r.ID, r.Status, r.Error)
 	}
 	return err
+}
+
+// checkChallenge refuses, as bad input, a race whose challenge cannot run
+// (race.CheckTrack: what rally info says of it, in the same words).
+func checkChallenge(req control.RaceRequest) error {
+	if _, _, err := race.CheckTrack(req); err != nil {
+		return &usageError{err: err} // the track and challenge are the user's input
+	}
+	return nil
 }
 
 // raceLocally runs the race with an in-process load driver.
@@ -184,8 +202,8 @@ func raceOnCluster(ctx context.Context, name string, client *control.Client, sto
 	abortSent, streamGone := false, false
 	for {
 		select {
-		case <-ended:
-			return store.Load(id)
+		case final := <-ended:
+			return loadEnded(store, final)
 		case err := <-streamErr:
 			if !streamGone {
 				fmt.Fprintf(progress, "event stream ended (%v); following the race by polling\n", err)
@@ -213,9 +231,20 @@ func raceOnCluster(ctx context.Context, name string, client *control.Client, sto
 			return nil, fmt.Errorf("cluster %s: the coordinator does not know race %s any more", name, id)
 		case err == nil && rp != nil && rp.Ended():
 			pp.print(*rp)
-			return store.Load(id)
+			return loadEnded(store, *rp)
 		}
 	}
+}
+
+// loadEnded loads a race that ended. One that ended before it measured
+// anything (its target did not answer, its corpus push failed) was not
+// saved: its error is the answer.
+func loadEnded(store report.Store, final control.RaceProgress) (*report.Race, error) {
+	r, err := store.Load(final.ID)
+	if err != nil && final.Error != "" {
+		return nil, fmt.Errorf("race %s %s: %s", final.ID, final.State, final.Error)
+	}
+	return r, err
 }
 
 func writeRaceReport(w io.Writer, r *report.Race, f report.Format, file string) error {
@@ -259,17 +288,36 @@ type progressPrinter struct {
 	mu        sync.Mutex
 	state     map[string]race.TaskState
 	preparing map[string]string
+	// pushPhase and pushed are each host's corpus push phase and last
+	// line printed, pushedAt when it was printed.
+	pushPhase map[string]string
+	pushed    map[string]string
+	pushedAt  time.Time
 	lost      map[string]bool
 	last      time.Time
 }
 
 func newProgressPrinter(w io.Writer) *progressPrinter {
-	return &progressPrinter{w: w, state: map[string]race.TaskState{}, preparing: map[string]string{}, lost: map[string]bool{}}
+	return &progressPrinter{w: w, state: map[string]race.TaskState{}, preparing: map[string]string{},
+		pushPhase: map[string]string{}, pushed: map[string]string{}, lost: map[string]bool{}}
 }
 
 func (p *progressPrinter) print(rp control.RaceProgress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The corpus push: a line per host when its phase changes, and every
+	// two seconds while it sends.
+	periodicPush := time.Since(p.pushedAt) >= 2*time.Second
+	for _, host := range sortedKeys(rp.CorpusPush) {
+		cp := rp.CorpusPush[host]
+		line := cp.String()
+		if line == p.pushed[host] || (string(cp.Phase) == p.pushPhase[host] && !periodicPush) {
+			continue
+		}
+		p.pushed[host], p.pushPhase[host] = line, string(cp.Phase)
+		p.pushedAt = time.Now()
+		fmt.Fprintf(p.w, "  %s: corpus push %s\n", host, line)
+	}
 	for _, host := range sortedKeys(rp.Preparing) {
 		if line := rp.Preparing[host]; line != p.preparing[host] {
 			p.preparing[host] = line
@@ -313,7 +361,7 @@ func (p *progressPrinter) print(rp control.RaceProgress) {
 	}
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -122,9 +122,12 @@ func Prepare(ctx context.Context, spec Spec, o Options) (string, error) {
 	// name and renamed into place complete.
 	unlock := lockFile(filepath.Join(o.DataDir, spec.Corpus, spec.SourceFile))
 	defer unlock()
-	path, err := prepareFile(ctx, spec, o)
+	path, pieced, err := prepareFile(ctx, spec, o)
 	if err != nil {
 		return "", fmt.Errorf("corpus %q: %s: %w", spec.Corpus, spec.SourceFile, err)
+	}
+	if pieced {
+		return path, nil // each piece came with its offset table
 	}
 	if err := EnsureOffsetTable(path, spec.DocumentCount*spec.LinesPerDocument(), o.Progress); err != nil {
 		return "", fmt.Errorf("corpus %q: %w", spec.Corpus, err)
@@ -132,11 +135,11 @@ func Prepare(ctx context.Context, spec Spec, o Options) (string, error) {
 	return path, nil
 }
 
-func prepareFile(ctx context.Context, spec Spec, o Options) (string, error) {
-	docName := filepath.Base(spec.DocumentFile)
-	if spec.DocumentFile == "" {
-		docName = DocumentFileName(filepath.Base(spec.SourceFile))
-	}
+// prepareFile returns the path of spec's uncompressed documents file;
+// pieced says that path is no file but stands for the pieces its manifest
+// names.
+func prepareFile(ctx context.Context, spec Spec, o Options) (path string, pieced bool, err error) {
+	docName := spec.DocumentName()
 	corpusDir := ""
 	if o.DataDir != "" {
 		corpusDir = filepath.Join(o.DataDir, spec.Corpus)
@@ -148,16 +151,23 @@ func prepareFile(ctx context.Context, spec Spec, o Options) (string, error) {
 		}
 		p := filepath.Join(dir, docName)
 		if ok, err := sizeMatches(p, spec.UncompressedBytes); err != nil {
-			return "", err
+			return "", false, err
 		} else if ok {
-			return p, nil
+			return p, false, nil
 		}
 	}
 	if corpusDir == "" {
-		return "", fmt.Errorf("not in the track directory and no data directory to put it in")
+		return "", false, fmt.Errorf("not in the track directory and no data directory to put it in")
+	}
+	// 1b. Without the whole file, the pieces pushed for this race.
+	whole := filepath.Join(corpusDir, docName)
+	if ok, err := piecesReady(whole); err != nil {
+		return "", false, err
+	} else if ok {
+		return whole, true, nil
 	}
 	if err := os.MkdirAll(corpusDir, 0o755); err != nil {
-		return "", err
+		return "", false, err
 	}
 	archiveName := filepath.Base(spec.SourceFile)
 	compressed := archiveName != docName
@@ -173,7 +183,7 @@ func prepareFile(ctx context.Context, spec Spec, o Options) (string, error) {
 		}
 		p := filepath.Join(dir, archiveName)
 		if ok, err := sizeMatches(p, wantArchiveSize); err != nil {
-			return "", err
+			return "", false, err
 		} else if ok {
 			archive = p
 			break
@@ -181,25 +191,24 @@ func prepareFile(ctx context.Context, spec Spec, o Options) (string, error) {
 	}
 	if archive == "" {
 		if spec.BaseURL == "" {
-			return "", fmt.Errorf("not found in %s and the corpus has no base-url to download it from", strings.Join(nonEmpty(o.TrackDir, corpusDir), " or "))
+			return "", false, fmt.Errorf("not found in %s and the corpus has no base-url to download it from", strings.Join(nonEmpty(o.TrackDir, corpusDir), " or "))
 		}
 		archive = filepath.Join(corpusDir, archiveName)
 		if err := download(ctx, o, strings.TrimRight(spec.BaseURL, "/")+"/"+archiveName, archive, wantArchiveSize); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 	if !compressed {
 		if ok, err := sizeMatches(archive, spec.UncompressedBytes); err != nil || !ok {
-			return "", fmt.Errorf("%s: size does not match uncompressed-bytes %d", archive, spec.UncompressedBytes)
+			return "", false, fmt.Errorf("%s: size does not match uncompressed-bytes %d", archive, spec.UncompressedBytes)
 		}
-		return archive, nil
+		return archive, false, nil
 	}
 	// 3. Decompress once into the data directory, keeping the result.
-	out := filepath.Join(corpusDir, docName)
-	if err := decompress(ctx, archive, out, spec.UncompressedBytes, o.Progress); err != nil {
-		return "", err
+	if err := decompress(ctx, archive, whole, spec.UncompressedBytes, o.Progress); err != nil {
+		return "", false, err
 	}
-	return out, nil
+	return whole, false, nil
 }
 
 func nonEmpty(ss ...string) []string {

@@ -40,12 +40,18 @@ const readBufferSize = 256 << 10
 
 // OpenSlice opens dataFile positioned at line firstLine (0-based) to read
 // `lines` lines. It seeks with the offset table when there is one and
-// skips the remaining lines by scanning.
+// skips the remaining lines by scanning. When dataFile is not there but
+// pieces of it were pushed (see UsePieces), it reads the piece that holds
+// the slice.
 func OpenSlice(dataFile string, firstLine, lines int64) (*SliceReader, error) {
 	if firstLine < 0 || lines < 0 {
 		return nil, fmt.Errorf("open slice of %s: negative bounds", dataFile)
 	}
 	f, err := os.Open(dataFile)
+	if errors.Is(err, os.ErrNotExist) {
+		// No whole file: the piece pushed for this slice, if any.
+		return openPieceSlice(dataFile, firstLine, lines)
+	}
 	if err != nil {
 		return nil, err
 	}
