@@ -144,7 +144,8 @@ func pushFigures(cp report.CorpusPush) string {
 // file anywhere) and the target counts every document once; a second
 // race pushes nothing; a piece corrupted on a host is found and replaced;
 // a push cut mid-way (the host's link cut while it sends) is continued by
-// the next race, which sends only the rest; and `rally down` leaves every
+// the next race, which sends only the rest; --corpus-source local refuses
+// hosts that lack the whole file, naming it; and `rally down` leaves every
 // host clean.
 func TestCorpusPush(t *testing.T) {
 	l := lab.Require(t, 3)
@@ -280,6 +281,15 @@ func TestCorpusPush(t *testing.T) {
 			if cp := race.CorpusPush[h]; cp.Sent != 0 {
 				t.Errorf("%s: %+v, want nothing sent", h, cp)
 			}
+		}
+	})
+
+	t.Run("local_source_names_what_is_missing", func(t *testing.T) {
+		// The hosts hold pieces, not the whole file: not enough for a
+		// race that pushes nothing.
+		r := u.rally("race", "--track-path", trackDir, "--target-hosts", target, "--corpus-source", "local")
+		if r.code != 1 || !regexp.MustCompile(`h\d: prepare corpora: --corpus-source local: this host lacks corpus "generated": documents.json in /root/\.rally/tracks/pushed-[0-9a-f]+ or /root/\.rally/benchmarks/data/generated`).MatchString(r.stderr) {
+			t.Errorf("race with --corpus-source local: %s", r)
 		}
 	})
 
