@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"rally/gitrepo/gittest"
 )
 
 // origin is a local git repository standing in for a remote one.
@@ -29,20 +30,7 @@ func newOrigin(t *testing.T) *origin {
 
 func (o *origin) git(args ...string) string {
 	o.t.Helper()
-	return gitIn(o.t, o.dir, args...)
-}
-
-func gitIn(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return gittest.Git(o.t, o.dir, args...)
 }
 
 // commit writes version into the file "version" and commits it,

@@ -2,12 +2,12 @@ package provision
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"rally/gitrepo/gittest"
 )
 
 func TestDefaultTeamCars(t *testing.T) {
@@ -51,21 +51,10 @@ func TestNaturalLess(t *testing.T) {
 // base.ini's color red, v2 (on main, also tagged v2) with blue.
 func gitRepo(t *testing.T) (dir, first, second string) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git on PATH")
-	}
 	dir = t.TempDir()
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
+		return gittest.Git(t, dir, args...)
 	}
 	run("init", "--quiet", "--initial-branch=main")
 	writeFiles(t, dir, map[string]string{

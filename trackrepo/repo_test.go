@@ -3,15 +3,14 @@ package trackrepo
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"rally/gitrepo"
+	"rally/gitrepo/gittest"
 )
 
 // sharedTracks holds copies of rally-tracks' tracks (the same as
@@ -25,29 +24,16 @@ const sharedTracks = "../track/testdata/rally-tracks"
 func newRepository(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "my-tracks")
-	copyDir(t, filepath.Join(sharedTracks, "geonames"), filepath.Join(dir, "geonames"))
-	copyDir(t, filepath.Join(sharedTracks, "nested"), filepath.Join(dir, "nested"))
-	copyDir(t, filepath.Join("..", "examples", "tracks", "tiny"), filepath.Join(dir, "elastic", "tiny"))
+	gittest.CopyTree(t, filepath.Join(sharedTracks, "geonames"), filepath.Join(dir, "geonames"))
+	gittest.CopyTree(t, filepath.Join(sharedTracks, "nested"), filepath.Join(dir, "nested"))
+	gittest.CopyTree(t, filepath.Join("..", "examples", "tracks", "tiny"), filepath.Join(dir, "elastic", "tiny"))
 	writeFile(t, filepath.Join(dir, "broken", "track.json"), `{"version": 2, "challenges": [}`)
 	writeFile(t, filepath.Join(dir, ".github", "track.json"), `{}`)
 	writeFile(t, filepath.Join(dir, "README.md"), "tracks\n")
-	git(t, dir, "init", "--quiet", "--initial-branch=main")
-	git(t, dir, "add", "-A")
-	git(t, dir, "commit", "--quiet", "-m", "tracks")
+	gittest.Git(t, dir, "init", "--quiet", "--initial-branch=main")
+	gittest.Git(t, dir, "add", "-A")
+	gittest.Git(t, dir, "commit", "--quiet", "-m", "tracks")
 	return dir
-}
-
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 func writeFile(t *testing.T, path, text string) {
@@ -56,27 +42,6 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -96,7 +61,7 @@ func TestOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Dir != filepath.Join(root, gitrepo.DirName(origin)) || r.URL != origin || r.Commit != git(t, origin, "rev-parse", "HEAD") {
+	if r.Dir != filepath.Join(root, gitrepo.DirName(origin)) || r.URL != origin || r.Commit != gittest.Git(t, origin, "rev-parse", "HEAD") {
 		t.Errorf("repo = %+v", r)
 	}
 	if _, err := os.Stat(filepath.Join(r.Dir, "geonames", "track.json")); err != nil {
@@ -134,8 +99,8 @@ func TestOpen(t *testing.T) {
 	}
 	t.Run("offline_after_the_clone_sees_no_new_commit", func(t *testing.T) {
 		writeFile(t, filepath.Join(origin, "later", "track.json"), `{"version": 2, "schedule": []}`)
-		git(t, origin, "add", "-A")
-		git(t, origin, "commit", "--quiet", "-m", "later")
+		gittest.Git(t, origin, "add", "-A")
+		gittest.Git(t, origin, "commit", "--quiet", "-m", "later")
 		r, err := Open(ctx, root, Source{Repository: origin, Offline: true}, func(m string) { t.Errorf("progress %q offline", m) })
 		if err != nil {
 			t.Fatal(err)
@@ -152,7 +117,7 @@ func TestOpen(t *testing.T) {
 		}
 	})
 	t.Run("a_revision", func(t *testing.T) {
-		first := git(t, origin, "rev-list", "--max-parents=0", "HEAD")
+		first := gittest.Git(t, origin, "rev-list", "--max-parents=0", "HEAD")
 		r, err := Open(ctx, root, Source{Repository: origin, Revision: first}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -208,7 +173,7 @@ func TestList(t *testing.T) {
 	})
 	t.Run("a_corpus_in_the_data_directory_is_present", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "tiny")
-		copyDir(t, filepath.Join(r.Dir, "elastic", "tiny"), dir)
+		gittest.CopyTree(t, filepath.Join(r.Dir, "elastic", "tiny"), dir)
 		if err := os.Rename(filepath.Join(dir, "documents.json"), filepath.Join(data, "documents.json")); err != nil {
 			t.Fatal(err)
 		}

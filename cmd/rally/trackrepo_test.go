@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"rally/gitrepo/gittest"
 )
 
 // runIn runs the CLI in this process, as a user would with RALLY_HOME set
@@ -30,52 +30,18 @@ func trackRepository(t *testing.T) (repo, v1 string) {
 	t.Helper()
 	repo = filepath.Join(t.TempDir(), "my-tracks")
 	for _, name := range []string{"geonames", "nested"} {
-		copyTree(t, filepath.Join("..", "..", "track", "testdata", "rally-tracks", name), filepath.Join(repo, name))
+		gittest.CopyTree(t, filepath.Join("..", "..", "track", "testdata", "rally-tracks", name), filepath.Join(repo, name))
 	}
 	writeTeamFile(t, filepath.Join(repo, "broken", "track.json"), `{"version": 2, "challenges": [}`)
-	gitCmd(t, repo, "init", "--quiet", "--initial-branch=main")
-	gitCmd(t, repo, "add", "-A")
-	gitCmd(t, repo, "commit", "--quiet", "-m", "tracks")
-	gitCmd(t, repo, "tag", "v1")
-	v1 = gitCmd(t, repo, "rev-parse", "HEAD")
+	gittest.Git(t, repo, "init", "--quiet", "--initial-branch=main")
+	gittest.Git(t, repo, "add", "-A")
+	gittest.Git(t, repo, "commit", "--quiet", "-m", "tracks")
+	gittest.Git(t, repo, "tag", "v1")
+	v1 = gittest.Git(t, repo, "rev-parse", "HEAD")
 	writeTeamFile(t, filepath.Join(repo, "later", "track.json"), `{"version": 2, "description": "added later", "schedule": [{"operation": {"operation-type": "refresh"}}]}`)
-	gitCmd(t, repo, "add", "-A")
-	gitCmd(t, repo, "commit", "--quiet", "-m", "later")
+	gittest.Git(t, repo, "add", "-A")
+	gittest.Git(t, repo, "commit", "--quiet", "-m", "later")
 	return repo, v1
-}
-
-func gitCmd(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestListTracks(t *testing.T) {
