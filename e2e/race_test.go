@@ -85,6 +85,10 @@ func TestRaceSampleTrack(t *testing.T) {
 	if !strings.Contains(r1.stderr, "search-kitchen") || !strings.Contains(r1.stderr, "completed") {
 		t.Errorf("no progress on stderr:\n%s", r1.stderr)
 	}
+	// A normal end is not an error: no red lines that cry wolf.
+	if strings.Contains(r1.stderr, "level=ERROR") {
+		t.Errorf("a successful race printed an ERROR line:\n%s", r1.stderr)
+	}
 	r2 := u.must("race", "--track-path", "../examples/tracks/tiny", "--target-hosts", addr, "--report-format", "json",
 		"--track-params", "search_clients:1", "--report-file", filepath.Join(u.home, "r2.json"))
 	race2 := raceJSON(t, r2)

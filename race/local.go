@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"rally/actor"
@@ -29,6 +30,9 @@ type Local struct {
 
 	mu      sync.Mutex
 	members map[string]context.CancelFunc
+	// closing is set once Close began: a member's link ending then is
+	// the normal end, not an error to report.
+	closing atomic.Bool
 }
 
 // StartLocal starts the system and joins the in-process member; facts
@@ -85,7 +89,7 @@ func (l *Local) join(ctx context.Context, version string, facts actor.HostFacts,
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		if err := m.Run(mctx); err != nil && !errors.Is(err, actor.ErrStopped) && mctx.Err() == nil {
+		if err := m.Run(mctx); err != nil && !errors.Is(err, actor.ErrStopped) && mctx.Err() == nil && !l.closing.Load() {
 			cfg.Logger.Error("in-process load driver stopped", "member", name, "err", err)
 		}
 	}()
@@ -106,6 +110,7 @@ func (l *Local) kill(name string) {
 // Close asks the members to leave (so that neither side reports a lost
 // link), then stops them and the system.
 func (l *Local) Close() {
+	l.closing.Store(true)
 	l.mu.Lock()
 	names := make([]string, 0, len(l.members))
 	for name := range l.members {
