@@ -32,12 +32,18 @@ type FastClient struct {
 	// conn is the one live connection, so a cancelled context can break a
 	// request that is waiting for its response.
 	conn atomic.Pointer[net.Conn]
-	// inFlight is set while Do waits for a response: only then does a
-	// cancellation break the connection (an idle one stays usable).
-	inFlight atomic.Bool
-	// watched is the context whose cancellation currently aborts requests;
-	// registering once per context keeps Do free of allocations.
+	// inFlight is the watch generation of the request Do waits for, zero
+	// while none is in flight: only a cancellation of that request's own
+	// context breaks the connection. An idle connection stays usable, and
+	// so does the next request's when the previous context is cancelled
+	// after its request ended (its callback may still run late, on its own
+	// goroutine, while the next request is in flight).
+	inFlight atomic.Uint64
+	// watched is the context whose cancellation currently aborts requests,
+	// gen its generation; registering once per context keeps Do free of
+	// allocations.
 	watched   context.Context
+	gen       uint64
 	stopWatch func() bool
 }
 
@@ -106,9 +112,9 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 			r.SetBodyRaw(req.Body)
 		}
 	}
-	f.inFlight.Store(true)
+	f.inFlight.Store(f.gen)
 	err := f.hc.DoTimeout(r, &f.resp, f.requestTimeout(req))
-	f.inFlight.Store(false)
+	f.inFlight.Store(0)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -129,15 +135,21 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 // watch arranges for ctx's cancellation to break the connection, once per
 // distinct context.
 func (f *FastClient) watch(ctx context.Context) {
-	if ctx == f.watched || ctx.Done() == nil {
+	if ctx == f.watched {
 		return
 	}
 	if f.stopWatch != nil {
 		f.stopWatch()
+		f.stopWatch = nil
 	}
 	f.watched = ctx
+	f.gen++
+	if ctx.Done() == nil {
+		return // never cancelled
+	}
+	gen := f.gen
 	f.stopWatch = context.AfterFunc(ctx, func() {
-		if c := f.conn.Load(); c != nil && f.inFlight.Load() {
+		if c := f.conn.Load(); c != nil && f.inFlight.Load() == gen {
 			// An expired deadline makes the pending read fail at once;
 			// fasthttp then discards the connection.
 			_ = (*c).SetDeadline(time.Unix(1, 0))

@@ -218,3 +218,24 @@ func TestFastClientStaysUsableAfterAnIdleCancel(t *testing.T) {
 		t.Fatalf("idle connection broken by an earlier context: %v", err)
 	}
 }
+
+// A context cancelled right after its request ended must not break the
+// next request on the same connection: the cancellation's callback runs
+// on its own goroutine and can come late, while the next request waits.
+func TestFastClientLateCancelSparesTheNextRequest(t *testing.T) {
+	srv := newTestES(t, nil)
+	c, _ := NewFastClient(srv.target(), DefaultClientOptions())
+	defer c.Close()
+	failed := 0
+	for i := 0; i < 300; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		err := c.Do(ctx, &Request{Method: "GET", Path: "/"}, &Response{})
+		cancel()
+		if err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of 300 requests failed after the previous request's context was cancelled", failed)
+	}
+}
