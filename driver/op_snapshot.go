@@ -141,7 +141,7 @@ func (w waitForCurrentSnapshots) run(ctx context.Context, s *session) outcome {
 			return out
 		}
 		if r.Total == nil {
-			return outcome{fatal: true, err: fmt.Errorf("GET %s: the answer has no total (the node is older than Elasticsearch 7.16)", path)}
+			return outcome{fatal: true, err: fmt.Errorf("GET %s: the answer has no total: the engine does not report current snapshots as esrally's runner expects (OpenSearch, and Elasticsearch before 7.16, do not)", path)}
 		}
 		if n, err := r.Total.Int64(); err == nil && n == 0 {
 			return outcome{weight: 1}
