@@ -610,6 +610,9 @@ func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error 
 		if throttled {
 			latency = s.last.Sub(at)
 		}
+		// A failed request is a sample too (counted, weighed, its error
+		// type and time kept); the recorder keeps its timing out of the
+		// successful requests' histograms.
 		w.rec.Record(metrics.Sample{
 			End:            s.last,
 			ServiceTime:    service,

@@ -30,7 +30,8 @@ type Live struct {
 	// of the last full second: the second before the latest one any delta
 	// reported, which may still be filling.
 	Throughput float64
-	// Percentiles of the measurement samples so far (zero before any).
+	// Percentiles of the successful measurement samples so far (zero
+	// before any).
 	LatencyP50, LatencyP99         time.Duration
 	ServiceTimeP50, ServiceTimeP99 time.Duration
 }
@@ -46,12 +47,13 @@ type Aggregator struct {
 
 // taskTotals is everything merged for one task.
 type taskTotals struct {
-	service, latency, processing *hdr.Histogram
+	service, latency, processing, errService *hdr.Histogram
 
 	requests, warmupRequests int64
 	errors, warmupErrors     int64
 	dropped                  int64
 	errorsByType             map[ErrorType]int64
+	errorTimes               map[ErrorType]ErrorSpan
 
 	throughput, warmupThroughput map[int64]int64
 	maxSecond                    int64
@@ -83,9 +85,9 @@ func (a *Aggregator) Add(d *Delta) error {
 	t := a.tasks[d.Task]
 	if t == nil {
 		t = &taskTotals{
-			service: newDense(), latency: newDense(), processing: newDense(),
-			errorsByType: make(map[ErrorType]int64),
-			throughput:   make(map[int64]int64), warmupThroughput: make(map[int64]int64),
+			service: newDense(), latency: newDense(), processing: newDense(), errService: newDense(),
+			errorsByType: make(map[ErrorType]int64), errorTimes: make(map[ErrorType]ErrorSpan),
+			throughput: make(map[int64]int64), warmupThroughput: make(map[int64]int64),
 		}
 		a.tasks[d.Task] = t
 	}
@@ -96,6 +98,11 @@ func (a *Aggregator) Add(d *Delta) error {
 	t.dropped += d.ThroughputDropped
 	for k, n := range d.ErrorsByType {
 		t.errorsByType[k] += n
+	}
+	// Deltas from several hosts arrive in any order: the earliest first and
+	// the latest last win.
+	for k, sp := range d.ErrorTimes {
+		t.errorTimes[k] = t.errorTimes[k].widen(sp)
 	}
 	t.addBuckets(t.throughput, d.Throughput)
 	t.addBuckets(t.warmupThroughput, d.WarmupThroughput)
@@ -108,7 +115,7 @@ func (a *Aggregator) Add(d *Delta) error {
 	for _, h := range []struct {
 		dst *hdr.Histogram
 		src *hdr.PackedHistogram
-	}{{t.service, d.ServiceTime}, {t.latency, d.Latency}, {t.processing, d.ProcessingTime}} {
+	}{{t.service, d.ServiceTime}, {t.latency, d.Latency}, {t.processing, d.ProcessingTime}, {t.errService, d.ErrorServiceTime}} {
 		if h.src != nil {
 			h.src.MergeInto(h.dst)
 		}
@@ -141,7 +148,7 @@ func (a *Aggregator) Live(task string) Live {
 		s := t.maxSecond - 1
 		l.Throughput = float64(t.throughput[s] + t.warmupThroughput[s])
 	}
-	if t.requests > 0 {
+	if t.requests > t.errors {
 		l.LatencyP50 = usDuration(t.latency.ValueAtPercentile(50))
 		l.LatencyP99 = usDuration(t.latency.ValueAtPercentile(99))
 		l.ServiceTimeP50 = usDuration(t.service.ValueAtPercentile(50))
@@ -153,8 +160,10 @@ func (a *Aggregator) Live(task string) Live {
 func usDuration(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
 
 // Summary computes the figures of each task in tasks, in that order. A task
-// without measurement samples gets zero figures and nil percentile maps.
-// Cluster figures are left for the caller to fill in.
+// without measurement samples gets zero figures and nil percentile maps;
+// the timing figures are of successful requests, and failed ones have
+// their own service time (nil when none failed, as the success figures are
+// when all failed). Cluster figures are left for the caller to fill in.
 //
 // Throughput is computed over the 1-second buckets of measurement samples,
 // all clients summed, from the first to the last second that saw a sample;
@@ -191,12 +200,26 @@ func (t *taskTotals) fill(ts *TaskSummary) {
 			ts.ErrorsByType[string(k)] = n
 		}
 	}
+	if len(t.errorTimes) > 0 {
+		ts.ErrorTimes = make(map[string]ErrorSpan, len(t.errorTimes))
+		for k, sp := range t.errorTimes {
+			ts.ErrorTimes[string(k)] = sp
+		}
+	}
 	if t.requests == 0 {
 		return
 	}
 	ts.ErrorRate = float64(t.errors) / float64(t.requests)
 	ts.Duration = t.last.Sub(t.first)
+	ts.Start, ts.End = t.first, t.last
 	ts.Throughput = throughputStat(t.throughput)
+	if t.errors > 0 {
+		ts.ErrorServiceTime = percentiles(t.errService)
+		ts.ErrorServiceTimeMean = ms(t.errService.Mean())
+	}
+	if t.requests == t.errors {
+		return
+	}
 	ts.Latency = percentiles(t.latency)
 	ts.ServiceTime = percentiles(t.service)
 	ts.ProcessingTime = percentiles(t.processing)

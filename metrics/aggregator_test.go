@@ -302,17 +302,19 @@ func TestLive(t *testing.T) {
 	r := NewRecorder("search", testEpoch)
 	for i := range 10 {
 		r.Record(Sample{End: at(0, 0), Latency: 10 * time.Millisecond, ServiceTime: 2 * time.Millisecond, Weight: 1, Warmup: true})
-		r.Record(Sample{End: at(1, 0), Latency: time.Duration(i+1) * time.Millisecond, ServiceTime: time.Millisecond, Weight: 3, Err: ErrTimeout})
+		r.Record(Sample{End: at(1, 0), Latency: time.Duration(i+1) * time.Millisecond, ServiceTime: time.Millisecond, Weight: 3})
+		r.Record(Sample{End: at(1, 0), Latency: time.Minute, ServiceTime: time.Minute, Weight: 0, Err: ErrTimeout})
 		r.Record(Sample{End: at(2, 0), Latency: time.Millisecond, ServiceTime: time.Millisecond, Weight: 1000}) // still filling
 	}
 	if err := a.Add(r.Flush()); err != nil {
 		t.Fatal(err)
 	}
 	l := a.Live("search")
-	if l.Requests != 20 || l.WarmupRequests != 10 || l.Errors != 10 || l.Throughput != 30 {
-		t.Fatalf("live %+v; want 20 requests, 10 warmup, 10 errors, throughput 30 (second 1)", l)
+	if l.Requests != 30 || l.WarmupRequests != 10 || l.Errors != 10 || l.Throughput != 30 {
+		t.Fatalf("live %+v; want 30 requests, 10 warmup, 10 errors, throughput 30 (second 1)", l)
 	}
-	// Measurement samples only: latencies 1..10 ms and ten of 1 ms.
+	// Successful measurement samples only: latencies 1..10 ms and ten of
+	// 1 ms; the failures' minute is in none.
 	checkClose(t, "latency p50", l.LatencyP50.Seconds(), 0.001, 1e-3)
 	checkClose(t, "latency p99", l.LatencyP99.Seconds(), 0.010, 1e-3)
 	checkClose(t, "service time p50", l.ServiceTimeP50.Seconds(), 0.001, 1e-3)
@@ -332,4 +334,133 @@ func BenchmarkAggregatorAdd(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestErrorTimes: each error type keeps the End of its first and last
+// failure, merged by min and max whichever way the deltas travel and in
+// whatever order they arrive.
+func TestErrorTimes(t *testing.T) {
+	// Host 1 sees connection errors from second 4 to 6; host 2 from second
+	// 3.5 to 5 and one timeout at second 2. Successes around them do not
+	// move the times.
+	h1, h2 := NewRecorder("search", testEpoch), NewRecorder("search", testEpoch)
+	h1.Record(Sample{End: at(1, 0), ServiceTime: time.Millisecond, Weight: 1})
+	h1.Record(Sample{End: at(4, 0), Weight: 1, Err: ErrConnection})
+	early := h1.Flush() // a mid-race flush: the second delta has the later error
+	h1.Record(Sample{End: at(6, 0), Weight: 1, Err: ErrConnection})
+	h1.Record(Sample{End: at(5, 0), Weight: 1, Err: ErrConnection})
+	h1.Record(Sample{End: at(7, 0), ServiceTime: time.Millisecond, Weight: 1})
+	late := h1.Flush()
+	h2.Record(Sample{End: at(5, 0), Weight: 1, Err: ErrConnection})
+	h2.Record(Sample{End: at(3, 500*time.Millisecond), Weight: 1, Err: ErrConnection})
+	h2.Record(Sample{End: at(2, 0), Weight: 1, Err: ErrTimeout})
+	other := h2.Flush()
+	want := map[string]ErrorSpan{
+		"connection": {First: at(3, 500*time.Millisecond), Last: at(6, 0)},
+		"timeout":    {First: at(2, 0), Last: at(2, 0)},
+	}
+	for _, tt := range []struct {
+		name   string
+		deltas func() []*Delta
+	}{
+		{"added_in_order", func() []*Delta { return []*Delta{early, late, other} }},
+		{"added_out_of_order_over_the_wire", func() []*Delta {
+			return []*Delta{viaWire(t, other), viaWire(t, late), viaWire(t, early)}
+		}},
+		{"merged_on_the_worker_then_sent", func() []*Delta {
+			m := &Delta{Task: "search", Epoch: testEpoch}
+			for _, d := range []*Delta{late, other, early} {
+				if err := m.Merge(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return []*Delta{viaWire(t, m)}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := NewAggregator(testEpoch)
+			for _, d := range tt.deltas() {
+				if err := a.Add(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ts := a.Summary([]TaskInfo{{Task: "search"}}).Tasks[0]
+			if !reflect.DeepEqual(ts.ErrorTimes, want) {
+				t.Fatalf("error times %v, want %v", ts.ErrorTimes, want)
+			}
+			if ts.ErrorsByType["connection"] != 5 || ts.ErrorsByType["timeout"] != 1 {
+				t.Fatalf("errors by type %v", ts.ErrorsByType)
+			}
+		})
+	}
+	t.Run("a_task_without_errors_has_none", func(t *testing.T) {
+		r := NewRecorder("search", testEpoch)
+		r.Record(Sample{End: at(1, 0), ServiceTime: time.Millisecond, Weight: 1})
+		a := NewAggregator(testEpoch)
+		if err := a.Add(viaWire(t, r.Flush())); err != nil {
+			t.Fatal(err)
+		}
+		if ts := a.Summary([]TaskInfo{{Task: "search"}}).Tasks[0]; ts.ErrorTimes != nil || ts.ErrorServiceTime != nil {
+			t.Fatalf("error times %v, error service time %v, want none", ts.ErrorTimes, ts.ErrorServiceTime)
+		}
+	})
+}
+
+// TestFailedRequestsStandApart: latency, service time and processing time
+// are of successful requests; failed ones are counted, in the throughput,
+// and in a service time of their own (as Gatling's ok and ko).
+func TestFailedRequestsStandApart(t *testing.T) {
+	summary := func(t *testing.T, samples []Sample) TaskSummary {
+		t.Helper()
+		r := NewRecorder("search", testEpoch)
+		for _, s := range samples {
+			r.Record(s)
+		}
+		a := NewAggregator(testEpoch)
+		if err := a.Add(viaWire(t, r.Flush())); err != nil {
+			t.Fatal(err)
+		}
+		return a.Summary([]TaskInfo{{Task: "search"}}).Tasks[0]
+	}
+	ok := func(sec int) Sample {
+		return Sample{End: at(sec, 0), ServiceTime: 10 * time.Millisecond, Latency: 12 * time.Millisecond, ProcessingTime: 11 * time.Millisecond, Weight: 1}
+	}
+	ko := func(sec int) Sample {
+		return Sample{End: at(sec, 0), ServiceTime: 100 * time.Microsecond, Latency: 100 * time.Microsecond, ProcessingTime: 150 * time.Microsecond, Weight: 1, Err: ErrConnection}
+	}
+	t.Run("a_fast_failure_does_not_pull_the_percentiles_down", func(t *testing.T) {
+		var samples []Sample
+		for i := range 100 { // 40 successes, then 60 refusals
+			if i < 40 {
+				samples = append(samples, ok(i/10))
+			} else {
+				samples = append(samples, ko(4+(i-40)/10))
+			}
+		}
+		ts := summary(t, samples)
+		if ts.Requests != 100 || ts.Errors != 60 || ts.ErrorRate != 0.6 {
+			t.Fatalf("requests %d, errors %d, rate %v; want 100, 60, 0.6", ts.Requests, ts.Errors, ts.ErrorRate)
+		}
+		for _, p := range []string{"50", "100"} {
+			checkClose(t, "latency p"+p, ts.Latency[p], 12, 1e-3)
+			checkClose(t, "service time p"+p, ts.ServiceTime[p], 10, 1e-3)
+			checkClose(t, "processing time p"+p, ts.ProcessingTime[p], 11, 1e-3)
+			checkClose(t, "error service time p"+p, ts.ErrorServiceTime[p], 0.1, 1e-3)
+		}
+		checkClose(t, "service time mean", ts.ServiceTimeMean, 10, 1e-3)
+		checkClose(t, "error service time mean", ts.ErrorServiceTimeMean, 0.1, 1e-3)
+		// Throughput counts both: 10 a second over seconds 1..8.
+		if want := (ThroughputStat{10, 10, 10, 10}); ts.Throughput != want {
+			t.Fatalf("throughput %+v, want %+v", ts.Throughput, want)
+		}
+	})
+	t.Run("a_task_where_all_failed_has_no_success_percentiles", func(t *testing.T) {
+		ts := summary(t, []Sample{ko(0), ko(1), ko(2)})
+		if ts.Latency != nil || ts.ServiceTime != nil || ts.ProcessingTime != nil || ts.ServiceTimeMean != 0 {
+			t.Fatalf("success figures of failures only: %+v", ts)
+		}
+		if ts.Errors != 3 || ts.ErrorRate != 1 || ts.ErrorServiceTime == nil || ts.Duration == 0 {
+			t.Fatalf("errors %d, rate %v, error service time %v, duration %v", ts.Errors, ts.ErrorRate, ts.ErrorServiceTime, ts.Duration)
+		}
+	})
 }

@@ -21,8 +21,9 @@ import (
 // combine its clients' deltas before shipping one per task.
 //
 // On the wire (MarshalJSON, DecodeDelta) the histograms are base64 strings
-// of hdrhistogram's V2 compressed encoding and the throughput buckets are
-// [[second, weight], ...] arrays.
+// of hdrhistogram's V2 compressed encoding, the throughput buckets are
+// [[second, weight], ...] arrays and the error times {type: [first-ns,
+// last-ns]}.
 type Delta struct {
 	// Task is the name of the task the samples belong to.
 	Task string
@@ -35,6 +36,9 @@ type Delta struct {
 	Errors, WarmupErrors     int64
 	// ErrorsByType splits Errors (measurement samples only) by type.
 	ErrorsByType map[ErrorType]int64
+	// ErrorTimes holds, for each type of ErrorsByType, the End of its first
+	// and last failure.
+	ErrorTimes map[ErrorType]ErrorSpan
 
 	// Throughput holds the measurement samples' weight per second, ascending
 	// by second, without empty seconds; WarmupThroughput the same for warmup
@@ -49,8 +53,11 @@ type Delta struct {
 	First, Last time.Time
 
 	// ServiceTime, Latency and ProcessingTime are histograms of the
-	// measurement samples in microseconds (nil when Requests is 0).
+	// successful measurement samples in microseconds (nil when all failed
+	// or Requests is 0); ErrorServiceTime is the service time histogram of
+	// the failed ones (nil when Errors is 0).
 	ServiceTime, Latency, ProcessingTime *hdr.PackedHistogram
+	ErrorServiceTime                     *hdr.PackedHistogram
 }
 
 // Merge adds o to d. Both must be of the same task and epoch. o is left
@@ -76,6 +83,12 @@ func (d *Delta) Merge(o *Delta) error {
 		}
 		d.ErrorsByType[t] += n
 	}
+	for t, sp := range o.ErrorTimes {
+		if d.ErrorTimes == nil {
+			d.ErrorTimes = make(map[ErrorType]ErrorSpan, len(o.ErrorTimes))
+		}
+		d.ErrorTimes[t] = d.ErrorTimes[t].widen(sp)
+	}
 	d.Throughput = mergeBuckets(d.Throughput, o.Throughput)
 	d.WarmupThroughput = mergeBuckets(d.WarmupThroughput, o.WarmupThroughput)
 	if !o.First.IsZero() && (d.First.IsZero() || o.First.Before(d.First)) {
@@ -87,6 +100,7 @@ func (d *Delta) Merge(o *Delta) error {
 	d.ServiceTime = mergePacked(d.ServiceTime, o.ServiceTime)
 	d.Latency = mergePacked(d.Latency, o.Latency)
 	d.ProcessingTime = mergePacked(d.ProcessingTime, o.ProcessingTime)
+	d.ErrorServiceTime = mergePacked(d.ErrorServiceTime, o.ErrorServiceTime)
 	return nil
 }
 
@@ -104,21 +118,23 @@ func mergePacked(dst, src *hdr.PackedHistogram) *hdr.PackedHistogram {
 // wireDelta is the JSON form of a Delta. Field names are part of the
 // coordinator-worker protocol: add fields, never rename them.
 type wireDelta struct {
-	Task              string           `json:"task"`
-	EpochNs           int64            `json:"epoch-ns"`
-	Requests          int64            `json:"requests"`
-	WarmupRequests    int64            `json:"warmup-requests"`
-	Errors            int64            `json:"errors"`
-	WarmupErrors      int64            `json:"warmup-errors"`
-	ErrorsByType      map[string]int64 `json:"errors-by-type,omitempty"`
-	Throughput        []Bucket         `json:"throughput"`
-	WarmupThroughput  []Bucket         `json:"warmup-throughput,omitempty"`
-	ThroughputDropped int64            `json:"throughput-dropped,omitempty"`
-	FirstNs           int64            `json:"first-ns,omitempty"`
-	LastNs            int64            `json:"last-ns,omitempty"`
-	ServiceTime       string           `json:"service-time,omitempty"`
-	Latency           string           `json:"latency,omitempty"`
-	ProcessingTime    string           `json:"processing-time,omitempty"`
+	Task              string              `json:"task"`
+	EpochNs           int64               `json:"epoch-ns"`
+	Requests          int64               `json:"requests"`
+	WarmupRequests    int64               `json:"warmup-requests"`
+	Errors            int64               `json:"errors"`
+	WarmupErrors      int64               `json:"warmup-errors"`
+	ErrorsByType      map[string]int64    `json:"errors-by-type,omitempty"`
+	ErrorTimes        map[string][2]int64 `json:"error-times,omitempty"` // [first-ns, last-ns]
+	Throughput        []Bucket            `json:"throughput"`
+	WarmupThroughput  []Bucket            `json:"warmup-throughput,omitempty"`
+	ThroughputDropped int64               `json:"throughput-dropped,omitempty"`
+	FirstNs           int64               `json:"first-ns,omitempty"`
+	LastNs            int64               `json:"last-ns,omitempty"`
+	ServiceTime       string              `json:"service-time,omitempty"`
+	Latency           string              `json:"latency,omitempty"`
+	ProcessingTime    string              `json:"processing-time,omitempty"`
+	ErrorServiceTime  string              `json:"error-service-time,omitempty"`
 }
 
 // MarshalJSON encodes d in the wire form DecodeDelta reads.
@@ -143,6 +159,12 @@ func (d *Delta) MarshalJSON() ([]byte, error) {
 			w.ErrorsByType[string(t)] = n
 		}
 	}
+	if len(d.ErrorTimes) > 0 {
+		w.ErrorTimes = make(map[string][2]int64, len(d.ErrorTimes))
+		for t, sp := range d.ErrorTimes {
+			w.ErrorTimes[string(t)] = [2]int64{sp.First.UnixNano(), sp.Last.UnixNano()}
+		}
+	}
 	if !d.First.IsZero() {
 		w.FirstNs = d.First.UnixNano()
 	}
@@ -153,7 +175,7 @@ func (d *Delta) MarshalJSON() ([]byte, error) {
 	for _, h := range []struct {
 		dst *string
 		src *hdr.PackedHistogram
-	}{{&w.ServiceTime, d.ServiceTime}, {&w.Latency, d.Latency}, {&w.ProcessingTime, d.ProcessingTime}} {
+	}{{&w.ServiceTime, d.ServiceTime}, {&w.Latency, d.Latency}, {&w.ProcessingTime, d.ProcessingTime}, {&w.ErrorServiceTime, d.ErrorServiceTime}} {
 		if h.src == nil {
 			continue
 		}
@@ -191,8 +213,10 @@ const (
 
 // DecodeDelta decodes a delta from its JSON wire form and validates it:
 // counts are non-negative and consistent (errors <= requests, errors by type
-// sum to errors, each histogram holds exactly Requests values), buckets are
-// ascending, histograms have the shared geometry. Bad input yields an error,
+// sum to errors, each type has its ordered error times, the success
+// histograms hold exactly Requests - Errors values and the error service
+// time histogram Errors values), buckets are ascending, histograms have the
+// shared geometry. Bad input yields an error,
 // never a panic.
 func DecodeDelta(data []byte) (*Delta, error) {
 	var w wireDelta
@@ -261,6 +285,21 @@ func (w *wireDelta) delta() (*Delta, error) {
 	if byType != w.Errors {
 		return nil, fmt.Errorf("errors-by-type sum to %d, errors is %d", byType, w.Errors)
 	}
+	if len(w.ErrorTimes) != len(w.ErrorsByType) {
+		return nil, fmt.Errorf("error-times has %d types, errors-by-type %d", len(w.ErrorTimes), len(w.ErrorsByType))
+	}
+	if len(w.ErrorTimes) > 0 {
+		d.ErrorTimes = make(map[ErrorType]ErrorSpan, len(w.ErrorTimes))
+	}
+	for t, ft := range w.ErrorTimes {
+		if _, ok := w.ErrorsByType[t]; !ok {
+			return nil, fmt.Errorf("error-times: error type %q is not in errors-by-type", t)
+		}
+		if ft[0] == 0 || ft[1] == 0 || ft[0] > ft[1] {
+			return nil, fmt.Errorf("error-times: %q first (%d) and last (%d) must be set and ordered", t, ft[0], ft[1])
+		}
+		d.ErrorTimes[ErrorType(t)] = ErrorSpan{First: time.Unix(0, ft[0]).UTC(), Last: time.Unix(0, ft[1]).UTC()}
+	}
 	var err error
 	if d.Throughput, err = checkBuckets("throughput", w.Throughput); err != nil {
 		return nil, err
@@ -276,14 +315,22 @@ func (w *wireDelta) delta() (*Delta, error) {
 	} else if w.FirstNs != 0 || w.LastNs != 0 {
 		return nil, errors.New("first-ns and last-ns must be absent when requests is 0")
 	}
+	ok := w.Requests - w.Errors
 	for _, h := range []struct {
-		name string
-		src  string
-		dst  **hdr.PackedHistogram
-	}{{"service-time", w.ServiceTime, &d.ServiceTime}, {"latency", w.Latency, &d.Latency}, {"processing-time", w.ProcessingTime, &d.ProcessingTime}} {
-		if w.Requests == 0 {
+		name  string
+		src   string
+		dst   **hdr.PackedHistogram
+		count int64
+		of    string
+	}{
+		{"service-time", w.ServiceTime, &d.ServiceTime, ok, "successful requests"},
+		{"latency", w.Latency, &d.Latency, ok, "successful requests"},
+		{"processing-time", w.ProcessingTime, &d.ProcessingTime, ok, "successful requests"},
+		{"error-service-time", w.ErrorServiceTime, &d.ErrorServiceTime, w.Errors, "errors"},
+	} {
+		if h.count == 0 {
 			if h.src != "" {
-				return nil, fmt.Errorf("%s histogram present while requests is 0", h.name)
+				return nil, fmt.Errorf("%s histogram present while %s are 0", h.name, h.of)
 			}
 			continue
 		}
@@ -291,8 +338,8 @@ func (w *wireDelta) delta() (*Delta, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s histogram: %w", h.name, err)
 		}
-		if p.TotalCount() != w.Requests {
-			return nil, fmt.Errorf("%s histogram holds %d values, requests is %d", h.name, p.TotalCount(), w.Requests)
+		if p.TotalCount() != h.count {
+			return nil, fmt.Errorf("%s histogram holds %d values, %s are %d", h.name, p.TotalCount(), h.of, h.count)
 		}
 		*h.dst = p
 	}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -38,6 +39,7 @@ func deltaView(t *testing.T, d *Delta) map[string]any {
 		"tp": d.Throughput, "wtp": d.WarmupThroughput, "dropped": d.ThroughputDropped,
 		"first": d.First.UnixNano(), "last": d.Last.UnixNano(),
 		"st": enc(d.ServiceTime), "lat": enc(d.Latency), "pt": enc(d.ProcessingTime),
+		"est": enc(d.ErrorServiceTime), "error-times": d.ErrorTimes,
 	}
 }
 
@@ -80,7 +82,8 @@ func TestDeltaRoundTrip(t *testing.T) {
 
 func TestDeltaWireForm(t *testing.T) {
 	r := NewRecorder("search", testEpoch)
-	r.Record(Sample{End: at(2, 0), ServiceTime: time.Millisecond, Latency: time.Millisecond, ProcessingTime: time.Millisecond, Weight: 5, Err: HTTPError(429)})
+	r.Record(Sample{End: at(2, 0), ServiceTime: time.Millisecond, Latency: time.Millisecond, ProcessingTime: time.Millisecond, Weight: 4})
+	r.Record(Sample{End: at(2, 0), ServiceTime: time.Millisecond, Latency: time.Millisecond, ProcessingTime: time.Millisecond, Weight: 1, Err: HTTPError(429)})
 	data, err := json.Marshal(r.Flush())
 	if err != nil {
 		t.Fatal(err)
@@ -89,16 +92,20 @@ func TestDeltaWireForm(t *testing.T) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
-	if string(m["throughput"]) != "[[2,5]]" || string(m["errors-by-type"]) != `{"http-429":1}` {
-		t.Fatalf("wire form: throughput %s, errors-by-type %s", m["throughput"], m["errors-by-type"])
+	end := at(2, 0).UnixNano()
+	if string(m["throughput"]) != "[[2,5]]" || string(m["errors-by-type"]) != `{"http-429":1}` ||
+		string(m["error-times"]) != fmt.Sprintf(`{"http-429":[%d,%d]}`, end, end) {
+		t.Fatalf("wire form: throughput %s, errors-by-type %s, error-times %s", m["throughput"], m["errors-by-type"], m["error-times"])
 	}
-	var lat string
-	if err := json.Unmarshal(m["latency"], &lat); err != nil {
-		t.Fatal(err)
-	}
-	h, err := hdr.Decode([]byte(lat)) // plain hdrhistogram V2 compressed base64
-	if err != nil || h.TotalCount() != 1 {
-		t.Fatalf("latency is not a V2 compressed histogram: %v", err)
+	for _, name := range []string{"latency", "error-service-time"} {
+		var enc string
+		if err := json.Unmarshal(m[name], &enc); err != nil {
+			t.Fatal(err)
+		}
+		h, err := hdr.Decode([]byte(enc)) // plain hdrhistogram V2 compressed base64
+		if err != nil || h.TotalCount() != 1 {
+			t.Fatalf("%s is not a V2 compressed histogram of one value: %v", name, err)
+		}
 	}
 }
 
@@ -143,8 +150,21 @@ func TestDecodeDeltaRejects(t *testing.T) {
 		{"last_before_first", func(m map[string]any) { m["last-ns"] = 1 }, "first-ns"},
 		{"unknown_field", func(m map[string]any) { m["surprise"] = 1 }, "unknown field"},
 		{"histogram_without_requests", func(m map[string]any) {
-			m["requests"], m["errors"], m["errors-by-type"], m["first-ns"], m["last-ns"] = 0, 0, nil, 0, 0
-		}, "present while requests is 0"},
+			m["requests"], m["errors"], m["errors-by-type"], m["error-times"], m["first-ns"], m["last-ns"] = 0, 0, nil, nil, 0, 0
+			delete(m, "error-service-time")
+		}, "present while successful requests are 0"},
+		{"error_service_time_without_errors", func(m map[string]any) {
+			m["requests"] = m["requests"].(float64) - m["errors"].(float64)
+			m["errors"], m["errors-by-type"], m["error-times"] = 0, nil, nil
+		}, "error-service-time histogram present while errors are 0"},
+		{"error_service_time_count_not_errors", func(m map[string]any) { m["error-service-time"] = m["latency"] }, "errors are"},
+		{"error_times_missing_a_type", func(m map[string]any) { m["error-times"] = map[string][2]int64{"timeout": {1, 2}} }, "error-times has 1 types"},
+		{"error_times_of_another_type", func(m map[string]any) {
+			m["error-times"] = map[string][2]int64{"timeout": {1, 2}, "http-503": {1, 2}}
+		}, "not in errors-by-type"},
+		{"error_times_unordered", func(m map[string]any) {
+			m["error-times"] = map[string][2]int64{"timeout": {2, 1}, "http-429": {1, 2}}
+		}, "must be set and ordered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

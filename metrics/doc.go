@@ -25,9 +25,13 @@
 //     equivalent to the rank (within 0.1% of the true value).
 //   - Warmup samples are counted (WarmupRequests, WarmupErrors) and feed the
 //     live throughput, but are in no figure of the Summary.
-//   - Failed requests are timed, weighed and counted in the throughput like
+//   - Failed requests are weighed and counted in the throughput like
 //     successful ones (as in Rally); ErrorRate is Errors / Requests over
-//     measurement samples.
+//     measurement samples. They are timed apart: latency, service time and
+//     processing time are of successful requests only (a refused connection
+//     answers in microseconds and would pass for a fast search), failed
+//     requests have a service time histogram of their own, and each error
+//     type the End of its first and last failure (merged by min and max).
 //   - A sample's throughput second is floor((End - epoch) / 1 s) with the
 //     race-wide epoch, so the buckets of every client on every host align.
 //   - Throughput min/mean/median/max are taken over the seconds from the

@@ -18,6 +18,8 @@ const errorSlots = 8
 //
 // A recorder holds two sets of dense histograms (about 1 MiB in all) and
 // swaps them on Flush, so recording never waits for a delta to be built.
+// Failed requests' service times go to a sparse histogram instead, which
+// costs only the buckets in use.
 type Recorder struct {
 	task  string
 	epoch time.Time
@@ -30,16 +32,19 @@ type Recorder struct {
 
 // period is what a recorder collected between two flushes.
 type period struct {
+	// service, latency and processing hold the successful requests,
+	// errService the service times of the failed ones.
 	service, latency, processing *hdr.Histogram
+	errService                   *hdr.PackedHistogram
 
 	requests, warmupRequests int64
 	errors, warmupErrors     int64
 	dropped                  int64
 
-	errTypes  [errorSlots]ErrorType
-	errCounts [errorSlots]int64
-	errUsed   int
-	errMore   map[ErrorType]int64 // only when more than errorSlots types occur
+	errTypes [errorSlots]ErrorType
+	errSlots [errorSlots]errorTally
+	errUsed  int
+	errMore  map[ErrorType]errorTally // only when more than errorSlots types occur
 
 	throughput, warmupThroughput secondBuckets
 
@@ -48,11 +53,28 @@ type period struct {
 	first, last int64
 }
 
+// errorTally counts the failures of one type and when the first and the
+// last of them ended, in Unix nanoseconds.
+type errorTally struct {
+	n, first, last int64
+}
+
+func (e *errorTally) add(end int64) {
+	if e.n == 0 || end < e.first {
+		e.first = end
+	}
+	if e.n == 0 || end > e.last {
+		e.last = end
+	}
+	e.n++
+}
+
 func newPeriod() *period {
 	return &period{
 		service:          newDense(),
 		latency:          newDense(),
 		processing:       newDense(),
+		errService:       newPacked(),
 		throughput:       secondBuckets{w: make([]int64, 0, 8)},
 		warmupThroughput: secondBuckets{w: make([]int64, 0, 8)},
 	}
@@ -66,9 +88,10 @@ func (p *period) reset() {
 	p.service.Reset()
 	p.latency.Reset()
 	p.processing.Reset()
+	p.errService.Reset()
 	p.requests, p.warmupRequests, p.errors, p.warmupErrors, p.dropped = 0, 0, 0, 0, 0
 	clear(p.errTypes[:])
-	clear(p.errCounts[:])
+	clear(p.errSlots[:])
 	p.errUsed = 0
 	clear(p.errMore)
 	p.throughput.reset()
@@ -76,23 +99,27 @@ func (p *period) reset() {
 	p.first, p.last = 0, 0
 }
 
-func (p *period) countError(t ErrorType) {
+// countError counts a failure of type t that ended at end (Unix
+// nanoseconds).
+func (p *period) countError(t ErrorType, end int64) {
 	for i := 0; i < p.errUsed; i++ {
 		if p.errTypes[i] == t {
-			p.errCounts[i]++
+			p.errSlots[i].add(end)
 			return
 		}
 	}
 	if p.errUsed < errorSlots {
 		p.errTypes[p.errUsed] = t
-		p.errCounts[p.errUsed] = 1
+		p.errSlots[p.errUsed].add(end)
 		p.errUsed++
 		return
 	}
 	if p.errMore == nil {
-		p.errMore = make(map[ErrorType]int64)
+		p.errMore = make(map[ErrorType]errorTally)
 	}
-	p.errMore[t]++
+	e := p.errMore[t]
+	e.add(end)
+	p.errMore[t] = e
 }
 
 // NewRecorder returns the recorder of one client of task. epoch is
@@ -103,8 +130,9 @@ func NewRecorder(task string, epoch time.Time) *Recorder {
 }
 
 // Record adds one finished request. Warmup samples are only counted (and
-// feed the live throughput); measurement samples go into the histograms,
-// the throughput buckets and the error counts.
+// feed the live throughput); measurement samples go into the throughput
+// buckets and either the histograms of successful requests or, failed, the
+// error counts, times and service time histogram.
 func (r *Recorder) Record(s Sample) {
 	sec := secondIndex(r.epoch, s.End)
 	r.mu.Lock()
@@ -121,18 +149,20 @@ func (r *Recorder) Record(s Sample) {
 		return
 	}
 	p.requests++
+	end := s.End.UnixNano()
 	// Values are clamped into range, so these cannot fail.
-	_ = p.service.RecordValue(micros(s.ServiceTime))
-	_ = p.latency.RecordValue(micros(s.Latency))
-	_ = p.processing.RecordValue(micros(s.ProcessingTime))
-	if s.Err != "" {
+	if s.Err == "" {
+		_ = p.service.RecordValue(micros(s.ServiceTime))
+		_ = p.latency.RecordValue(micros(s.Latency))
+		_ = p.processing.RecordValue(micros(s.ProcessingTime))
+	} else {
 		p.errors++
-		p.countError(s.Err)
+		_ = p.errService.RecordValue(micros(s.ServiceTime))
+		p.countError(s.Err, end)
 	}
 	if !p.throughput.add(sec, s.Weight) {
 		p.dropped++
 	}
-	end := s.End.UnixNano()
 	start := end - int64(s.ServiceTime)
 	if p.first == 0 || start < p.first {
 		p.first = start
@@ -182,18 +212,29 @@ func (p *period) delta(task string, epoch time.Time) *Delta {
 	}
 	if p.requests > 0 {
 		d.First, d.Last = time.Unix(0, p.first).UTC(), time.Unix(0, p.last).UTC()
+	}
+	if p.requests > p.errors {
 		d.ServiceTime, d.Latency, d.ProcessingTime = newPacked(), newPacked(), newPacked()
 		d.ServiceTime.MergeFrom(p.service)
 		d.Latency.MergeFrom(p.latency)
 		d.ProcessingTime.MergeFrom(p.processing)
 	}
+	if p.errors > 0 {
+		d.ErrorServiceTime = p.errService.Clone()
+	}
 	if p.errUsed > 0 {
-		d.ErrorsByType = make(map[ErrorType]int64, p.errUsed+len(p.errMore))
-		for i := 0; i < p.errUsed; i++ {
-			d.ErrorsByType[p.errTypes[i]] += p.errCounts[i]
+		n := p.errUsed + len(p.errMore)
+		d.ErrorsByType = make(map[ErrorType]int64, n)
+		d.ErrorTimes = make(map[ErrorType]ErrorSpan, n)
+		add := func(t ErrorType, e *errorTally) {
+			d.ErrorsByType[t] += e.n
+			d.ErrorTimes[t] = ErrorSpan{First: time.Unix(0, e.first).UTC(), Last: time.Unix(0, e.last).UTC()}
 		}
-		for t, n := range p.errMore {
-			d.ErrorsByType[t] += n
+		for i := 0; i < p.errUsed; i++ {
+			add(p.errTypes[i], &p.errSlots[i])
+		}
+		for t, e := range p.errMore {
+			add(t, &e)
 		}
 	}
 	return d

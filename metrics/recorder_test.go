@@ -94,9 +94,10 @@ func TestFlush(t *testing.T) {
 		}
 		r.Flush()
 		r.Record(Sample{End: at(0, 0), Latency: time.Second, Weight: 1, Err: ErrTimeout})
-		if d.Latency.TotalCount() != 1 || d.ErrorsByType[ErrTimeout] != 1 || d.Throughput[0].Weight != 1 {
-			t.Fatalf("delta changed after later flushes: latency count %d, timeouts %d, throughput %v",
-				d.Latency.TotalCount(), d.ErrorsByType[ErrTimeout], d.Throughput)
+		if d.ErrorServiceTime.TotalCount() != 1 || d.ErrorsByType[ErrTimeout] != 1 || d.Throughput[0].Weight != 1 ||
+			d.ErrorTimes[ErrTimeout] != (ErrorSpan{at(0, 0), at(0, 0)}) {
+			t.Fatalf("delta changed after later flushes: error service time count %d, timeouts %d, throughput %v, error times %v",
+				d.ErrorServiceTime.TotalCount(), d.ErrorsByType[ErrTimeout], d.Throughput, d.ErrorTimes)
 		}
 	})
 }

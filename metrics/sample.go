@@ -64,6 +64,9 @@ type Sample struct {
 	// counted, but kept out of every figure of the summary.
 	Warmup bool
 	// Err classifies a failed request; "" means success. Failed requests are
-	// still timed and weighed, as in Rally; the driver decides their Weight.
+	// still timed and weighed, as in Rally (the driver decides their
+	// Weight), but their service time goes to a histogram of its own and
+	// they stay out of the latency, service time and processing time of the
+	// successful ones.
 	Err ErrorType
 }

@@ -14,6 +14,10 @@ type Summary struct {
 
 // TaskSummary is one task's measured figures (measurement samples only;
 // warmup samples are counted apart and excluded from every figure here).
+// The percentiles and means of latency, service time and processing time
+// are of the successful requests only; failed requests have their own
+// count (Errors), service time (ErrorServiceTime) and times (ErrorTimes),
+// so a dead target's instant refusals do not pass for fast answers.
 type TaskSummary struct {
 	Task      string `json:"task"`
 	Operation string `json:"operation"`
@@ -21,23 +25,55 @@ type TaskSummary struct {
 	// ThroughputUnit is "ops/s" or "docs/s" (bulk).
 	ThroughputUnit string         `json:"throughput-unit"`
 	Throughput     ThroughputStat `json:"throughput"`
-	// Percentiles of each kind, keyed by the percentile as Rally prints it
-	// ("50", "90", "99", "99.9", "99.99", "100"), in milliseconds.
+	// Percentiles of each kind over the successful requests, keyed by the
+	// percentile as Rally prints it ("50", "90", "99", "99.9", "99.99",
+	// "100"), in milliseconds; nil when no request succeeded.
 	Latency        map[string]float64 `json:"latency-ms"`
 	ServiceTime    map[string]float64 `json:"service-time-ms"`
 	ProcessingTime map[string]float64 `json:"processing-time-ms"`
-	// Mean of each kind in milliseconds.
+	// Mean of each kind over the successful requests in milliseconds.
 	LatencyMean        float64 `json:"latency-mean-ms"`
 	ServiceTimeMean    float64 `json:"service-time-mean-ms"`
 	ProcessingTimeMean float64 `json:"processing-time-mean-ms"`
+	// ErrorServiceTime holds the service time percentiles of the failed
+	// requests (keyed as the others), ErrorServiceTimeMean their mean; nil
+	// and 0 when none failed.
+	ErrorServiceTime     map[string]float64 `json:"error-service-time-ms,omitempty"`
+	ErrorServiceTimeMean float64            `json:"error-service-time-mean-ms,omitempty"`
 
 	Requests       int64            `json:"requests"`
 	WarmupRequests int64            `json:"warmup-requests"`
 	Errors         int64            `json:"errors"`
 	ErrorRate      float64          `json:"error-rate"`               // 0..1
 	ErrorsByType   map[string]int64 `json:"errors-by-type,omitempty"` // "http-429", "http-503", "timeout", "connection", "bulk-item", ...
-	// Duration is the measured period of the task (first to last sample).
+	// ErrorTimes says, by the same error types, when the first and the
+	// last failure of each type happened.
+	ErrorTimes map[string]ErrorSpan `json:"error-times,omitempty"`
+	// Duration is the measured period of the task (first to last sample):
+	// from Start, the earliest request start, to End, the latest response
+	// (or failure) of the measurement samples.
 	Duration time.Duration `json:"duration-ns"`
+	Start    time.Time     `json:"start,omitzero"`
+	End      time.Time     `json:"end,omitzero"`
+}
+
+// ErrorSpan is when failures of one type happened: the End (response read
+// or connection failed) of the first and of the last failed measurement
+// sample.
+type ErrorSpan struct {
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+}
+
+// widen returns the span covering both s and o; a zero span covers nothing.
+func (s ErrorSpan) widen(o ErrorSpan) ErrorSpan {
+	if s.First.IsZero() || (!o.First.IsZero() && o.First.Before(s.First)) {
+		s.First = o.First
+	}
+	if o.Last.After(s.Last) {
+		s.Last = o.Last
+	}
+	return s
 }
 
 // ThroughputStat summarises 1-second throughput buckets.

@@ -49,6 +49,16 @@ type Config struct {
 	// the sampling and returns each host's summary by host name. nil (or
 	// a nil stop function) means nothing is sampled.
 	HostTelemetry func(ctx context.Context) (stop func(context.Context) (map[string]telemetry.Summary, error))
+	// MetricsStore, when set, gets every race once it is saved (never one
+	// that could not be saved); it must not block: it writes in the
+	// background and its caller reports how that went.
+	MetricsStore MetricsStore
+}
+
+// MetricsStore is where saved races are also published (package
+// metricsstore: an Elasticsearch or OpenSearch cluster).
+type MetricsStore interface {
+	Publish(ctx context.Context, r *report.Race)
 }
 
 // Conductor runs races on the members of an actor system, one at a time.
@@ -250,6 +260,14 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 		l := cur.agg.Live(task)
 		return l.Requests+l.WarmupRequests+l.Errors > 0
 	}))
+	for _, t := range race.Summary.Tasks {
+		if m, w := cur.agg.PerSecond(t.Task); m != nil || w != nil {
+			if race.PerSecond == nil {
+				race.PerSecond = map[string]report.TaskSeconds{}
+			}
+			race.PerSecond[t.Task] = report.TaskSeconds{Measured: m, Warmup: w}
+		}
+	}
 	for _, h := range cur.lostOrder {
 		cur.holesLocked(h)
 		race.LostHosts = append(race.LostHosts, *cur.lost[h])
@@ -295,6 +313,8 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	}
 	if serr := c.cfg.Store.Save(race); serr != nil && err == nil {
 		err = fmt.Errorf("save race: %w", serr)
+	} else if serr == nil && c.cfg.MetricsStore != nil {
+		c.cfg.MetricsStore.Publish(ctx, race)
 	}
 	final := c.snapshot(cur, p)
 	final.State = State(race.Status)

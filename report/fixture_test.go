@@ -13,6 +13,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// The golden files print error times in UTC, whatever the machine's zone.
+func init() { errorClock = time.UTC }
+
 // golden compares got with testdata/<name>.golden, or rewrites the file
 // with -update.
 func golden(t *testing.T, name string, got []byte) {
@@ -100,7 +103,14 @@ func fixedRace() *Race {
 					LatencyMean:    3.5, ServiceTimeMean: 3.1, ProcessingTimeMean: 3.2,
 					Requests: 500, WarmupRequests: 100,
 					Errors: 7, ErrorRate: 0.014, ErrorsByType: map[string]int64{"http-429": 5, "timeout": 2},
+					ErrorTimes: map[string]metrics.ErrorSpan{
+						"http-429": {First: time.Date(2026, 11, 25, 10, 20, 14, 0, time.UTC), Last: time.Date(2026, 11, 25, 10, 20, 19, 500e6, time.UTC)},
+						"timeout":  {First: time.Date(2026, 11, 25, 10, 20, 16, 0, time.UTC), Last: time.Date(2026, 11, 25, 10, 20, 16, 0, time.UTC)},
+					},
+					ErrorServiceTime: map[string]float64{"50": 1.25, "100": 10000}, ErrorServiceTimeMean: 2858.9,
 					Duration: 10 * time.Second,
+					Start:    time.Date(2026, 11, 25, 10, 20, 12, 0, time.UTC),
+					End:      time.Date(2026, 11, 25, 10, 20, 22, 0, time.UTC),
 				},
 				{
 					Task: "refresh-after-index", Operation: "refresh", OpType: "refresh", ThroughputUnit: "ops/s",
@@ -140,6 +150,48 @@ func fixedRace() *Race {
 				},
 			},
 		},
+	}
+}
+
+// nodeKilledRace is a race whose only node was killed 4 s into a search
+// task run with --on-error continue: the task's later requests were all
+// refused, and the next task's all of them.
+func nodeKilledRace() *Race {
+	start := time.Date(2026, 11, 25, 13, 48, 46, 0, time.UTC)
+	at := func(s float64) time.Time { return start.Add(time.Duration(s * float64(time.Second))) }
+	return &Race{
+		ID: "20261125T134840Z-0b1c2d", Created: start.Add(-6 * time.Second), Track: "tiny", Challenge: "search",
+		TargetHosts: []string{"127.0.0.1:9200"}, Distribution: "opensearch", DistributionVersion: "2.19.1",
+		OnError: "continue", Status: StatusCompleted,
+		Summary: metrics.Summary{Tasks: []metrics.TaskSummary{
+			{
+				Task: "search-match-all", Operation: "search-match-all", OpType: "search", ThroughputUnit: "ops/s",
+				Throughput:     metrics.ThroughputStat{Min: 0, Mean: 1180.4, Median: 980.5, Max: 2410.25},
+				Latency:        pct(1.9, 3.1, 6.4, 9.8, 11.2, 11.5),
+				ServiceTime:    pct(1.8, 3.0, 6.2, 9.5, 11.0, 11.4),
+				ProcessingTime: pct(2.0, 3.3, 6.6, 10.1, 11.6, 12.0),
+				LatencyMean:    2.2, ServiceTimeMean: 2.1, ProcessingTimeMean: 2.4,
+				ErrorServiceTime:     pct(0.14, 0.21, 0.48, 1.2, 1002.5, 1003),
+				ErrorServiceTimeMean: 0.2,
+				Requests:             11804, Errors: 2234, ErrorRate: 2234.0 / 11804,
+				ErrorsByType: map[string]int64{"connection": 2233, "timeout": 1},
+				ErrorTimes: map[string]metrics.ErrorSpan{
+					"connection": {First: at(4.06), Last: at(10)},
+					"timeout":    {First: at(5.01), Last: at(5.01)},
+				},
+				Duration: 10 * time.Second, Start: start, End: at(10),
+			},
+			{
+				Task: "search-term", Operation: "search-term", OpType: "search", ThroughputUnit: "ops/s",
+				Throughput:           metrics.ThroughputStat{Min: 5120, Mean: 5311.2, Median: 5302, Max: 5520},
+				ErrorServiceTime:     pct(0.13, 0.19, 0.4, 0.9, 1.1, 1.3),
+				ErrorServiceTimeMean: 0.15,
+				Requests:             26560, Errors: 26560, ErrorRate: 1,
+				ErrorsByType: map[string]int64{"connection": 26560},
+				ErrorTimes:   map[string]metrics.ErrorSpan{"connection": {First: at(10.2), Last: at(15.2)}},
+				Duration:     5 * time.Second, Start: at(10.2), End: at(15.2),
+			},
+		}},
 	}
 }
 

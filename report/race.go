@@ -70,6 +70,10 @@ type Race struct {
 	HostRequests map[string]map[string]int64 `json:"host-requests,omitempty"`
 
 	Summary metrics.Summary `json:"summary"`
+	// PerSecond is each task's throughput second by second, by task name:
+	// what the summary's throughput figures were computed from, and what
+	// a metrics store gets as throughput samples.
+	PerSecond map[string]TaskSeconds `json:"throughput-per-second,omitempty"`
 	// Nodes are what each node of the cluster did during the race, by
 	// node name; absent when the target's node stats were not read.
 	Nodes []NodeTelemetry `json:"nodes,omitempty"`
@@ -112,6 +116,15 @@ type NodeTelemetry struct {
 	// HeapMaxBytes the heap's maximum size.
 	HeapUsedBytes *int64 `json:"heap-used-bytes,omitempty"`
 	HeapMaxBytes  *int64 `json:"heap-max-bytes,omitempty"`
+}
+
+// TaskSeconds is a task's throughput second by second: the summed weight
+// (requests, or documents for bulk) of the samples that ended in each
+// second that saw one, all clients summed, seconds counted from the race's
+// Created time; measurement and warmup samples apart.
+type TaskSeconds struct {
+	Measured []metrics.Bucket `json:"measured,omitempty"`
+	Warmup   []metrics.Bucket `json:"warmup,omitempty"`
 }
 
 // LostHost is a load driver lost during a race.

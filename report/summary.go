@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,7 +25,8 @@ type row struct {
 // summaryRows returns Rally's summary report rows for s: the cumulative
 // cluster figures the target reported, each node's figures (the node's
 // name in the Task column), then per task throughput, latency, service
-// time and processing time percentiles, and error rate.
+// time and processing time percentiles (of the successful requests), the
+// failed requests' service time percentiles, and error rate.
 func summaryRows(s metrics.Summary, nodes []NodeTelemetry, hosts map[string]telemetry.Summary) []row {
 	var rows []row
 	for _, f := range clusterFigures(s.Cluster) {
@@ -199,8 +201,9 @@ func processFigures(t telemetry.TargetSummary) []figure {
 	return figs
 }
 
-// percentileKinds are the timing kinds of a task, in report order, with the
-// name Rally gives them ("50th percentile service time").
+// percentileKinds are the timing kinds of a task's successful requests, in
+// report order, with the name Rally gives them ("50th percentile service
+// time").
 var percentileKinds = []struct {
 	name string
 	of   func(t metrics.TaskSummary) map[string]float64
@@ -235,8 +238,15 @@ func percentileMetric(p float64, kind string) string {
 	return metrics.PercentileKey(p) + "th percentile " + kind
 }
 
+// errorServiceTime names the service time percentiles of failed requests
+// ("50th percentile error service time"); they follow the successful
+// requests' percentiles, which leave failures out.
+const errorServiceTime = "error service time"
+
 // taskRows returns one task's rows. A task without measurement samples has
-// only its error rate (Rally prints no throughput or percentiles for it).
+// only its error rate (Rally prints no throughput or percentiles for it); a
+// task whose requests all failed has no latency, service time or
+// processing time rows, only its failures' service time.
 func taskRows(t metrics.TaskSummary) []row {
 	var rows []row
 	if t.Requests > 0 {
@@ -253,10 +263,15 @@ func taskRows(t metrics.TaskSummary) []row {
 		}
 		for _, kind := range percentileKinds {
 			values := kind.of(t)
-			for _, p := range percentilesFor(t.Requests) {
+			for _, p := range percentilesFor(t.Requests - t.Errors) {
 				if v, ok := values[metrics.PercentileKey(p)]; ok {
 					rows = append(rows, row{percentileMetric(p, kind.name), t.Task, num(v), "ms"})
 				}
+			}
+		}
+		for _, p := range percentilesFor(t.Errors) {
+			if v, ok := t.ErrorServiceTime[metrics.PercentileKey(p)]; ok {
+				rows = append(rows, row{percentileMetric(p, errorServiceTime), t.Task, num(v), "ms"})
 			}
 		}
 	}
@@ -281,10 +296,135 @@ func WriteSummary(w io.Writer, r *Race, f Format) error {
 	if f == CSV {
 		return nil // a CSV holds the table alone; race.json has the rest
 	}
-	if err := writeIntegrity(w, r, f); err != nil {
-		return fmt.Errorf("write summary of race %s: %w", r.ID, err)
+	for _, write := range []func(io.Writer, *Race, Format) error{writeErrors, writeIntegrity, writeErrorWarning} {
+		if err := write(w, r, f); err != nil {
+			return fmt.Errorf("write summary of race %s: %w", r.ID, err)
+		}
 	}
 	return nil
+}
+
+// errorClock is the time zone the error lines print times in: the
+// reader's own, so that they match the clock the reader watched (tests pin
+// it).
+var errorClock = time.Local
+
+// writeErrors names, under the table, each task's failures by type: how
+// many, and when the first and the last happened. A benchmark whose
+// target died reads as fast and failed, not as fast.
+func writeErrors(w io.Writer, r *Race, f Format) error {
+	var lines []string
+	for _, t := range r.Summary.Tasks {
+		for _, typ := range errorTypes(t) {
+			lines = append(lines, errorLine(t, typ))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("\nErrors (the percentiles above are of successful requests only):\n")
+	if f == Markdown {
+		b.WriteString("\n")
+	}
+	for _, l := range lines {
+		b.WriteString(bullet(f) + l + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func bullet(f Format) string {
+	if f == Markdown {
+		return "- "
+	}
+	return "  "
+}
+
+// errorTypes are a task's error types, the most frequent first.
+func errorTypes(t metrics.TaskSummary) []string {
+	types := slices.Collect(maps.Keys(t.ErrorsByType))
+	slices.SortFunc(types, func(a, b string) int {
+		if c := cmp.Compare(t.ErrorsByType[b], t.ErrorsByType[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return types
+}
+
+// errorLine is one task's failures of one type, e.g. "search: 1,234
+// requests failed (connection) from 13:48:50 CET (4.1 s in) until the
+// end": until the end when the task's last response was one of them.
+func errorLine(t metrics.TaskSummary, typ string) string {
+	n := t.ErrorsByType[typ]
+	noun := "requests"
+	if n == 1 {
+		noun = "request"
+	}
+	s := fmt.Sprintf("%s: %s %s failed (%s)", t.Task, thousands(n), noun, typ)
+	sp, ok := t.ErrorTimes[typ]
+	if !ok || sp.First.IsZero() { // a race stored before error times were kept
+		return s
+	}
+	first := clock(sp.First)
+	if !t.Start.IsZero() {
+		first += fmt.Sprintf(" (%s s in)", strconv.FormatFloat(sp.First.Sub(t.Start).Seconds(), 'f', 1, 64))
+	}
+	switch {
+	case !t.End.IsZero() && !sp.Last.Before(t.End):
+		return s + " from " + first + " until the end"
+	case sp.Last.Equal(sp.First):
+		return s + " at " + first
+	}
+	return s + " from " + first + " to " + clock(sp.Last)
+}
+
+func clock(t time.Time) string { return t.In(errorClock).Format("15:04:05 MST") }
+
+// thousands is n with a comma every three digits: "1,234".
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// writeErrorWarning ends the report with the tasks that had errors, as
+// esrally's WARNING block does: whatever was read above, a race with
+// failures is not a clean result.
+func writeErrorWarning(w io.Writer, r *Race, f Format) error {
+	var tasks []string
+	for _, t := range r.Summary.Tasks {
+		if t.Errors == 0 {
+			continue
+		}
+		tasks = append(tasks, fmt.Sprintf("%s (%s of %s requests, %s%%)", t.Task, thousands(t.Errors), thousands(t.Requests),
+			fixed2(finite(t.ErrorRate)*100).text))
+	}
+	if len(tasks) == 0 {
+		return nil
+	}
+	what := "tasks"
+	if len(tasks) == 1 {
+		what = "task"
+	}
+	head := "Warning:"
+	if f == Markdown {
+		head = "**Warning:**"
+	}
+	_, err := fmt.Fprintf(w, "\n%s %d %s had errors: %s\n", head, len(tasks), what, strings.Join(tasks, ", "))
+	return err
 }
 
 // writeIntegrity names, under the table, what a reader must know before
@@ -294,10 +434,7 @@ func writeIntegrity(w io.Writer, r *Race, f Format) error {
 	if len(r.LostHosts) == 0 && len(r.Gaps) == 0 {
 		return nil
 	}
-	bullet := "  "
-	if f == Markdown {
-		bullet = "- "
-	}
+	bullet := bullet(f)
 	var b strings.Builder
 	b.WriteString("\n")
 	for _, l := range r.LostHosts {

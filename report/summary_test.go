@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,15 @@ func TestWriteSummary(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, "summary."+string(f), b.Bytes())
+		})
+	}
+	for _, f := range []Format{Text, Markdown} {
+		t.Run(string(f)+"_of_a_race_whose_node_was_killed_matches_golden_file", func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteSummary(&b, nodeKilledRace(), f); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "summary-node-killed."+string(f), b.Bytes())
 		})
 	}
 	t.Run("json_is_the_race_itself", func(t *testing.T) {
@@ -298,5 +308,100 @@ func TestWriteSummaryNamesLostHostsAndGaps(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "INCOMPLETE") {
 		t.Errorf("csv has notes:\n%s", b.String())
+	}
+}
+
+// TestErrorsInTheReport: a race with failures says, under the table, which
+// task failed how often, why and since when, keeps the failures out of the
+// success percentiles, and ends with a warning naming the tasks.
+func TestErrorsInTheReport(t *testing.T) {
+	r := nodeKilledRace()
+	rows := summaryRows(r.Summary, nil, nil)
+	metricsOf := func(task string) []string {
+		var m []string
+		for _, rw := range rows {
+			if rw.task == task {
+				m = append(m, rw.metric)
+			}
+		}
+		return m
+	}
+	t.Run("success_percentiles_count_successes_only", func(t *testing.T) {
+		// 11804 requests, 2234 failed: neither the 9570 successes nor
+		// the 2234 failures are enough for a 99.99th percentile.
+		m := metricsOf("search-match-all")
+		for _, want := range []string{"99.9th percentile latency", "50th percentile error service time", "99.9th percentile error service time", "100th percentile error service time"} {
+			if !slices.Contains(m, want) {
+				t.Errorf("no row %q in %q", want, m)
+			}
+		}
+		for _, not := range []string{"99.99th percentile latency", "99.99th percentile error service time"} {
+			if slices.Contains(m, not) {
+				t.Errorf("row %q in %q", not, m)
+			}
+		}
+	})
+	t.Run("a_task_that_only_failed_has_no_success_percentiles", func(t *testing.T) {
+		m := metricsOf("search-term")
+		want := []string{"Min Throughput", "Mean Throughput", "Median Throughput", "Max Throughput",
+			"50th percentile error service time", "90th percentile error service time", "99th percentile error service time",
+			"99.9th percentile error service time", "99.99th percentile error service time", "100th percentile error service time", "error rate"}
+		if !reflect.DeepEqual(m, want) {
+			t.Errorf("rows %q, want %q", m, want)
+		}
+	})
+	for _, f := range []Format{Text, Markdown} {
+		t.Run(string(f)+"_names_cause_and_start_and_ends_with_a_warning", func(t *testing.T) {
+			var b strings.Builder
+			if err := WriteSummary(&b, r, f); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, want := range []string{
+				"search-match-all: 2,233 requests failed (connection) from 13:48:50 UTC (4.1 s in) until the end",
+				"search-match-all: 1 request failed (timeout) at 13:48:51 UTC (5.0 s in)",
+				"search-term: 26,560 requests failed (connection) from 13:48:56 UTC (0.0 s in) until the end",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("no %q in\n%s", want, out)
+				}
+			}
+			last := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+			if !strings.Contains(last, "Warning:") || !strings.Contains(last, "2 tasks had errors: search-match-all (2,234 of 11,804 requests, 18.93%), search-term (26,560 of 26,560 requests, 100%)") {
+				t.Errorf("report does not end with the warning: last line %q", last)
+			}
+		})
+	}
+	t.Run("a_race_without_errors_has_neither", func(t *testing.T) {
+		r := fixedRace()
+		r.Summary.Tasks[1].Errors, r.Summary.Tasks[1].ErrorsByType, r.Summary.Tasks[1].ErrorTimes = 0, nil, nil
+		var b strings.Builder
+		if err := WriteSummary(&b, r, Text); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "Errors") || strings.Contains(b.String(), "Warning") {
+			t.Errorf("error notes without errors:\n%s", b.String())
+		}
+	})
+	t.Run("errors_of_a_race_stored_without_times_still_count", func(t *testing.T) {
+		ts := r.Summary.Tasks[0]
+		ts.ErrorTimes = nil
+		if got := errorLine(ts, "connection"); got != "search-match-all: 2,233 requests failed (connection)" {
+			t.Errorf("line %q", got)
+		}
+	})
+	t.Run("an_error_type_that_stopped_is_named_with_its_end", func(t *testing.T) {
+		got := errorLine(fixedRace().Summary.Tasks[1], "http-429")
+		if want := "term: 5 requests failed (http-429) from 10:20:14 UTC (2.0 s in) to 10:20:19 UTC"; got != want {
+			t.Errorf("line %q, want %q", got, want)
+		}
+	})
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -12345: "-12,345"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

@@ -91,7 +91,7 @@ func raceOnDistribution(ctx context.Context, c *raceCmd, dir home.Dir, store rep
 	}
 	req.TargetHosts = cl.TargetHosts()
 	req.Pipeline, req.Car = pipelineFromDistribution, c.Car
-	r, raceErr := raceLocally(ctx, dir, store, req, progress, sampleLocal(cl))
+	r, raceErr := raceLocally(ctx, dir, store, req, progress, sampleLocal(cl), c.metricsStoreFlags.conductorStore())
 	logs := nodesDir + "-logs"
 	if r != nil {
 		logs = filepath.Join(store.Dir, r.ID, "logs")

@@ -24,6 +24,7 @@ type raceCmd struct {
 	MinLoadDrivers int    `name:"min-load-drivers" placeholder:"N" help:"Race even when some load drivers of the inventory are not joined, as long as at least N are (default: all must be joined)."`
 	raceTaskFlags
 	corpusFlags
+	metricsStoreFlags
 }
 
 // Help is the detailed description shown by `rally race --help`.

@@ -65,6 +65,10 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 	if err := c.corpusFlags.apply(&req); err != nil {
 		return err
 	}
+	if err := c.metricsStoreFlags.open(); err != nil {
+		return err
+	}
+	defer c.metricsStoreFlags.finish(e.Stderr) // a warning after the race's own last line
 	dir, err := home.Default()
 	if err != nil {
 		return err
@@ -95,7 +99,7 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 		if req.TargetHosts == "" {
 			return usageErrorf("no target: give --target-hosts host:port of a running cluster, --distribution-path FILE to start one on this machine, or bring a cluster up with provisioner hosts (rally up --distribution-path FILE)")
 		}
-		r, err = raceLocally(ctx, dir, store, req, e.Stderr, nil)
+		r, err = raceLocally(ctx, dir, store, req, e.Stderr, nil, c.metricsStoreFlags.conductorStore())
 	case err != nil:
 		return err
 	default:
@@ -103,6 +107,7 @@ func runRace(ctx context.Context, c *raceCmd, e *env) error {
 			return err // the coordinator would refuse it too, less readably
 		}
 		r, err = raceOnCluster(ctx, found.Name, found.Client, store, req, e.Stderr)
+		c.metricsStoreFlags.publish(ctx, r) // the coordinator saved it; this process writes it
 	}
 	if r == nil {
 		return err
@@ -127,9 +132,10 @@ func checkChallenge(req control.RaceRequest) error {
 }
 
 // raceLocally runs the race with an in-process load driver.
-// hosts, when set, samples the hosts of nodes this process started.
+// hosts, when set, samples the hosts of nodes this process started; ms,
+// when set, gets the race once it is saved.
 func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req control.RaceRequest, progress io.Writer,
-	hosts func(context.Context) func(context.Context) (map[string]telemetry.Summary, error)) (*report.Race, error) {
+	hosts func(context.Context) func(context.Context) (map[string]telemetry.Summary, error), ms race.MetricsStore) (*report.Race, error) {
 	plan, err := race.Check(req)
 	if err != nil {
 		return nil, &usageError{err: err} // the track, target or options are the user's input
@@ -143,7 +149,7 @@ func raceLocally(ctx context.Context, dir home.Dir, store report.Store, req cont
 	defer local.Close()
 	pp := newProgressPrinter(progress)
 	conductor := race.NewConductor(race.Config{System: local.System, Store: store, Version: versionString(),
-		Logger: logger, Progress: pp.print, HostTelemetry: hosts})
+		Logger: logger, Progress: pp.print, HostTelemetry: hosts, MetricsStore: ms})
 	stop := context.AfterFunc(ctx, func() {
 		fmt.Fprintln(progress, "aborting the race")
 		conductor.Abort()
