@@ -114,6 +114,7 @@ else
 fi
 read -r docs bytes <"$cache/corpus-$PEERS_DOCS.json.meta"
 params="corpus_docs:$docs,corpus_bytes:$bytes,time_period:$PEERS_TIME_PERIOD,iterations:$PEERS_ITERATIONS"
+warmup_params="corpus_docs:$docs,corpus_bytes:$bytes,time_period:3"
 date=$(date -u +%Y-%m-%d)
 work=$(mktemp -d /tmp/rally-peers.XXXXXX)
 chmod 755 "$work"
@@ -211,6 +212,12 @@ wrk_run() { # wrk_run ENGINE PORT
 engine() {
   local key=$1 zip=$2 port=$3
   if start_node "$key" "$zip" "$port"; then
+    # Unmeasured: warms the node's JIT and caches, so the first measured
+    # race (the peer's) does not pay for a cold node.
+    log "$key: warm-up race (rally, unmeasured)"
+    RALLY_HOME=$work/rally-home "$root/bin/rally" race --track-path "$cache/track-$PEERS_DOCS" \
+      --challenge peers --track-params "$warmup_params" --target-hosts "127.0.0.1:$port" \
+      >"$res/$key-warmup.log" 2>&1 || log "$key: warm-up race failed: $(tail -3 "$res/$key-warmup.log")"
     for ch in peers closed-loop; do
       race "$key" peer "$ch" "$port"
       race "$key" rally "$ch" "$port"
@@ -233,7 +240,7 @@ json.dump({
   "rally": "$(git -C "$root" describe --always --dirty 2>/dev/null || echo dev)",
   "esrally": "$ESRALLY_VERSION", "osb": "$OSB_VERSION", "wrk": "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)",
   "docs": $docs, "bytes": $bytes, "time_period": $PEERS_TIME_PERIOD, "iterations": $PEERS_ITERATIONS,
-  "wrk_seconds": $PEERS_WRK_SECONDS, "cpu_method": "$cpu_method", "log_dir": "bench/results/peers-$date.logs",
+  "wrk_seconds": $PEERS_WRK_SECONDS, "cpu_method": "$cpu_method", "warmup": "challenge peers, all documents, 3 s per search task", "log_dir": "bench/results/peers-$date.logs",
   "script_s": $(( $(date +%s) - PEERS_T0 )),
   "engines": [
     {"key": "es", "name": "Elasticsearch $ES_VERSION", "peer": "esrally", "peer_label": "esrally $ESRALLY_VERSION"},

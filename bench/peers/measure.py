@@ -57,6 +57,19 @@ def descendants(root):
     return out
 
 
+def pss(pid):
+    """Proportional set size: shared pages (forked workers, libraries)
+    divided among the processes that share them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def rss(pid):
     try:
         with open(f"/proc/{pid}/statm") as f:
@@ -86,7 +99,7 @@ def main():
             os._exit(127)
     signal.signal(signal.SIGINT, lambda *_: os.kill(child, signal.SIGINT))
     signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))
-    status, peak, procs_peak, ended, killed = None, 0, 0, None, 0
+    status, peak, peak_pss, procs_peak, ended, killed = None, 0, 0, 0, None, 0
     while True:
         # reap whatever ended (the command and orphans reparented here)
         while True:
@@ -101,6 +114,7 @@ def main():
         tree = descendants(me)
         total = sum(rss(p) for p in tree)
         peak, procs_peak = max(peak, total), max(procs_peak, len(tree))
+        peak_pss = max(peak_pss, sum(pss(p) for p in tree))
         if status is not None:
             if not tree:
                 break
@@ -124,6 +138,7 @@ def main():
             "user_s": round(ru.ru_utime, 3),
             "sys_s": round(ru.ru_stime, 3),
             "peak_rss_sum_bytes": peak,
+            "peak_pss_sum_bytes": peak_pss,
             "max_rss_single_bytes": ru.ru_maxrss * 1024,
             "peak_processes": procs_peak,
             "stragglers_killed": killed > 0,

@@ -63,6 +63,11 @@ def mb(m):
     return v / 2**20 if v is not None else None
 
 
+def pss_mb(m):
+    v = m.get("peak_pss_sum_bytes")
+    return v / 2**20 if v is not None else None
+
+
 def metric(rep, name, task):
     v = rep.get((name, task))
     return (v[0], v[1]) if v else (None, "")
@@ -104,6 +109,7 @@ def engine_section(d, meta, eng):
     pm, rm = races["peer", "peers"][1], races["rally", "peers"][1]
     for name, f in (("driver CPU, whole race (s)", lambda m: m.get("cpu_s")),
                     ("peak memory, summed RSS (MB)", mb),
+                    ("peak memory, summed PSS (MB)", pss_mb),
                     ("processes (peak)", lambda m: m.get("peak_processes")),
                     ("wall time (s)", lambda m: m.get("wall_s"))):
         a, b = f(pm), f(rm)
@@ -142,6 +148,7 @@ def engine_section(d, meta, eng):
     per = lambda m, k: m["cpu_s"] * 1000 / k if m.get("cpu_s") is not None and k else None
     row("CPU per request (ms)", per(pm, n), per(rm, n), per(wm, w.get("requests")))
     row("peak memory, summed RSS (MB)", mb(pm), mb(rm), mb(wm))
+    row("peak memory, summed PSS (MB)", pss_mb(pm), pss_mb(rm), pss_mb(wm))
     row("wall time (s)", pm.get("wall_s"), rm.get("wall_s"), wm.get("wall_s"))
     lines.append(f"| errors | {fmt(metric(pr, 'error rate', 'term-closed-loop')[0])} % | "
                  f"{fmt(metric(rr, 'error rate', 'term-closed-loop')[0])} % | {w.get('errors', 'n/a')} non-2xx | | |")
@@ -158,7 +165,8 @@ def main():
            f"`bash bench/peers.sh` on {meta['host']} ({meta['cpus']} CPUs; the nodes, the load drivers and wrk "
            f"share them, so the figures move from run to run: compare within a run only). rally {meta['rally']}, "
            f"esrally {meta['esrally']}, OpenSearch Benchmark {meta['osb']}, {meta['wrk']}; nodes with JDK 17 and a "
-           f"1 GB heap, one at a time; track `bench/peers/track.json`, {meta['docs']:,} web-log-like documents "
+           f"1 GB heap, one at a time, each warmed up by an unmeasured rally race ({meta['warmup']}) before the "
+           f"measured ones (peer, then rally, per challenge); track `bench/peers/track.json`, {meta['docs']:,} web-log-like documents "
            f"({meta['bytes'] / 2**20:.1f} MB). Driver CPU and memory cover all of a tool's processes "
            f"({meta['cpu_method']}). Script time: {meta.get('script_s', '?')} s.", ""]
     for eng in meta["engines"]:
