@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"rally/provision"
+	"rally/provision/enginetest"
 	"rally/report"
 )
 
@@ -28,41 +28,12 @@ import (
 // warning naming the task; race.json keeps the first and last error time
 // of each type.
 func TestNodeKilledMidRace(t *testing.T) {
-	archive := requireEngine(t, engine{"opensearch", "2.19.1", 17})
-	runAs := ""
-	if os.Geteuid() == 0 {
-		ensureNodeUser(t)
-		runAs = nodeUser
-	}
-	// The node's user must reach the cluster's directory (t.TempDir's
-	// parents are 0700).
-	dir, err := os.MkdirTemp("", "rally-e2e-nodekill-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cl, err := provision.StartCluster(ctx, provision.ClusterOptions{
-		Archive: archive, JDKRoots: provision.DefaultJDKRoots(""), RunAs: runAs,
-		Dir: filepath.Join(dir, "cluster"), Name: "rally-nodekill", Timeout: 3 * time.Minute,
-		Progress: func(line string) { t.Log(line) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered after the directory's removal, so it runs first: the
-	// node is stopped even when the test fails before killing it.
+	cl, stop := enginetest.Start(t, enginetest.Archive(t, "opensearch", "2.19.1"), enginetest.Options{Name: "rally-nodekill"})
+	// The node is stopped even when the test fails before killing it, and
+	// nothing of it may be left running.
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := cl.Stop(sctx, 30*time.Second, "", false); err != nil {
-			t.Errorf("stop the node: %v", err)
-		}
-		if pids := processesMentioning(filepath.Join(dir, "cluster")); len(pids) > 0 {
+		stop()
+		if pids := processesMentioning(cl.Dir()); len(pids) > 0 {
 			t.Errorf("node processes still running: %v", pids)
 		}
 	})

@@ -4,33 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/user"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"rally/provision"
+	"rally/provision/enginetest"
 )
 
 // The real engines of TestRealEngine, from the Maven cache that
-// scripts/engines.sh fills, the JDK they run on, and the unprivileged user
-// they run as when the tests run as root (scripts/deps.sh creates it).
-var engines = []struct{ name, archive string }{
-	{"opensearch-2.19.1", "org/opensearch/distribution/integ-test-zip/opensearch/2.19.1/opensearch-2.19.1.zip"},
-	{"elasticsearch-7.17.28", "org/elasticsearch/distribution/integ-test-zip/elasticsearch/7.17.28/elasticsearch-7.17.28.zip"},
-	{"elasticsearch-8.17.0", "org/elasticsearch/distribution/integ-test-zip/elasticsearch/8.17.0/elasticsearch-8.17.0.zip"},
+// scripts/engines.sh fills.
+var engines = []struct{ engine, version string }{
+	{"opensearch", "2.19.1"},
+	{"elasticsearch", "7.17.28"},
+	{"elasticsearch", "8.17.0"},
 }
-
-const (
-	java17   = "/usr/lib/jvm/java-17-openjdk-amd64"
-	nodeUser = "rally-node"
-)
 
 // TestRealEngine writes a saved race into a real node of each engine
 // (OpenSearch 2, Elasticsearch 7.17 and 8) and reads it back with the
@@ -40,12 +28,13 @@ const (
 // failure.
 func TestRealEngine(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) { testRealEngine(t, e.name, e.archive) })
+		t.Run(e.engine+"-"+e.version, func(t *testing.T) { testRealEngine(t, e.engine, e.version) })
 	}
 }
 
-func testRealEngine(t *testing.T, name, archivePath string) {
-	base, stop := startEngine(t, name, archivePath)
+func testRealEngine(t *testing.T, engine, version string) {
+	cl, stop := enginetest.Start(t, enginetest.Archive(t, engine, version), enginetest.Options{Name: "rally-metricsstore"})
+	base := "http://" + cl.TargetHosts()
 	w := newWriter(t, base, Config{Retries: 1})
 	r := fixedRace()
 	w.Publish(context.Background(), r)
@@ -118,71 +107,6 @@ func testRealEngine(t *testing.T, name, archivePath string) {
 			t.Fatalf("Wait = %v, want a warning naming the race", err)
 		}
 	})
-}
-
-// startEngine starts a one-node cluster of an engine's archive and
-// returns its URL and a function that stops it (also run at the test's
-// end).
-func startEngine(t *testing.T, name, archivePath string) (string, func()) {
-	t.Helper()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(home, ".m2", "repository", archivePath)
-	var missing []string
-	if _, err := os.Stat(archive); err != nil {
-		missing = append(missing, "archive "+archive)
-	}
-	if _, err := os.Stat(filepath.Join(java17, "bin", "java")); err != nil {
-		missing = append(missing, "JDK "+java17)
-	}
-	if len(missing) > 0 {
-		msg := fmt.Sprintf("%s: missing %s; get them with: bash scripts/engines.sh", name, strings.Join(missing, " and "))
-		if os.Getenv("RALLY_ENGINES") == "skip" {
-			t.Skip(msg + " (skipped: RALLY_ENGINES=skip)")
-		}
-		t.Fatal(msg + " (or set RALLY_ENGINES=skip to skip real-engine tests)")
-	}
-	runAs := ""
-	if os.Geteuid() == 0 {
-		if _, err := user.Lookup(nodeUser); err != nil {
-			t.Fatalf("user %s: %v; create it with: bash scripts/deps.sh", nodeUser, err)
-		}
-		runAs = nodeUser
-	}
-	// The node user must reach the cluster's directory (t.TempDir's
-	// parents are 0700).
-	dir, err := os.MkdirTemp("", "rally-metricsstore-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cl, err := provision.StartCluster(ctx, provision.ClusterOptions{
-		Archive: archive, JDKRoots: []string{java17}, RunAs: runAs,
-		Dir: filepath.Join(dir, "cluster"), Name: "rally-metricsstore", Timeout: 3 * time.Minute,
-		Progress: func(line string) { t.Log(line) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			if err := cl.Stop(sctx, 30*time.Second, "", false); err != nil {
-				t.Errorf("stop the node: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop) // registered after the directory's removal, so it runs first
-	return "http://" + cl.TargetHosts(), stop
 }
 
 // call sends a request to the engine and decodes its 2xx answer.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,7 +13,7 @@ import (
 
 	"rally/driver"
 	"rally/metrics"
-	"rally/provision"
+	"rally/provision/enginetest"
 	"rally/track"
 )
 
@@ -236,50 +235,11 @@ type opsNode struct {
 // the node user can write, and stops it when the test ends.
 func startOpsNode(t *testing.T, e opsEngine) *opsNode {
 	t.Helper()
-	archive := requireOpsEngine(t, e)
-	runAs := ""
-	if os.Geteuid() == 0 {
-		if _, err := user.Lookup(nodeUser); err != nil {
-			t.Fatalf("user %s: %v; create it with: bash scripts/deps.sh", nodeUser, err)
-		}
-		runAs = nodeUser
-	}
-	// The node user must reach the cluster's and the repository's
-	// directories (t.TempDir's parents are 0700).
-	dir, err := os.MkdirTemp("", "rally-e2e-ops-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	repoDir := filepath.Join(dir, "repo")
-	if err := os.Mkdir(repoDir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{dir, repoDir} {
-		if err := os.Chmod(d, 0o777); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cl, err := provision.StartCluster(ctx, provision.ClusterOptions{
-		Archive: archive, JDKRoots: []string{java17}, RunAs: runAs,
-		Car:       "defaults,lean-watermarks",
-		CarParams: map[string]any{"additional_cluster_settings": map[string]any{"path.repo": repoDir}},
-		Dir:       filepath.Join(dir, "cluster"), Name: "rally-ops-" + e.name, Timeout: 3 * time.Minute,
-		Progress: func(line string) { t.Log(line) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered after the directory's removal, so it runs first.
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := cl.Stop(sctx, 30*time.Second, "", false); err != nil {
-			t.Errorf("stop the node: %v", err)
-		}
-	})
+	archive := enginetest.Archive(t, e.name, e.version)
+	// The node user must write the snapshot repository.
+	repoDir := enginetest.Dir(t, "rally-e2e-ops-repo-", 0o777)
+	cl, _ := enginetest.Start(t, archive, enginetest.Options{Name: "rally-ops-" + e.name, Car: "defaults,lean-watermarks",
+		CarParams: map[string]any{"additional_cluster_settings": map[string]any{"path.repo": repoDir}}})
 	target := driver.Target{Scheme: "http", Host: cl.TargetHosts()}
 	client, err := driver.NewClient("", target, driver.DefaultClientOptions())
 	if err != nil {
@@ -293,34 +253,6 @@ func startOpsNode(t *testing.T, e opsEngine) *opsNode {
 		t.Fatal(err)
 	}
 	return &opsNode{engine: e, target: target, client: client, repoDir: repoDir, trackDir: trackDir, dataDir: t.TempDir()}
-}
-
-// requireOpsEngine finds e's integ-test archive and the JDK, failing with
-// how to get them, or skipping when RALLY_ENGINES=skip says real engines
-// are not wanted.
-func requireOpsEngine(t *testing.T, e opsEngine) string {
-	t.Helper()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(home, ".m2", "repository", filepath.FromSlash(e.archive))
-	var missing []string
-	if _, err := os.Stat(archive); err != nil {
-		missing = append(missing, "archive "+archive)
-	}
-	if _, err := os.Stat(filepath.Join(java17, "bin", "java")); err != nil {
-		missing = append(missing, "JDK "+java17)
-	}
-	if len(missing) == 0 {
-		return archive
-	}
-	msg := fmt.Sprintf("%s-%s: missing %s; get them with: bash scripts/engines.sh", e.name, e.version, strings.Join(missing, " and "))
-	if os.Getenv("RALLY_ENGINES") == "skip" {
-		t.Skip(msg + " (skipped: RALLY_ENGINES=skip)")
-	}
-	t.Fatal(msg + " (or set RALLY_ENGINES=skip to skip real-engine tests)")
-	return ""
 }
 
 // loadOpsTrack loads the node's copy of the track in test mode.

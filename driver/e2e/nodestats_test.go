@@ -3,25 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/user"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"rally/driver"
-	"rally/provision"
-)
-
-// The real engine the node telemetry test runs, from the Maven cache that
-// scripts/engines.sh fills, and the JDK it runs on.
-const (
-	openSearchArchive = "org/opensearch/distribution/integ-test-zip/opensearch/2.19.1/opensearch-2.19.1.zip"
-	java17            = "/usr/lib/jvm/java-17-openjdk-amd64"
-	// nodeUser is the unprivileged user real engines run as when the
-	// tests run as root (scripts/deps.sh creates it).
-	nodeUser = "rally-node"
+	"rally/provision/enginetest"
 )
 
 // TestNodeTelemetryOfARealNode starts a real OpenSearch 2.19.1 node,
@@ -29,42 +16,9 @@ const (
 // them again and checks what the race's node telemetry would show: the
 // node by its name, with CPU time spent, and its version.
 func TestNodeTelemetryOfARealNode(t *testing.T) {
-	archive := requireOpenSearch(t)
-	runAs := ""
-	if os.Geteuid() == 0 {
-		if _, err := user.Lookup(nodeUser); err != nil {
-			t.Fatalf("user %s: %v; create it with: bash scripts/deps.sh", nodeUser, err)
-		}
-		runAs = nodeUser
-	}
-	// The node user must reach the cluster's directory (t.TempDir's
-	// parents are 0700).
-	dir, err := os.MkdirTemp("", "rally-e2e-nodestats-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	cl, _ := enginetest.Start(t, enginetest.Archive(t, "opensearch", "2.19.1"), enginetest.Options{Name: "rally-nodestats"})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cl, err := provision.StartCluster(ctx, provision.ClusterOptions{
-		Archive: archive, JDKRoots: []string{java17}, RunAs: runAs,
-		Dir: filepath.Join(dir, "cluster"), Name: "rally-nodestats", Timeout: 3 * time.Minute,
-		Progress: func(line string) { t.Log(line) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered after the directory's removal, so it runs first.
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := cl.Stop(sctx, 30*time.Second, "", false); err != nil {
-			t.Errorf("stop the node: %v", err)
-		}
-	})
 
 	client, err := driver.NewClient("", driver.Target{Scheme: "http", Host: cl.TargetHosts()}, driver.DefaultClientOptions())
 	if err != nil {
@@ -117,34 +71,6 @@ func TestNodeTelemetryOfARealNode(t *testing.T) {
 	}
 	t.Logf("%s: CPU %v (%.0f%% of a core over %v), disk written %v bytes, heap %v of %v bytes, GC %+v",
 		name, deref(u.CPUTime), deref(u.CPUPercent), u.Elapsed, deref(u.DiskWriteBytes), deref(u.HeapUsedBytes), deref(u.HeapMaxBytes), u.GC)
-}
-
-// requireOpenSearch finds the OpenSearch archive and its JDK, failing
-// with how to get them, or skipping when RALLY_ENGINES=skip says real
-// engines are not wanted (as provision's engine tests do).
-func requireOpenSearch(t *testing.T) string {
-	t.Helper()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(home, ".m2", "repository", openSearchArchive)
-	var missing []string
-	if _, err := os.Stat(archive); err != nil {
-		missing = append(missing, "archive "+archive)
-	}
-	if _, err := os.Stat(filepath.Join(java17, "bin", "java")); err != nil {
-		missing = append(missing, "JDK "+java17)
-	}
-	if len(missing) == 0 {
-		return archive
-	}
-	msg := fmt.Sprintf("opensearch-2.19.1: missing %s; get them with: bash scripts/engines.sh", strings.Join(missing, " and "))
-	if os.Getenv("RALLY_ENGINES") == "skip" {
-		t.Skip(msg + " (skipped: RALLY_ENGINES=skip)")
-	}
-	t.Fatal(msg + " (or set RALLY_ENGINES=skip to skip real-engine tests)")
-	return ""
 }
 
 // deref shows what p points to, or nil.
