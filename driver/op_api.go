@@ -3,7 +3,6 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 
 	"rally/track"
@@ -103,13 +102,9 @@ func (a apiCall) build(_ *track.Track, p params, ro requestOptions) (runner, err
 	if err != nil {
 		return nil, err
 	}
-	var q map[string]any
+	q := map[string]any{}
 	if a.requestParams {
-		rp, _ := p.object("request-params") // checked by requestOptions
-		q = maps.Clone(rp)
-	}
-	if q == nil {
-		q = map[string]any{}
+		q = p.requestParamsCopy()
 	}
 	for _, qp := range a.query {
 		v, err := qp.value(p)

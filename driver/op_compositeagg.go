@@ -95,18 +95,7 @@ func (q *compositeAgg) run(ctx context.Context, s *session) outcome {
 	var retrieved int64
 	for page := int64(1); page <= q.pages; page++ {
 		body := withAfter(q.body, q.aggPath, q.size, after)
-		if q.pitFrom != "" {
-			pit, out := pointInTime(s, q.pitFrom)
-			if out.err != nil {
-				return out
-			}
-			body["pit"] = pit
-		}
-		enc, err := json.Marshal(body)
-		if err != nil {
-			return conditionFailure("GET", q.path, "encode body: "+err.Error())
-		}
-		if _, out := s.call(ctx, "GET", q.path, enc, &q.ro); out.err != nil {
+		if out := searchPage(ctx, s, q.path, body, q.pitFrom, &q.ro); out.err != nil {
 			return out
 		}
 		retrieved++

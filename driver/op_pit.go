@@ -94,11 +94,7 @@ func buildOpenPointInTime(name string) buildFunc {
 		if err != nil {
 			return nil, err
 		}
-		rp, _ := p.object("request-params") // checked by requestOptions
-		q := maps.Clone(rp)
-		if q == nil {
-			q = map[string]any{}
-		}
+		q := p.requestParamsCopy()
 		q["keep_alive"] = keepAlive
 		qs, err := queryString(q)
 		if err != nil {
@@ -189,11 +185,7 @@ func buildSubmitAsyncSearch(name string) buildFunc {
 		if err != nil {
 			return nil, err
 		}
-		rp, _ := p.object("request-params") // checked by requestOptions
-		q := maps.Clone(rp)
-		if q == nil {
-			q = map[string]any{}
-		}
+		q := p.requestParamsCopy()
 		if _, ok := q["wait_for_completion_timeout"]; !ok {
 			q["wait_for_completion_timeout"] = 0
 		}

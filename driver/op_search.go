@@ -291,18 +291,7 @@ func (q *paginatedSearch) run(ctx context.Context, s *session) outcome {
 	var hits int64 = -1
 	var retrieved int64
 	for page := int64(1); page <= q.pages; page++ {
-		if q.pitFrom != "" {
-			pit, out := pointInTime(s, q.pitFrom)
-			if out.err != nil {
-				return out
-			}
-			body["pit"] = pit
-		}
-		enc, err := json.Marshal(body)
-		if err != nil {
-			return conditionFailure("GET", q.path, "encode body: "+err.Error())
-		}
-		if _, out := s.call(ctx, "GET", q.path, enc, &q.ro); out.err != nil {
+		if out := searchPage(ctx, s, q.path, body, q.pitFrom, &q.ro); out.err != nil {
 			return out
 		}
 		retrieved++
@@ -327,4 +316,23 @@ func (q *paginatedSearch) run(ctx context.Context, s *session) outcome {
 		body["search_after"] = last
 	}
 	return outcome{weight: retrieved}
+}
+
+// searchPage sends one page of a paginated search (paginated-search,
+// composite-agg): body as GET path, with the point in time that pitFrom
+// names when set.
+func searchPage(ctx context.Context, s *session, path string, body map[string]any, pitFrom string, ro *requestOptions) outcome {
+	if pitFrom != "" {
+		pit, out := pointInTime(s, pitFrom)
+		if out.err != nil {
+			return out
+		}
+		body["pit"] = pit
+	}
+	enc, err := json.Marshal(body)
+	if err != nil {
+		return conditionFailure("GET", path, "encode body: "+err.Error())
+	}
+	_, out := s.call(ctx, "GET", path, enc, ro)
+	return out
 }

@@ -333,3 +333,14 @@ func (p params) requestOptions() (requestOptions, error) {
 	ro.headers = slices.Clip(ro.headers)
 	return ro, nil
 }
+
+// requestParamsCopy is a copy of the operation's request-params (checked by
+// requestOptions), never nil, for a runner to add its own query
+// parameters to.
+func (p params) requestParamsCopy() map[string]any {
+	rp, _ := p.object("request-params")
+	if q := maps.Clone(rp); q != nil {
+		return q
+	}
+	return map[string]any{}
+}
