@@ -68,6 +68,7 @@ func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
 			if err != nil {
 				return nil, err
 			}
+			c = newQuietConn(c)
 			f.conn.Store(&c)
 			return c, nil
 		},
