@@ -34,6 +34,18 @@
 // or refuses loses nothing: the race's race.json keeps everything, and the
 // race can be written again.
 //
+// Reader reads races back, for `rally list races` and `rally compare` with
+// a store: the rally-races documents of one environment, newest first
+// (esrally's list races, with its filters: RaceFilter), and one race with
+// its results (the document's "results", which is what esrally's compare
+// reads too) as a report.Race, so that the report package compares it as
+// it compares a race.json. Besides esrally's fields the race document
+// carries rally's request counts per task and its nodes' figures, so a
+// race read back compares exactly as its race.json does; a race esrally
+// wrote reads too (its request counts inferred from the percentiles it
+// stored). The race document keeps the creation time to the second
+// (esrally's race-timestamp).
+//
 // It must not run or measure races, nor read race.json itself: it gets a
 // saved report.Race. Credentials come from the caller (see
 // CredentialsFromEnv), never from a URL.

@@ -59,7 +59,10 @@ func Documents(r *report.Race, environment string) []Document {
 }
 
 // raceDoc is esrally's race document (Race.as_dict) with rally's own
-// fields added: status, error, test-mode, hosts, incomplete.
+// fields added: status, error, test-mode, incomplete, the target's and the
+// load drivers' hosts, the telemetry devices, and each node's figures
+// ("nodes", as race.json keeps them), so that a race read back compares
+// as its race.json does.
 func raceDoc(r *report.Race, environment string) map[string]any {
 	d := common(r, environment)
 	d["rally-version"] = r.RallyVersion
@@ -74,8 +77,14 @@ func raceDoc(r *report.Race, environment string) map[string]any {
 	if r.Incomplete {
 		d["incomplete"] = true
 	}
+	if len(r.TargetHosts) > 0 {
+		d["target-hosts"] = r.TargetHosts
+	}
 	if len(r.Hosts) > 0 {
 		d["load-driver-hosts"] = r.Hosts
+	}
+	if len(r.Nodes) > 0 {
+		d["nodes"] = r.Nodes
 	}
 	if len(r.Telemetry) > 0 {
 		d["telemetry"] = r.Telemetry
@@ -116,11 +125,13 @@ func clusterDoc(r *report.Race) map[string]any {
 }
 
 // resultsDoc is esrally's GlobalStats.as_dict: op_metrics per task and the
-// cluster-wide figures.
+// cluster-wide figures. Each op_metrics entry also carries rally's request
+// and error counts ("requests", "errors"): which percentiles a report
+// shows depends on them.
 func resultsDoc(r *report.Race) map[string]any {
 	ops := make([]map[string]any, 0, len(r.Summary.Tasks))
 	for _, t := range r.Summary.Tasks {
-		op := map[string]any{"task": t.Task, "operation": t.Operation}
+		op := map[string]any{"task": t.Task, "operation": t.Operation, "requests": t.Requests, "errors": t.Errors}
 		for _, m := range taskMetrics(t) {
 			op[m.name] = m.value
 		}
@@ -191,26 +202,33 @@ func taskMetrics(t metrics.TaskSummary) []metric {
 			"unit": t.ThroughputUnit,
 		}})
 	}
-	for _, k := range []struct {
-		name  string
-		pcts  map[string]float64
-		mean  float64
-		valid bool
-	}{
-		{"latency", t.Latency, t.LatencyMean, len(t.Latency) > 0},
-		{"service_time", t.ServiceTime, t.ServiceTimeMean, len(t.ServiceTime) > 0},
-		{"processing_time", t.ProcessingTime, t.ProcessingTimeMean, len(t.ProcessingTime) > 0},
-	} {
-		if !k.valid {
+	for _, k := range timingKinds {
+		pcts := *k.pcts(&t)
+		if len(pcts) == 0 {
 			continue
 		}
-		v := map[string]any{"mean": k.mean, "unit": "ms"}
-		for p, x := range k.pcts {
+		v := map[string]any{"mean": *k.mean(&t), "unit": "ms"}
+		for p, x := range pcts {
 			v[percentileKey(p)] = x
 		}
 		out = append(out, metric{k.name, v})
 	}
 	return append(out, metric{"error_rate", t.ErrorRate})
+}
+
+// timingKinds are a task's timings under esrally's names, with where a
+// TaskSummary keeps them: what the writer writes and the reader reads back.
+var timingKinds = []struct {
+	name string
+	pcts func(*metrics.TaskSummary) *map[string]float64
+	mean func(*metrics.TaskSummary) *float64
+}{
+	{"latency", func(t *metrics.TaskSummary) *map[string]float64 { return &t.Latency },
+		func(t *metrics.TaskSummary) *float64 { return &t.LatencyMean }},
+	{"service_time", func(t *metrics.TaskSummary) *map[string]float64 { return &t.ServiceTime },
+		func(t *metrics.TaskSummary) *float64 { return &t.ServiceTimeMean }},
+	{"processing_time", func(t *metrics.TaskSummary) *map[string]float64 { return &t.ProcessingTime },
+		func(t *metrics.TaskSummary) *float64 { return &t.ProcessingTimeMean }},
 }
 
 // percentileKey encodes a percentile as esrally does, without dots in field
@@ -231,37 +249,69 @@ func percentileKey(p string) string {
 // units (times in ms, sizes in bytes), those the target reported.
 func clusterMetrics(c metrics.ClusterFigures) []metric {
 	var out []metric
-	if c.Available {
-		out = append(out,
-			metric{"total_time", ms(c.IndexingTime)},
-			metric{"indexing_throttle_time", ms(c.IndexingThrottle)},
-			metric{"merge_time", ms(c.MergeTime)},
-			metric{"merge_count", float64(c.MergeCount)},
-			metric{"refresh_time", ms(c.RefreshTime)},
-			metric{"refresh_count", float64(c.RefreshCount)},
-			metric{"flush_time", ms(c.FlushTime)},
-			metric{"flush_count", float64(c.FlushCount)},
-			metric{"store_size", float64(c.StoreSizeBytes)},
-			metric{"segment_count", float64(c.SegmentCount)},
-		)
-	}
-	if c.GCAvailable {
-		out = append(out,
-			metric{"young_gc_time", ms(c.YoungGCTime)},
-			metric{"young_gc_count", float64(c.YoungGCCount)},
-			metric{"old_gc_time", ms(c.OldGCTime)},
-			metric{"old_gc_count", float64(c.OldGCCount)},
-		)
-	}
-	if c.ZGCAvailable {
-		out = append(out,
-			metric{"zgc_cycles_gc_time", ms(c.ZGCCyclesTime)},
-			metric{"zgc_cycles_gc_count", float64(c.ZGCCyclesCount)},
-			metric{"zgc_pauses_gc_time", ms(c.ZGCPausesTime)},
-			metric{"zgc_pauses_gc_count", float64(c.ZGCPausesCount)},
-		)
+	for _, g := range clusterGroups {
+		if !*g.available(&c) {
+			continue
+		}
+		for _, f := range g.fields {
+			if f.time != nil {
+				out = append(out, metric{f.name, ms(*f.time(&c))})
+			} else {
+				out = append(out, metric{f.name, float64(*f.count(&c))})
+			}
+		}
 	}
 	return out
+}
+
+// clusterField is one cluster-wide figure: its esrally name, and where
+// ClusterFigures keeps it, a time (stored in ms) or a count or size.
+type clusterField struct {
+	name  string
+	time  func(*metrics.ClusterFigures) *time.Duration
+	count func(*metrics.ClusterFigures) *int64
+}
+
+func timeField(name string, f func(*metrics.ClusterFigures) *time.Duration) clusterField {
+	return clusterField{name: name, time: f}
+}
+
+func countField(name string, f func(*metrics.ClusterFigures) *int64) clusterField {
+	return clusterField{name: name, count: f}
+}
+
+// clusterGroups are the cluster-wide figures in the groups that are read
+// apart (the index figures, the generational GC, ZGC), each with its flag
+// of availability: what the writer writes and the reader reads back. A
+// group the target did not report is left out, not written as zeros.
+var clusterGroups = []struct {
+	available func(*metrics.ClusterFigures) *bool
+	fields    []clusterField
+}{
+	{func(c *metrics.ClusterFigures) *bool { return &c.Available }, []clusterField{
+		timeField("total_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.IndexingTime }),
+		timeField("indexing_throttle_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.IndexingThrottle }),
+		timeField("merge_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.MergeTime }),
+		countField("merge_count", func(c *metrics.ClusterFigures) *int64 { return &c.MergeCount }),
+		timeField("refresh_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.RefreshTime }),
+		countField("refresh_count", func(c *metrics.ClusterFigures) *int64 { return &c.RefreshCount }),
+		timeField("flush_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.FlushTime }),
+		countField("flush_count", func(c *metrics.ClusterFigures) *int64 { return &c.FlushCount }),
+		countField("store_size", func(c *metrics.ClusterFigures) *int64 { return &c.StoreSizeBytes }),
+		countField("segment_count", func(c *metrics.ClusterFigures) *int64 { return &c.SegmentCount }),
+	}},
+	{func(c *metrics.ClusterFigures) *bool { return &c.GCAvailable }, []clusterField{
+		timeField("young_gc_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.YoungGCTime }),
+		countField("young_gc_count", func(c *metrics.ClusterFigures) *int64 { return &c.YoungGCCount }),
+		timeField("old_gc_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.OldGCTime }),
+		countField("old_gc_count", func(c *metrics.ClusterFigures) *int64 { return &c.OldGCCount }),
+	}},
+	{func(c *metrics.ClusterFigures) *bool { return &c.ZGCAvailable }, []clusterField{
+		timeField("zgc_cycles_gc_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.ZGCCyclesTime }),
+		countField("zgc_cycles_gc_count", func(c *metrics.ClusterFigures) *int64 { return &c.ZGCCyclesCount }),
+		timeField("zgc_pauses_gc_time", func(c *metrics.ClusterFigures) *time.Duration { return &c.ZGCPausesTime }),
+		countField("zgc_pauses_gc_count", func(c *metrics.ClusterFigures) *int64 { return &c.ZGCPausesCount }),
+	}},
 }
 
 // metricDocs are the per-task samples rally has: the throughput of each

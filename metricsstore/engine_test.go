@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"rally/provision/enginetest"
+	"rally/report"
 )
 
 // The real engines of TestRealEngine, from the Maven cache that
@@ -24,8 +29,10 @@ var engines = []struct{ engine, version string }{
 // (OpenSearch 2, Elasticsearch 7.17 and 8) and reads it back with the
 // engine's own _search: the templates took, the race document, the results
 // per task and metric, and the metrics documents are there; writing again
-// replaces them; and once the node is stopped, a race is a warning, not a
-// failure.
+// replaces them; two more races read back (Reader) list newest first and
+// compare as their race.json files do; and once the node is stopped, a
+// race is a warning, not a failure, and a read is an error naming the
+// store.
 func TestRealEngine(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.engine+"-"+e.version, func(t *testing.T) { testRealEngine(t, e.engine, e.version) })
@@ -97,6 +104,7 @@ func testRealEngine(t *testing.T, engine, version string) {
 			t.Errorf("%d documents after a second write, want %d", n, want)
 		}
 	})
+	t.Run("read_back", func(t *testing.T) { testReadBack(t, engine+"-"+version, base, w, r) })
 	t.Run("stopped_store_is_a_warning", func(t *testing.T) {
 		stop()
 		other := fixedRace()
@@ -106,7 +114,92 @@ func testRealEngine(t *testing.T, engine, version string) {
 		if err == nil || !strings.Contains(err.Error(), "race "+other.ID+" not written") {
 			t.Fatalf("Wait = %v, want a warning naming the race", err)
 		}
+		rd := newReader(t, base, Config{Timeout: 10 * time.Second}, nil)
+		_, err = rd.List(context.Background(), RaceFilter{}, 10)
+		if err == nil || !strings.Contains(err.Error(), "metrics store "+base+": list races: ") || !strings.Contains(err.Error(), "connection refused") {
+			t.Fatalf("List on a stopped store = %v, want an error naming the store and the reason", err)
+		}
 	})
+}
+
+// testReadBack writes readBackRaces to the engine at base (which holds
+// earlier, also fixedRace) and reads them back as `rally list races` and
+// `rally compare` do with a store. With -record, the engine's answers go
+// to testdata/recorded/<name>-*.json for the tests that serve them.
+func testReadBack(t *testing.T, name, base string, w *Writer, earlier *report.Race) {
+	a, b := readBackRaces()
+	for _, r := range []*report.Race{a, b} {
+		if err := w.Write(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call(t, "POST", base+"/rally-*/_refresh", "")
+	rec := &recorder{}
+	rd := newReader(t, base, Config{}, rec)
+	ctx := context.Background()
+
+	races, err := rd.List(ctx, RaceFilter{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.save(t, name+"-list.json")
+	var ids []string
+	for _, r := range races {
+		ids = append(ids, r.ID)
+	}
+	if want := []string{b.ID, a.ID, earlier.ID}; !slices.Equal(ids, want) {
+		t.Fatalf("list races: %v, want newest first %v", ids, want)
+	}
+	if got := races[0]; got.Track != b.Track || got.Challenge != b.Challenge || got.Car != b.Car ||
+		!maps.Equal(got.UserTags, b.UserTags) || !slices.Equal(got.TargetHosts, b.TargetHosts) ||
+		got.Distribution != b.Distribution || got.DistributionVersion != b.DistributionVersion ||
+		!got.Created.Equal(b.Created) || got.Status != b.Status || got.Pipeline != b.Pipeline {
+		t.Errorf("listed %+v, want the fields of %+v", got, b)
+	}
+	if len(races[0].Summary.Tasks) != 0 {
+		t.Errorf("a listing read the results too")
+	}
+
+	filtered, err := rd.List(ctx, RaceFilter{From: b.Created, UserTags: map[string]string{"benchmark-name": "nightly"}}, 10)
+	if err != nil || len(filtered) != 1 || filtered[0].ID != b.ID {
+		t.Errorf("races from %s tagged benchmark-name nightly: %v, %v; want %s only", b.Created.Format("20060102"), filtered, err, b.ID)
+	}
+	if short, err := rd.List(ctx, RaceFilter{}, 1); err != nil || len(short) != 1 || short[0].ID != b.ID {
+		t.Errorf("list races --limit 1: %v, %v; want %s", short, err, b.ID)
+	}
+
+	local := report.Store{Dir: t.TempDir()}
+	for _, r := range []*report.Race{a, b} {
+		if err := local.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	la, err := local.Load(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := local.Load(b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := rd.Load(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.save(t, name+"-race-"+a.ID+".json")
+	sb, err := rd.Load(ctx, b.ID[:20]) // an id prefix, as for local races
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.save(t, name+"-race-"+b.ID+".json")
+	sameComparison(t, report.Compare(la, lb), report.Compare(sa, sb))
+
+	if _, err := rd.Load(ctx, "20251231T000000Z-000000"); !errors.Is(err, ErrUnknownRace) {
+		t.Errorf("Load of a race not there = %v, want ErrUnknownRace", err)
+	}
+	if _, err := rd.Load(ctx, "202612"); !errors.Is(err, ErrUnknownRace) || !strings.Contains(err.Error(), "ambiguous") {
+		t.Errorf("Load of a prefix of two races = %v, want ambiguous", err)
+	}
 }
 
 // call sends a request to the engine and decodes its 2xx answer.

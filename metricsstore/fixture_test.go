@@ -90,3 +90,51 @@ func fixedRace() *report.Race {
 		},
 	}
 }
+
+// readBackRaces are two races of the same track to write, read back and
+// compare: a baseline and a contender with other figures, both with
+// nodes, in December 2026 (after fixedRace).
+func readBackRaces() (baseline, contender *report.Race) {
+	cpu := func(d time.Duration) *time.Duration { return &d }
+	percent := func(f float64) *float64 { return &f }
+	bytes := func(n int64) *int64 { return &n }
+	node := func(name string, young time.Duration, cpuTime time.Duration, load float64, writes int64) report.NodeTelemetry {
+		return report.NodeTelemetry{
+			Name: name, Host: "10.0.0.1", IP: "10.0.0.1", Version: "2.19.1", Duration: 95 * time.Second,
+			GCFigures: metrics.GCFigures{YoungGCTime: young, YoungGCCount: 41, GCAvailable: true},
+			CPUTime:   cpu(cpuTime), CPUPercent: percent(load), DiskWriteBytes: bytes(writes),
+			HeapUsedBytes: bytes(512 << 20), HeapMaxBytes: bytes(1 << 30),
+		}
+	}
+
+	baseline = fixedRace()
+	baseline.ID = "20261201T080000Z-a1b2c3"
+	baseline.Created = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	baseline.UserTags = map[string]string{"intention": "baseline", "benchmark-name": "nightly"}
+	baseline.Nodes = []report.NodeTelemetry{
+		node("rally-0", 1234*time.Millisecond, 81*time.Second, 85.26, 734003200),
+		node("rally-1", 987*time.Millisecond, 77*time.Second, 81.05, 701234567),
+	}
+
+	contender = fixedRace()
+	contender.ID = "20261202T080000Z-d4e5f6"
+	contender.Created = time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	contender.UserTags = map[string]string{"intention": "contender", "benchmark-name": "nightly"}
+	contender.Car = "defaults,4gheap"
+	contender.Pipeline = "from-distribution"
+	c := &contender.Summary
+	c.Cluster.IndexingTime = 11*time.Minute + 2*time.Second + 345*time.Millisecond
+	c.Cluster.MergeCount = 98
+	c.Cluster.StoreSizeBytes = 1201234567
+	c.Cluster.YoungGCTime = 2904 * time.Millisecond
+	c.Tasks[0].Throughput = metrics.ThroughputStat{Min: 9500, Mean: 10400.25, Median: 10350, Max: 11200.5}
+	c.Tasks[0].Latency = pct(230.1, 290.25, 399.8, 780.125)
+	c.Tasks[0].ServiceTime = pct(230.1, 290.25, 399.8, 780.125)
+	c.Tasks[1].Requests, c.Tasks[1].Errors, c.Tasks[1].ErrorRate = 2000, 40, 0.02
+	c.Tasks[1].Latency = map[string]float64{"50": 3.01, "90": 4.1, "99": 9.5, "99.9": 12.2, "100": 13.9}
+	contender.Nodes = []report.NodeTelemetry{
+		node("rally-0", 1100*time.Millisecond, 79*time.Second, 83.5, 712345678),
+		node("rally-2", 1000*time.Millisecond, 70*time.Second, 80, 700000000),
+	}
+	return baseline, contender
+}

@@ -22,7 +22,7 @@ type Config struct {
 	// esrally's default).
 	Environment string
 	// Timeout bounds the writing of one race, retries included (default
-	// 2 minutes).
+	// 2 minutes); for a Reader, each read (default 30 seconds).
 	Timeout time.Duration
 	// HTTPClient sends the requests (default: one with the default
 	// transport).

@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"rally/home"
+	"rally/metricsstore"
 	"rally/report"
 	"rally/trackrepo"
 )
@@ -33,20 +35,34 @@ Examples:
     rally list tracks`
 }
 
-// listRacesCmd is `rally list races` (wired in report).
+// listRacesCmd is `rally list races` (wired in report, and in metricsstore
+// when a store is given).
 type listRacesCmd struct {
-	Limit int  `default:"10" placeholder:"N" help:"Show at most N races (default: ${default})."`
-	JSON  bool `name:"json" help:"Print the races as JSON on stdout."`
+	Limit         int    `default:"10" placeholder:"N" help:"Show at most N races (default: ${default})."`
+	JSON          bool   `name:"json" help:"Print the races as JSON on stdout."`
+	Track         string `placeholder:"NAME" help:"Only races of this track."`
+	Challenge     string `placeholder:"NAME" help:"Only races of this challenge."`
+	BenchmarkName string `name:"benchmark-name" placeholder:"NAME" help:"Only races whose user tag benchmark-name or name is NAME."`
+	UserTags      string `name:"user-tags" placeholder:"TAGS" help:"Only races with all these user tags, as key:value pairs separated by commas, e.g. intention:baseline."`
+	FromDate      string `name:"from-date" placeholder:"YYYYMMDD" help:"Only races created on this day (UTC) or later."`
+	ToDate        string `name:"to-date" placeholder:"YYYYMMDD" help:"Only races created on this day (UTC) or earlier."`
+	metricsStoreReadFlags
+
+	filter metricsstore.RaceFilter `kong:"-"`
 }
 
 // Help is the detailed description shown by `rally list races --help`.
 func (listRacesCmd) Help() string {
-	return `Lists the races saved under ~/.rally/races/: id, date, track, challenge, cluster and user tags. Use an id with "rally compare".
+	return `Lists saved races, newest first: id, date, track, challenge, cluster, status and user tags. Use an id with "rally compare".
+
+The races are those under ~/.rally/races/, or, with --metrics-store (or RALLY_METRICS_STORE), those of a metrics store's environment, as esrally lists them. The first line names the source.
 
 Examples:
 
     rally list races
-    rally list races --limit 50 --json`
+    rally list races --limit 50 --json
+    rally list races --track geonames --from-date 20260101 --user-tags intention:baseline
+    rally list races --metrics-store http://127.0.0.1:9200`
 }
 
 // Validate checks flag values kong cannot.
@@ -54,22 +70,62 @@ func (c *listRacesCmd) Validate() error {
 	if c.Limit < 1 {
 		return fmt.Errorf("--limit %d: want 1 or more", c.Limit)
 	}
+	tags, err := parseTags(c.UserTags)
+	if err != nil {
+		return fmt.Errorf("--user-tags: %w", err)
+	}
+	c.filter = metricsstore.RaceFilter{Track: c.Track, Challenge: c.Challenge, BenchmarkName: c.BenchmarkName, UserTags: tags}
+	for _, d := range []struct {
+		flag, value string
+		to          *time.Time
+	}{{"--from-date", c.FromDate, &c.filter.From}, {"--to-date", c.ToDate, &c.filter.To}} {
+		if d.value == "" {
+			continue
+		}
+		if *d.to, err = time.Parse("20060102", d.value); err != nil {
+			return fmt.Errorf("%s %q: want a day as YYYYMMDD, e.g. 20260125", d.flag, d.value)
+		}
+	}
 	return nil
 }
 
-// Run lists the races.
+// Run lists the races: from the metrics store when one is given, else
+// from the local race directory.
 func (c *listRacesCmd) Run(ctx context.Context, e *env) error {
-	dir, err := home.Default()
+	store, err := c.reader()
 	if err != nil {
 		return err
 	}
-	races, listErr := report.Store{Dir: dir.Races()}.List()
-	if len(races) > c.Limit {
-		races = races[:c.Limit]
+	var (
+		races   []*report.Race
+		source  string
+		listErr error
+	)
+	if store != nil {
+		source = store.String()
+		races, listErr = store.List(ctx, c.filter, c.Limit)
+		if races == nil && listErr != nil {
+			return listErr // nothing read: the store's error alone
+		}
+	} else {
+		dir, err := home.Default()
+		if err != nil {
+			return err
+		}
+		source = dir.Races()
+		var all []*report.Race
+		all, listErr = report.Store{Dir: source}.List()
+		for _, r := range all {
+			if len(races) < c.Limit && c.filter.Match(r) {
+				races = append(races, r)
+			}
+		}
 	}
 	f := report.Text
 	if c.JSON {
 		f = report.JSON
+	} else {
+		fmt.Fprintf(e.Stdout, "Races in %s:\n\n", source)
 	}
 	if err := report.WriteList(e.Stdout, races, f); err != nil {
 		return err
