@@ -21,7 +21,8 @@
 # Usage: bash bench/peers.sh
 # Settings (environment): PEERS_DOCS (corpus documents, 200000),
 # PEERS_TIME_PERIOD (s per throttled search task, 15), PEERS_ITERATIONS
-# (closed-loop iterations per client, 500), PEERS_WRK_SECONDS (10).
+# (closed-loop measured iterations per client, 20000), PEERS_WARMUP_ITERATIONS
+# (closed-loop warm-up iterations per client, 2000), PEERS_WRK_SECONDS (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -34,7 +35,8 @@ JDK=/usr/lib/jvm/java-17-openjdk-amd64
 export PEERS_CACHE=${PEERS_CACHE:-$HOME/.cache/rally-peers}
 export PEERS_DOCS=${PEERS_DOCS:-200000}
 export PEERS_TIME_PERIOD=${PEERS_TIME_PERIOD:-15}
-export PEERS_ITERATIONS=${PEERS_ITERATIONS:-500}
+export PEERS_ITERATIONS=${PEERS_ITERATIONS:-20000}
+export PEERS_WARMUP_ITERATIONS=${PEERS_WARMUP_ITERATIONS:-2000}
 export PEERS_WRK_SECONDS=${PEERS_WRK_SECONDS:-10}
 cache=$PEERS_CACHE
 log() { echo "peers: $*" >&2; }
@@ -113,7 +115,7 @@ else
   cpu_method="each tool in its own process tree under a child subreaper: exact CPU from getrusage of the reaped tree, summed RSS sampled every 100 ms"
 fi
 read -r docs bytes <"$cache/corpus-$PEERS_DOCS.json.meta"
-params="corpus_docs:$docs,corpus_bytes:$bytes,time_period:$PEERS_TIME_PERIOD,iterations:$PEERS_ITERATIONS"
+params="corpus_docs:$docs,corpus_bytes:$bytes,time_period:$PEERS_TIME_PERIOD,iterations:$PEERS_ITERATIONS,warmup_iterations:$PEERS_WARMUP_ITERATIONS"
 warmup_params="corpus_docs:$docs,corpus_bytes:$bytes,time_period:3"
 date=$(date -u +%Y-%m-%d)
 work=$(mktemp -d /tmp/rally-peers.XXXXXX)
@@ -239,7 +241,7 @@ json.dump({
   "date": "$date", "host": os.uname().nodename, "cpus": os.cpu_count(),
   "rally": "$(git -C "$root" describe --always --dirty 2>/dev/null || echo dev)",
   "esrally": "$ESRALLY_VERSION", "osb": "$OSB_VERSION", "wrk": "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)",
-  "docs": $docs, "bytes": $bytes, "time_period": $PEERS_TIME_PERIOD, "iterations": $PEERS_ITERATIONS,
+  "docs": $docs, "bytes": $bytes, "time_period": $PEERS_TIME_PERIOD, "iterations": $PEERS_ITERATIONS, "warmup_iterations": $PEERS_WARMUP_ITERATIONS,
   "wrk_seconds": $PEERS_WRK_SECONDS, "cpu_method": "$cpu_method", "warmup": "challenge peers, all documents, 3 s per search task", "log_dir": "bench/results/peers-$date.logs",
   "script_s": $(( $(date +%s) - PEERS_T0 )),
   "engines": [

@@ -126,11 +126,13 @@ def engine_section(d, meta, eng):
         a, _ = metric(pr, "error rate", task)
         b, _ = metric(rr, "error rate", task)
         lines.append(f"| {task}: error rate (%) | {fmt(a)} | {fmt(b)} | |")
-    n = meta["iterations"] * 8
+    warm = meta.get("warmup_iterations", 0)
+    n = (meta["iterations"] + warm) * 8
     lines += ["", f"Challenge `closed-loop` (term query, 8 clients, no target throughput, "
-              f"{meta['iterations']} iterations each = {n} requests; wrk: 2 threads, 8 connections, "
-              f"{meta['wrk_seconds']} s). CPU per request is the race's whole driver CPU (start-up included) "
-              f"over its requests:", "",
+              f"{warm:,} warm-up and {meta['iterations']:,} measured iterations each = {n:,} requests; "
+              f"wrk: 2 threads, 8 connections, {meta['wrk_seconds']} s). Throughput and service times are "
+              f"the measured iterations'; CPU per request is the race's whole driver CPU (start-up and "
+              f"warm-up included) over all its requests:", "",
               f"| figure | {peer} | rally | wrk | rally / {peer} | rally / wrk |", "|---|---:|---:|---:|---:|---:|"]
     pr, pm = races["peer", "closed-loop"]
     rr, rm = races["rally", "closed-loop"]
