@@ -45,7 +45,17 @@ type FastClient struct {
 	watched   context.Context
 	gen       uint64
 	stopWatch func() bool
+
+	// lastDone is when the previous request ended, idle how long the
+	// connection sat unused before the request in flight.
+	lastDone time.Time
+	idle     time.Duration
 }
+
+// staleAfter is the idle time after which a connection's failure before
+// the first byte of a response is taken for the server's closing of an
+// idle keep-alive connection and retried once on a new one.
+const staleAfter = time.Second
 
 var _ Client = (*FastClient)(nil)
 
@@ -72,12 +82,16 @@ func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
 			f.conn.Store(&c)
 			return c, nil
 		},
-		// A reused keep-alive connection the server has closed fails before
-		// any byte of the response; that one case is retried once, every
-		// other failure is reported as it happened.
+		// A keep-alive connection that sat idle may have been closed by the
+		// server (or a proxy) just as the request went out: it fails before
+		// any byte of the response. That one case is retried once, and only
+		// after an idle gap of staleAfter: a connection closed or reset in
+		// the middle of busy traffic is a fault of the target, reported as
+		// it happened and never resent (a bulk would be indexed twice).
 		MaxIdemponentCallAttempts: 2,
 		RetryIfErr: func(_ *fasthttp.Request, attempts int, err error) (bool, bool) {
-			return false, attempts == 1 && (errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed))
+			return false, attempts == 1 && f.idle >= staleAfter &&
+				(errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed))
 		},
 		MaxIdleConnDuration:           90 * time.Second,
 		ReadBufferSize:                64 << 10,
@@ -114,8 +128,11 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 		}
 	}
 	f.inFlight.Store(f.gen)
+	now := time.Now()
+	f.idle = now.Sub(f.lastDone)
 	err := f.hc.DoTimeout(r, &f.resp, f.requestTimeout(req))
 	f.inFlight.Store(0)
+	f.lastDone = time.Now()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -129,7 +146,9 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 			return fmt.Errorf("gunzip response: %w", err)
 		}
 	}
-	resp.Body = append(resp.Body[:0], body...)
+	// The response's own buffer, valid until the next Do (as Response
+	// says): no copy.
+	resp.Body = body
 	return nil
 }
 

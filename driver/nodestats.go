@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -120,7 +121,7 @@ func getNodes(ctx context.Context, c Client, path string) ([]byte, error) {
 	if resp.Status != 200 {
 		return nil, fmt.Errorf("GET %s: HTTP %d: %s", path, resp.Status, snippet(resp.Body))
 	}
-	return resp.Body, nil
+	return bytes.Clone(resp.Body), nil // the client's buffer is reused by its next request
 }
 
 // nodeStatsJSON is what ReadNodeStats reads of one node. Pointers tell a

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"strconv"
 
 	"rally/track"
 )
@@ -191,30 +190,6 @@ func compileSearch(t *track.Track, task *track.Task, p params) (opSpec, error) {
 	return searchSpec{r: &scrollSearch{path: prefix + "/_search" + qs, body: encoded, size: size, pages: pages, ro: ro}, pages: true}, nil
 }
 
-// searchResponse is the part of a search response pagination reads.
-type searchResponse struct {
-	ScrollID string `json:"_scroll_id"`
-	PitID    string `json:"pit_id"`
-	Hits     struct {
-		Total json.RawMessage `json:"total"`
-		Hits  []struct {
-			Sort json.RawMessage `json:"sort"`
-		} `json:"hits"`
-	} `json:"hits"`
-}
-
-// total reads hits.total as 7.x+ ({"value": n}) or 6.x (n).
-func (r *searchResponse) total() int64 {
-	var obj struct {
-		Value int64 `json:"value"`
-	}
-	if json.Unmarshal(r.Hits.Total, &obj) == nil && len(r.Hits.Total) > 0 && r.Hits.Total[0] == '{' {
-		return obj.Value
-	}
-	n, _ := strconv.ParseInt(string(r.Hits.Total), 10, 64)
-	return n
-}
-
 // scrollSearch retrieves up to pages pages with the scroll API and clears
 // the scroll context at the end; weight is the number of pages.
 type scrollSearch struct {
@@ -236,17 +211,17 @@ func (q *scrollSearch) run(ctx context.Context, s *session) outcome {
 	}()
 	var retrieved int64
 	for page := int64(0); page < q.pages; page++ {
-		var r searchResponse
 		if page == 0 {
 			if _, out := s.call(ctx, "GET", q.path, q.body, &q.ro); out.err != nil {
 				return out
 			}
-			if err := json.Unmarshal(s.resp.Body, &r); err != nil {
+			r, err := scanSearchResponse(s.resp.Body)
+			if err != nil {
 				return conditionFailure("GET", q.path, "response is not a search response: "+err.Error())
 			}
 			scrollID = r.ScrollID
 			retrieved++
-			hits := r.total()
+			hits := r.Total
 			if (q.size > 0 && hits < q.size) || hits == 0 || scrollID == "" {
 				break
 			}
@@ -256,14 +231,15 @@ func (q *scrollSearch) run(ctx context.Context, s *session) outcome {
 		if _, out := s.call(ctx, "GET", "/_search/scroll", body, &q.ro); out.err != nil {
 			return out
 		}
-		if err := json.Unmarshal(s.resp.Body, &r); err != nil {
+		r, err := scanSearchResponse(s.resp.Body)
+		if err != nil {
 			return conditionFailure("GET", "/_search/scroll", "response is not a search response: "+err.Error())
 		}
 		if r.ScrollID != "" {
 			scrollID = r.ScrollID
 		}
 		retrieved++
-		if len(r.Hits.Hits) == 0 {
+		if r.Hits == 0 {
 			break
 		}
 	}
@@ -295,21 +271,21 @@ func (q *paginatedSearch) run(ctx context.Context, s *session) outcome {
 			return out
 		}
 		retrieved++
-		var r searchResponse
-		if err := json.Unmarshal(s.resp.Body, &r); err != nil {
+		r, err := scanSearchResponse(s.resp.Body)
+		if err != nil {
 			return conditionFailure("GET", q.path, "response is not a search response: "+err.Error())
 		}
 		if hits < 0 {
-			hits = r.total()
+			hits = r.Total
 		}
 		if out := keepPointInTime(s, q.pitFrom, r.PitID); out.err != nil {
 			return out
 		}
 		// Rally: continue while hits/size > page.
-		if len(r.Hits.Hits) == 0 || float64(hits)/float64(q.size) <= float64(page) {
+		if r.Hits == 0 || float64(hits)/float64(q.size) <= float64(page) {
 			break
 		}
-		last := r.Hits.Hits[len(r.Hits.Hits)-1].Sort
+		last := r.LastSort
 		if len(last) == 0 {
 			return conditionFailure("GET", q.path, "hits have no sort values: the body needs a sort for search_after")
 		}
