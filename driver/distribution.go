@@ -154,31 +154,3 @@ func snippet(b []byte) string {
 	}
 	return string(b)
 }
-
-// pitAPI is a distribution's point-in-time API, the one place where the
-// driver's requests differ between Elasticsearch and OpenSearch: both
-// search a point in time with the body's "pit": {"id", "keep_alive"} and
-// answer with "pit_id", but they open and close it differently.
-type pitAPI struct {
-	// open follows the index in the path; keep_alive goes in the query.
-	open string
-	// idField names the id in the open answer.
-	idField string
-	// close is the path of the DELETE that closes a point in time with
-	// closeBody(id).
-	close     string
-	closeBody func(id string) any
-}
-
-// pitAPIOf returns the point-in-time API of a distribution: Elasticsearch
-// (7.10 and later) POST /{index}/_pit and DELETE /_pit {"id"}; OpenSearch
-// (2.4 and later) POST /{index}/_search/point_in_time and DELETE
-// /_search/point_in_time {"pit_id": [...]}.
-func pitAPIOf(distribution string) pitAPI {
-	if distribution == DistributionOpenSearch {
-		return pitAPI{open: "/_search/point_in_time", idField: "pit_id", close: "/_search/point_in_time",
-			closeBody: func(id string) any { return map[string]any{"pit_id": []string{id}} }}
-	}
-	return pitAPI{open: "/_pit", idField: "id", close: "/_pit",
-		closeBody: func(id string) any { return map[string]any{"id": id} }}
-}

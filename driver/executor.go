@@ -627,7 +627,7 @@ func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error 
 			w.errors++
 		}
 		if w.shouldAbort(out) {
-			return &TaskError{Task: w.task.Name, Client: w.index, Err: out.err}
+			return &TaskError{Task: w.task.Name, Client: w.index, Err: explainRefusal(ctx, s, out.err)}
 		}
 	}
 }

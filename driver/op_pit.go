@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"sync"
 
 	"rally/track"
 )
@@ -14,30 +13,6 @@ import (
 // requests, as in esrally: they hand ids to each other through the
 // composite's variables (esrally's CompositeContext), which exist for one
 // run of the composite operation.
-
-// engineInfo is the distribution a client's node runs, asked once.
-type engineInfo struct {
-	mu   sync.Mutex
-	name string
-}
-
-// distribution returns the distribution the session's node runs, asking it
-// (GET /, outside the measured requests) the first time.
-func (s *session) distribution(ctx context.Context) (string, error) {
-	if s.engine == nil {
-		s.engine = &engineInfo{}
-	}
-	s.engine.mu.Lock()
-	defer s.engine.mu.Unlock()
-	if s.engine.name == "" {
-		name, _, err := DetectDistribution(ctx, s.client)
-		if err != nil {
-			return "", err
-		}
-		s.engine.name = name
-	}
-	return s.engine.name, nil
-}
 
 // notInComposite is esrally's answer to these operations outside a
 // composite operation.
@@ -108,11 +83,11 @@ func (o openPointInTime) run(ctx context.Context, s *session) outcome {
 	if s.vars == nil {
 		return notInComposite("open-point-in-time")
 	}
-	dist, err := s.distribution(ctx)
+	engine, err := s.engineOf(ctx)
 	if err != nil {
 		return outcome{fatal: true, err: fmt.Errorf("open-point-in-time: %w", err)}
 	}
-	api := pitAPIOf(dist)
+	api := engine.pit()
 	path := "/" + o.index + api.open + o.query
 	if _, out := s.call(ctx, "POST", path, nil, &o.ro); out.err != nil {
 		return out
@@ -149,11 +124,11 @@ func (c closePointInTime) run(ctx context.Context, s *session) outcome {
 	if err != nil {
 		return outcome{fatal: true, err: err}
 	}
-	dist, err := s.distribution(ctx)
+	engine, err := s.engineOf(ctx)
 	if err != nil {
 		return outcome{fatal: true, err: fmt.Errorf("close-point-in-time: %w", err)}
 	}
-	api := pitAPIOf(dist)
+	api := engine.pit()
 	body, _ := json.Marshal(api.closeBody(id))
 	if _, out := s.call(ctx, "DELETE", api.close+c.ro.query, body, &c.ro); out.err != nil {
 		return out

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"rally/track"
@@ -98,10 +96,12 @@ func (w waitForSnapshotCreate) run(ctx context.Context, s *session) outcome {
 }
 
 // waitForCurrentSnapshots is esrally's wait-for-current-snapshots-create:
-// it asks the node's version (GET /), then polls the repository's current
-// snapshots until their total is 0, sleeping
-// completion-recheck-wait-period (1 s) between rounds. From Elasticsearch
-// 8.3 on it asks for no index names, which keeps the answers small.
+// it polls the repository's current snapshots until their total is 0,
+// sleeping completion-recheck-wait-period (1 s) between rounds, with the
+// query the node's engine takes (Engine.currentSnapshotsQuery). esrally
+// asks GET / for the version; the session's engine is asked once, outside
+// the measured requests, and also where GET / is not served (Elasticsearch
+// 8 and 9 without the rest-root module).
 type waitForCurrentSnapshots struct {
 	path string
 	wait time.Duration
@@ -121,18 +121,11 @@ func buildWaitForCurrentSnapshots(_ *track.Track, p params, ro requestOptions) (
 }
 
 func (w waitForCurrentSnapshots) run(ctx context.Context, s *session) outcome {
-	var info struct {
-		Version struct {
-			Number string `json:"number"`
-		} `json:"version"`
+	engine, err := s.engineOf(ctx)
+	if err != nil {
+		return outcome{fatal: true, err: fmt.Errorf("wait-for-current-snapshots-create: %w", err)}
 	}
-	if out, ok := getJSON(ctx, s, "/", &w.ro, &info, "the root document"); !ok {
-		return out
-	}
-	path := w.path
-	if v := info.Version.Number; v == "" || !versionBefore(v, 8, 3) {
-		path += "&index_names=false"
-	}
+	path := w.path + engine.currentSnapshotsQuery()
 	for {
 		var r struct {
 			Total *json.Number `json:"total"`
@@ -141,7 +134,7 @@ func (w waitForCurrentSnapshots) run(ctx context.Context, s *session) outcome {
 			return out
 		}
 		if r.Total == nil {
-			return outcome{fatal: true, err: fmt.Errorf("GET %s: the answer has no total: the engine does not report current snapshots as esrally's runner expects (OpenSearch, and Elasticsearch before 7.16, do not)", path)}
+			return outcome{fatal: true, err: fmt.Errorf("GET %s: the answer has no total: %s does not report current snapshots as esrally's runner expects (OpenSearch, and Elasticsearch before 7.16, do not)", path, engine)}
 		}
 		if n, err := r.Total.Int64(); err == nil && n == 0 {
 			return outcome{weight: 1}
@@ -150,25 +143,4 @@ func (w waitForCurrentSnapshots) run(ctx context.Context, s *session) outcome {
 			return outcome{weight: 1}
 		}
 	}
-}
-
-// versionBefore reports whether a version number ("8.2.3", "9.0.0-SNAPSHOT")
-// is before major.minor.
-func versionBefore(v string, major, minor int) bool {
-	parts := strings.SplitN(v, ".", 3)
-	num := func(i int) int {
-		if i >= len(parts) {
-			return 0
-		}
-		s := parts[i]
-		if j := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }); j >= 0 {
-			s = s[:j]
-		}
-		n, _ := strconv.Atoi(s)
-		return n
-	}
-	if num(0) != major {
-		return num(0) < major
-	}
-	return num(1) < minor
 }

@@ -16,8 +16,10 @@ import (
 	"rally/report"
 )
 
-// startTarget runs the project's Elasticsearch-API test target binary on a
-// free loopback port and returns its host:port.
+// startTarget runs the project's test target binary, estarget, in its
+// canned mode (the races here need requests answered and documents
+// counted, not an engine's search results) on a free loopback port, or
+// where --listen says, and returns its host:port.
 func startTarget(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

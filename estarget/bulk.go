@@ -1,396 +1,248 @@
 package estarget
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
-	"hash/fnv"
+	"errors"
+	"io"
 	"net/http"
-	"reflect"
 	"strconv"
-	"sync"
 	"time"
+	"unicode/utf8"
 )
 
-var opsPool = sync.Pool{New: func() any { s := make([]bulkOp, 0, 1024); return &s }}
-
-// itemResult is the outcome of one write, before rendering.
-type itemResult struct {
-	op      opType
-	index   *index // nil when the target could not be resolved
-	name    string // index name to report when index is nil
-	id      string
-	version int64
-	seqNo   int64
-	result  string // created, updated, deleted, not_found, noop
-	status  int
-	err     *esError
+// bulkAction is what one action/metadata line of a bulk body says.
+type bulkAction struct {
+	// op is "index", "create", "update" or "delete".
+	op    string
+	index string
+	id    string
+	// source is the size of the line after the action (the document or
+	// the update); 0 for delete.
+	source int
 }
 
-func (s *Server) handleBulk(w http.ResponseWriter, q *req) {
-	start := time.Now()
-	body, e := readBody(q.r)
-	if e != nil {
-		s.writeError(w, q.r, e)
-		return
-	}
-	opsp := opsPool.Get().(*[]bulkOp)
-	defer func() {
-		clear((*opsp)[:cap(*opsp)])
-		*opsp = (*opsp)[:0]
-		opsPool.Put(opsp)
-	}()
-	defaultIndex := ""
-	if q.nseg == 2 {
-		defaultIndex = q.seg(0)
-	}
-	ops, e := parseBulk(body, defaultIndex, s.allowsTypes(), (*opsp)[:0])
-	*opsp = ops
-	if e != nil {
-		s.writeError(w, q.r, e)
-		return
-	}
-	reqPipeline, hasReqPipeline := q.param("pipeline")
-	refresh, hasRefresh := q.param("refresh")
-
-	items := getEnc()
-	defer putEnc(items)
-	errors := false
-	usedPipeline := false
-
-	s.mu.Lock()
-	var touchedBuf [4]touchedIndex
-	touched := touchedBuf[:0]
-	last := time.Now()
-	for i := range ops {
-		op := &ops[i]
-		if !op.hasPipe && hasReqPipeline {
-			op.pipeline, op.hasPipe = reqPipeline, true
-		}
-		res := s.applyOp(op)
-		if res.err == nil && op.typ != opDelete && res.index != nil {
-			if p := s.pipelineFor(op, res.index); p != "" {
-				usedPipeline = true
-			}
-		}
-		now := time.Now()
-		if ix := res.index; ix != nil {
-			touched = touch(touched, ix, int64(len(op.source)))
-			countWrite(ix, op, &res, now.Sub(last).Nanoseconds())
-		}
-		last = now
-		if res.err != nil {
-			errors = true
-		}
-		writeItem(items, &res)
-	}
-	if hasRefresh && refresh != "false" {
-		for _, ti := range touched {
-			ti.ix.countedRefresh()
-		}
-	}
-	s.mu.Unlock()
-
-	took := time.Since(start)
-	for _, ti := range touched {
-		ix := ti.ix
-		ix.st.bulkOps.Add(1)
-		ix.st.bulkBytes.Add(ti.bytes)
-		ix.st.bulkTimeNs.Add(took.Nanoseconds())
-	}
-
-	out := getEnc()
-	defer putEnc(out)
-	out.obj()
-	out.kbool("errors", errors)
-	out.kint("took", took.Milliseconds())
-	if usedPipeline {
-		out.kint("ingest_took", 0)
-	}
-	out.key("items")
-	out.sep()
-	out.b = append(out.b, '[')
-	out.b = append(out.b, items.b...)
-	out.b = append(out.b, ']')
-	out.comma = true
-	out.end()
-	s.writeJSON(w, q.r, http.StatusOK, out.b)
-}
-
-// allowsTypes reports whether bulk metadata may still carry _type:
-// Elasticsearch before 8 and OpenSearch before 2.
-func (s *Server) allowsTypes() bool {
-	if s.flavor == FlavorOpenSearch {
-		return s.version.major < 2
-	}
-	return s.version.major < 8
-}
-
-// touchedIndex is an index a bulk request wrote to, with its source bytes.
-// countWrite adds one applied write to the indexing numbers of ix, the
-// index it went to: a failure, a delete, a no-op update or an index; deletes
-// and indexes took tookNs.
-func countWrite(ix *index, op *bulkOp, res *itemResult, tookNs int64) {
-	switch {
-	case res.err != nil:
-		ix.st.indexFailed.Add(1)
-	case op.typ == opDelete:
-		ix.st.deleteTotal.Add(1)
-		ix.st.deleteTimeNs.Add(tookNs)
-	case res.result == "noop":
-		ix.st.noopUpdates.Add(1)
-	default:
-		ix.st.indexTotal.Add(1)
-		ix.st.indexTimeNs.Add(tookNs)
-	}
-}
-
-type touchedIndex struct {
-	ix    *index
-	bytes int64
-}
-
-// touch adds n bytes for ix; bulk requests name few indices, so a linear
-// scan beats a map.
-func touch(list []touchedIndex, ix *index, n int64) []touchedIndex {
-	for i := range list {
-		if list[i].ix == ix {
-			list[i].bytes += n
-			return list
-		}
-	}
-	return append(list, touchedIndex{ix: ix, bytes: n})
-}
-
-// pipelineFor returns the pipeline an index-like op runs through: the
-// explicit one, else the index's default_pipeline; "" when none.
-func (s *Server) pipelineFor(op *bulkOp, ix *index) string {
-	if op.hasPipe {
-		if op.pipeline == "_none" {
-			return ""
-		}
-		return op.pipeline
-	}
-	if p, ok := ix.settings["index.default_pipeline"].(string); ok && p != "_none" {
-		return p
-	}
-	return ""
-}
-
-// shardOf routes a document id to a shard the way a hash router would.
-func shardOf(id string, shards int) int {
-	if shards <= 1 {
-		return 0
-	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id))
-	return int(h.Sum32() % uint32(shards))
-}
-
-func itemError(ix *index, id string, e *esError) *esError {
-	if ix != nil && e.index == "" {
-		e.index, e.indexUUID = ix.name, ix.uuid
-		e.extra = append(e.extra, [2]string{"shard", strconv.Itoa(shardOf(id, ix.shards))})
-	}
+// malformed is Elasticsearch's error for a bad action/metadata line.
+func malformed(line int, format string, args ...any) *esError {
+	e := badRequest(format, args...)
+	e.reason = "Malformed action/metadata line [" + strconv.Itoa(line) + "], " + e.reason
 	return e
 }
 
-// documentParsing is the item error for a document that is not a JSON
-// object; 8.x says document_parsing_exception, older lines and OpenSearch
-// mapper_parsing_exception.
-func (s *Server) documentParsing(reason string) *esError {
-	typ := "document_parsing_exception"
-	if s.flavor == FlavorOpenSearch || s.version.major < 8 {
-		typ = "mapper_parsing_exception"
+// parseBulk reads the action/metadata lines of an NDJSON bulk body as
+// Elasticsearch's BulkRequestParser does where it matters here: the body
+// ends with a newline; each action line is one object naming index,
+// create, update or delete with an object of metadata; every action but
+// delete is followed by one more line, which is not parsed (documents are
+// counted, not kept); update and delete need an _id, and every action an
+// index, its own or defaultIndex. Errors name the line. Blank lines are
+// skipped.
+func parseBulk(body []byte, defaultIndex string) ([]bulkAction, *esError) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errf(http.StatusBadRequest, "parse_exception", "request body is required")
 	}
-	return errf(http.StatusBadRequest, typ, "[1:1] failed to parse: %s", reason)
-}
-
-// applyOp applies one operation; the caller holds the write lock.
-func (s *Server) applyOp(op *bulkOp) itemResult {
-	res := itemResult{op: op.typ, name: op.index, id: op.id}
-	fail := func(e *esError) itemResult {
-		res.err = itemError(res.index, res.id, e)
-		res.status = e.status
-		return res
+	if body[len(body)-1] != '\n' {
+		return nil, badRequest("The bulk request must be terminated by a newline [\\n]")
 	}
-	if len(op.id) > 512 {
-		return fail(errf(http.StatusBadRequest, "action_request_validation_exception",
-			"Validation Failed: 1: id [%s] is too long, must be no longer than 512 bytes but was: %d;", op.id, len(op.id)))
-	}
-	ix, e := s.writeTarget(op.index, op.typ == opCreate)
-	if e != nil {
-		return fail(e)
-	}
-	res.index = ix
-	if op.typ != opDelete {
-		if p := s.pipelineFor(op, ix); p != "" {
-			if _, ok := s.pipelines[p]; !ok {
-				return fail(badRequest("pipeline with id [%s] does not exist", p))
+	var actions []bulkAction
+	for pos, line := 0, 0; pos < len(body); {
+		end := bytes.IndexByte(body[pos:], '\n')
+		text := body[pos : pos+end]
+		pos += end + 1
+		line++
+		if len(bytes.TrimSpace(text)) == 0 {
+			continue
+		}
+		a, e := parseActionLine(text, line)
+		if e != nil {
+			return nil, e
+		}
+		a.index = cmp.Or(a.index, defaultIndex)
+		if a.index == "" {
+			return nil, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: index is missing for the action on line %d;", line)
+		}
+		if a.id == "" && (a.op == "update" || a.op == "delete") {
+			return nil, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: id is missing for the %s on line %d;", a.op, line)
+		}
+		if a.op != "delete" {
+			if pos >= len(body) {
+				// An action without its source at the end is dropped, as
+				// Elasticsearch does.
+				break
 			}
+			end := bytes.IndexByte(body[pos:], '\n')
+			a.source = len(bytes.TrimSpace(body[pos : pos+end]))
+			pos += end + 1
+			line++
 		}
+		actions = append(actions, a)
 	}
-	switch op.typ {
-	case opIndex, opCreate:
-		if !isJSONObject(op.source) {
-			return fail(s.documentParsing("the document is not a valid JSON object"))
-		}
-		if ix.dataStream != "" && !hasTopLevelKey(op.source, "@timestamp") {
-			return fail(s.documentParsing("data stream timestamp field [@timestamp] is missing"))
-		}
-		if op.id == "" {
-			op.id = s.ids.next()
-			res.id = op.id
-		}
-		cur, exists := ix.get(op.id)
-		if e := checkIf(op, cur, exists); e != nil {
-			return fail(e)
-		}
-		if exists && op.typ == opCreate {
-			return fail(errf(http.StatusConflict, "version_conflict_engine_exception",
-				"[%s]: version conflict, document already exists (current version [%d])", op.id, cur.version))
-		}
-		version := int64(1)
-		res.result, res.status = "created", http.StatusCreated
-		if exists {
-			version = cur.version + 1
-			res.result, res.status = "updated", http.StatusOK
-		}
-		d := ix.put(op.id, op.source, version)
-		res.version, res.seqNo = d.version, d.seqNo
-	case opUpdate:
-		return s.applyUpdate(op, ix, res, fail)
-	case opDelete:
-		if op.id == "" {
-			return fail(validationFailed("id is missing"))
-		}
-		cur, exists := ix.get(op.id)
-		if e := checkIf(op, cur, exists); e != nil {
-			return fail(e)
-		}
-		seq, version, found := ix.remove(op.id)
-		res.seqNo, res.version = seq, version
-		if found {
-			res.result, res.status = "deleted", http.StatusOK
-		} else {
-			res.result, res.status = "not_found", http.StatusNotFound
-		}
+	if len(actions) == 0 {
+		return nil, errf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no requests added;")
 	}
-	return res
+	return actions, nil
 }
 
-// checkIf applies if_seq_no/if_primary_term optimistic concurrency control.
-func checkIf(op *bulkOp, cur *doc, exists bool) *esError {
-	if !op.hasIfSeqNo {
-		return nil
+// parseActionLine reads {"<action>":{"_index":...,"_id":...,...}}; other
+// metadata (routing, pipeline, ...) is accepted and ignored.
+func parseActionLine(text []byte, line int) (bulkAction, *esError) {
+	var a bulkAction
+	dec := json.NewDecoder(bytes.NewReader(text))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return a, malformed(line, "expected START_OBJECT but found [%s]", tokenName(tok, err))
 	}
-	if !exists {
-		return errf(http.StatusConflict, "version_conflict_engine_exception",
-			"[%s]: version conflict, required seqNo [%d], primary term [%d] but no document was found", op.id, op.ifSeqNo, op.ifPrimaryTerm)
+	tok, err := dec.Token()
+	key, ok := tok.(string)
+	if err != nil || !ok {
+		return a, malformed(line, "expected FIELD_NAME but found [%s]", tokenName(tok, err))
 	}
-	if cur.seqNo != op.ifSeqNo || op.ifPrimaryTerm != 1 {
-		return errf(http.StatusConflict, "version_conflict_engine_exception",
-			"[%s]: version conflict, required seqNo [%d], primary term [%d]. current document has seqNo [%d] and primary term [1]",
-			op.id, op.ifSeqNo, op.ifPrimaryTerm, cur.seqNo)
+	switch key {
+	case "index", "create", "update", "delete":
+		a.op = key
+	default:
+		return a, malformed(line, "expected one of [create, delete, index, update] but found [%s]", key)
 	}
-	return nil
+	var meta struct {
+		Index string `json:"_index"`
+		ID    string `json:"_id"`
+	}
+	if err := dec.Decode(&meta); err != nil {
+		return a, malformed(line, "the metadata of [%s] is not an object of strings: %v", key, err)
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return a, malformed(line, "expected END_OBJECT but found [%s]", tokenName(tok, err))
+	}
+	if tok, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return a, malformed(line, "expected the end of the line but found [%s]", tokenName(tok, err))
+	}
+	a.index, a.id = meta.Index, meta.ID
+	return a, nil
 }
 
-func (s *Server) applyUpdate(op *bulkOp, ix *index, res itemResult, fail func(*esError) itemResult) itemResult {
-	u := op.update
-	if op.id == "" {
-		return fail(validationFailed("id is missing"))
+// tokenName names a JSON token for an error.
+func tokenName(tok json.Token, err error) string {
+	switch {
+	case err != nil && errors.Is(err, io.EOF):
+		return "end of line"
+	case err != nil:
+		return "invalid JSON"
+	case tok == json.Delim('{'):
+		return "START_OBJECT"
+	case tok == json.Delim('['):
+		return "START_ARRAY"
+	case tok == json.Delim('}'):
+		return "END_OBJECT"
+	case tok == json.Delim(']'):
+		return "END_ARRAY"
 	}
-	if u.Script != nil {
-		return fail(badRequest("estarget does not run scripts: scripted updates are not supported by this test target"))
+	switch tok.(type) {
+	case string:
+		return "VALUE_STRING"
+	case nil:
+		return "VALUE_NULL"
+	case bool:
+		return "VALUE_BOOLEAN"
 	}
-	if u.Doc == nil && u.Upsert == nil {
-		return fail(validationFailed("script or doc is missing"))
+	return "VALUE_NUMBER"
+}
+
+// bulk answers _bulk: every item succeeds (index and create as created,
+// update as updated, delete as deleted) and moves its index's document
+// counter; a missing index is created, an invalid index name fails its
+// item as Elasticsearch does.
+func (s *Server) bulk(r *http.Request, defaultIndex string) reply {
+	start := time.Now()
+	body, e := readBody(r)
+	if e != nil {
+		return errorReply(e)
 	}
-	cur, exists := ix.get(op.id)
-	if e := checkIf(op, cur, exists); e != nil {
-		return fail(e)
+	actions, e := parseBulk(body, defaultIndex)
+	if e != nil {
+		return errorReply(e)
 	}
-	if !exists {
-		var src map[string]any
+	failed := false
+	for _, a := range actions {
+		failed = failed || validIndexName(a.index) != ""
+	}
+	out := make([]byte, 0, 64+len(actions)*180)
+	out = append(out, `{"took":`...)
+	out = strconv.AppendInt(out, time.Since(start).Milliseconds(), 10)
+	out = append(out, `,"errors":`...)
+	out = strconv.AppendBool(out, failed)
+	out = append(out, `,"items":[`...)
+	st := &s.store
+	st.mu.Lock()
+	for i, a := range actions {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"`...)
+		out = append(out, a.op...)
+		out = append(out, `":{"_index":`...)
+		out = appendString(out, a.index)
+		if why := validIndexName(a.index); why != "" {
+			out = append(out, `,"_id":`...)
+			out = appendString(out, a.id)
+			out = append(out, `,"status":400,"error":{"type":"invalid_index_name_exception","reason":`...)
+			out = appendString(out, "Invalid index name ["+a.index+"], "+why)
+			out = append(out, `,"index":`...)
+			out = appendString(out, a.index)
+			out = append(out, `}}}`...)
+			continue
+		}
+		ix := st.createLocked(a.index, false)
+		ix.writes++
+		ix.bytes += int64(a.source)
+		st.seq++
+		result, status := "created", "201"
+		switch a.op {
+		case "index", "create":
+			ix.docs++
+		case "update":
+			result, status = "updated", "200"
+		case "delete":
+			result, status = "deleted", "200"
+			ix.docs = max(ix.docs-1, 0)
+		}
+		if a.id == "" {
+			a.id = st.newID(st.seq)
+		}
+		out = append(out, `,"_id":`...)
+		out = appendString(out, a.id)
+		out = append(out, `,"_version":1,"result":"`...)
+		out = append(out, result...)
+		out = append(out, `","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":`...)
+		out = strconv.AppendInt(out, st.seq-1, 10)
+		out = append(out, `,"_primary_term":1,"status":`...)
+		out = append(out, status...)
+		out = append(out, `}}`...)
+	}
+	st.mu.Unlock()
+	out = append(out, "]}"...)
+	return reply{http.StatusOK, out}
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
 		switch {
-		case u.DocAsUpsert && u.Doc != nil:
-			src = u.Doc
-		case u.Upsert != nil:
-			src = u.Upsert
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		case c < utf8.RuneSelf:
+			b = append(b, c)
 		default:
-			return fail(errf(http.StatusNotFound, "document_missing_exception", "[%s]: document missing", op.id))
+			r, n := utf8.DecodeRuneInString(s[i:])
+			b = utf8.AppendRune(b, r) // invalid bytes become U+FFFD
+			i += n
+			continue
 		}
-		b, _ := json.Marshal(src)
-		d := ix.put(op.id, b, 1)
-		res.result, res.status, res.version, res.seqNo = "created", http.StatusCreated, d.version, d.seqNo
-		return res
+		i++
 	}
-	var existing map[string]any
-	if err := json.Unmarshal(cur.source, &existing); err != nil {
-		return fail(s.documentParsing("stored document is not valid JSON"))
-	}
-	merged := deepMerge(cloneMap(existing), u.Doc)
-	if (u.DetectNoop == nil || *u.DetectNoop) && reflect.DeepEqual(existing, merged) {
-		res.result, res.status, res.version, res.seqNo = "noop", http.StatusOK, cur.version, cur.seqNo
-		return res
-	}
-	b, _ := json.Marshal(merged)
-	d := ix.put(op.id, b, cur.version+1)
-	res.result, res.status, res.version, res.seqNo = "updated", http.StatusOK, d.version, d.seqNo
-	return res
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if mm, ok := v.(map[string]any); ok {
-			v = cloneMap(mm)
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// isJSONObject reports whether b is one valid JSON object.
-func isJSONObject(b []byte) bool {
-	return len(b) > 1 && b[0] == '{' && json.Valid(b)
-}
-
-// writeItem renders one bulk item as Elasticsearch does:
-// {"index":{"_index":..,"_id":..,"_version":..,"result":..,"_shards":{..},
-// "_seq_no":..,"_primary_term":1,"status":201}} or, on failure,
-// {"create":{"_index":..,"_id":..,"status":409,"error":{..}}}.
-func writeItem(e *enc, r *itemResult) {
-	e.obj()
-	e.kobj(r.op.String())
-	writeDocResult(e, r)
-	e.end()
-	e.end()
-}
-
-// writeDocResult writes the members shared by bulk items and single
-// document responses.
-func writeDocResult(e *enc, r *itemResult) {
-	name := r.name
-	if r.index != nil {
-		name = r.index.name
-	}
-	e.kstr("_index", name)
-	if r.id == "" {
-		e.knull("_id")
-	} else {
-		e.kstr("_id", r.id)
-	}
-	if r.err != nil {
-		e.kint("status", int64(r.status))
-		e.kobj("error")
-		r.err.writeMembers(e)
-		e.end()
-		return
-	}
-	e.kint("_version", r.version)
-	e.kstr("result", r.result)
-	e.kshards("_shards", 1)
-	e.kint("_seq_no", r.seqNo)
-	e.kint("_primary_term", 1)
-	e.kint("status", int64(r.status))
+	return append(b, '"')
 }

@@ -1,81 +1,63 @@
-// Package estarget is a TEST TARGET that speaks a subset of the Elasticsearch
-// (and OpenSearch) REST API. It is not Elasticsearch, holds everything in
-// memory, and must never be mistaken for a cluster whose numbers mean anything
-// about Elasticsearch performance. It exists so that rally's load driver,
-// telemetry and error handling can be exercised on a machine without an
-// Elasticsearch distribution, and so that faults (latency, GC-like stalls,
-// 429 and 5xx responses) can be injected on purpose.
+// Package estarget is a TEST TARGET for rally's load driver: a fault proxy in
+// front of a real Elasticsearch or OpenSearch node, or, with no node at all,
+// a small canned imitation of the REST API. It is not Elasticsearch, holds
+// no documents, evaluates no query, and its timings say nothing about any
+// engine. Real engines are the ground truth of what an operation does;
+// estarget only does what they cannot: misbehave on purpose, and answer
+// where no engine is installed.
 //
-// The driver has no special case for it: responses follow the documented
-// Elasticsearch REST API shapes (status codes, field names, error objects
-// {"error":{"root_cause":[...],"type":...,"reason":...},"status":N}), and the
-// numbers in them come from what really happened in this process (documents
-// stored, bytes kept, time spent in handlers, Go runtime memory and GC).
+// # Proxy mode (Options.Upstream)
 //
-// # What it implements
+// Every request is forwarded to the engine over keep-alive connections,
+// bodies streamed both ways, hop-by-hop headers dropped, the engine's
+// answer passed back as it is (a failure to reach it is a 502
+// estarget_upstream_exception naming it).
 //
-//   - GET and HEAD / with name, cluster_name, cluster_uuid, version and tagline;
-//     the elasticsearch flavor (default version 8.15.0, "9" for 9.0.0) sends
-//     X-Elastic-Product: Elasticsearch on every response, the opensearch flavor
-//     (2.17.0) does not and reports distribution "opensearch".
-//   - Indices: PUT/GET/HEAD/DELETE /{index} (comma lists, wildcards,
-//     ignore_unavailable, action.destructive_requires_name), GET/PUT
-//     /{index}/_settings, GET /{index}/_mapping, index name validation.
-//   - Cluster: _cluster/health[/{index}] with wait_for_status,
-//     wait_for_no_relocating_shards and timeout; GET/PUT _cluster/settings;
-//     _cat/health and _cat/indices (text or format=json).
-//   - Documents: _bulk and /{index}/_bulk with index, create, update (partial
-//     doc, upsert, doc_as_upsert) and delete; 20-character auto ids; per-item
-//     results and errors shaped like Elasticsearch's; auto-creation of
-//     missing indices and data streams; the pipeline parameter (the pipeline
-//     must exist). Single documents: PUT/POST /{index}/_doc[/{id}],
-//     PUT /{index}/_create/{id}, GET/HEAD/DELETE /{index}/_doc/{id}.
-//   - Search: _search, _count, scroll (_search/scroll, DELETE), point in time
-//     (ES: _pit; OpenSearch: _search/point_in_time), search_after. Queries:
-//     match_all, match_none, term, terms, ids, exists, prefix, wildcard,
-//     match (token containment, operator or/and), match_phrase (substring),
-//     multi_match, range (numbers, and strings such as ISO dates compared
-//     lexically), bool (must, filter, should with minimum_should_match,
-//     must_not), constant_score. Sort on fields, _score and _doc;
-//     track_total_hits; size/from; _source true/false.
-//     Aggregations: terms, min, max, avg, sum, value_count, cardinality,
-//     histogram and date_histogram (fixed or calendar intervals) are computed,
-//     top level only, without sub-aggregations.
-//   - Maintenance: _refresh, _flush, _forcemerge (max_num_segments,
-//     wait_for_completion=false with _tasks), _recovery (everything is done).
-//   - Statistics: _stats and /{index}/_stats[/{metric}], _nodes/stats[/{metric}],
-//     _nodes (info) with one node.
-//   - Templates: _template, _index_template (composed_of must exist),
-//     _component_template (in-use ones cannot be deleted); data streams
-//     (_data_stream, needing a composable template with data_stream:{};
-//     only create ops are accepted; the @timestamp field is required);
-//     ingest pipelines (_ingest/pipeline).
-//   - Faults: latency and jitter, periodic stalls (every StallEvery, requests
-//     arriving in a StallFor window and those in flight wait for its end, like
-//     a stop-the-world GC pause), and seeded 429/503/500 rates, settable at
-//     runtime via PUT /_estarget/faults; GET /_estarget/stats shows counters.
+// # Fault rules (both modes)
 //
-// # What it does not do (on purpose, and what that means for results)
+// Faults is a list of rules; the first whose method and path glob match a
+// request (Rule.Method "POST", Rule.Path "*/_bulk") decides what happens
+// to it: latency with jitter; periodic stalls (every StallEvery a window
+// of StallFor opens, and requests arriving in it or answered in it wait
+// for its end, like a stop-the-world GC pause); seeded shares of 429
+// es_rejected_execution_exception, 503 and 500 answers and of connection
+// resets (TCP RST), all in the engine's place (the engine never sees the
+// request); and, on the engine's real answer, truncated bodies (the full
+// Content-Length declared, half the body sent, the connection closed) and
+// slow bodies (chunks with pauses). Rules are set with Options.Faults, at
+// runtime with PUT /_estarget/faults, and read with GET /_estarget/faults;
+// GET /_estarget/stats counts requests by API and faults by kind. The
+// /_estarget/ namespace itself is never faulted.
 //
-//   - No Lucene, no analysis, no relevance: every hit scores 1.0; match is a
-//     lower-cased token containment test; search is a linear scan of the
-//     stored documents, so its cost grows with the index size.
-//   - Documents are visible to search as soon as they are written (refresh
-//     only counts segments and stats); a point in time sees live data.
-//   - Replicas are not modelled: every index has only primary copies, health
-//     is green as soon as an index exists, and _shards counts primaries.
-//   - Ingest pipelines are stored and checked for existence, never executed.
-//   - Aliases, rollover, snapshots, reindex, scripts, highlighting, source
-//     filtering by field, filter_path, nested/geo/full-text query families
-//     other than the ones above, and aggregation types not listed above are
-//     not implemented: unknown queries are answered with a 400
-//     parsing_exception that says so, unsupported aggregations are left out of
-//     "aggregations" and named in the X-Estarget-Unsupported header.
-//   - Mappings are stored and merged from templates but do not change how
-//     documents are indexed; no dynamic mapping updates are recorded.
-//   - Response compression is not offered; gzip request bodies are accepted.
+// # Canned mode (no upstream)
 //
-// All state is in memory guarded by one sync.RWMutex; stored sources are kept
-// as raw bytes (deleted and overwritten ones until a force merge), so memory
-// grows with what is indexed.
+// Just enough of the API for pacing, fidelity, integrity, fault and
+// lifecycle tests of the driver to run without an engine, in the shapes
+// the driver and esrally's runners read:
+//
+//   - GET and HEAD / (the elasticsearch flavor, default version 8.15.0,
+//     sends X-Elastic-Product: Elasticsearch on every answer; the
+//     opensearch flavor, 2.17.0, reports distribution "opensearch"), or a
+//     405 as builds without the rest-root module answer (NoRootAPI);
+//     _nodes (info) and _nodes/stats of one node (the Go runtime as its
+//     "JVM", CPU time and memory from /proc, no disk figures).
+//   - Indices: create, delete (concrete names), exists, get, settings and
+//     mappings (acknowledged, not kept); _cluster/health (green; red and
+//     408 for a missing index) and _cluster/settings; _refresh, _flush,
+//     _forcemerge (counted); _stats; _tasks (none running).
+//   - Documents: _bulk parses only the action/metadata lines and answers
+//     every item as done (created, updated, deleted); single-document
+//     writes likewise. Each index keeps a COUNTER of documents and source
+//     bytes, no sources: _count answers the counter, and _search answers
+//     no hits with that total (no query is evaluated, no aggregations,
+//     scroll pages are empty).
+//   - Fixed answers for the APIs the minimal integ-test archives lack, so
+//     that those runners can be exercised end to end: ES|QL (_query, no
+//     rows), SQL (_sql, a cursor on every page), async search (done at
+//     once), downsample, and by name, remembered without bodies: index,
+//     component and legacy templates, ingest pipelines, data streams, ILM
+//     and enrich policies, transforms (stopped, nothing processed), ML jobs
+//     and datafeeds (opened, started, stopped, closed).
+//   - Any other API is a 400 whose reason says estarget's canned mode does
+//     not implement it.
 package estarget

@@ -2,7 +2,6 @@ package estarget
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 )
 
 // response is one recorded answer.
@@ -29,11 +27,7 @@ func call(t testing.TB, h http.Handler, method, path, body string) response {
 	}
 	req := httptest.NewRequest(method, path, r)
 	if body != "" {
-		if strings.HasSuffix(path, "_bulk") || strings.Contains(path, "_bulk?") {
-			req.Header.Set("Content-Type", "application/x-ndjson")
-		} else {
-			req.Header.Set("Content-Type", "application/json")
-		}
+		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -50,9 +44,7 @@ func must(t testing.TB, h http.Handler, want int, method, path, body string) res
 	return res
 }
 
-// decode unmarshals strictly: a member the struct does not mirror is an
-// error, so tests notice shape drift in both directions where they use
-// strict structs.
+// decode unmarshals b into v or fails the test.
 func decode(t testing.TB, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
@@ -66,17 +58,16 @@ type errorBody struct {
 		RootCause []struct {
 			Type   string `json:"type"`
 			Reason string `json:"reason"`
-			Index  string `json:"index"`
 		} `json:"root_cause"`
-		Type      string `json:"type"`
-		Reason    string `json:"reason"`
-		Index     string `json:"index"`
-		IndexUUID string `json:"index_uuid"`
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+		Index  string `json:"index"`
 	} `json:"error"`
 	Status int `json:"status"`
 }
 
-// mustError checks an ES-shaped error with the given status and type.
+// mustError checks an Elasticsearch-shaped error with the given status and
+// type, and returns it.
 func mustError(t testing.TB, res response, status int, typ string) errorBody {
 	t.Helper()
 	if res.status != status {
@@ -88,84 +79,72 @@ func mustError(t testing.TB, res response, status int, typ string) errorBody {
 		t.Fatalf("error shape: want status %d type %s with one root cause; got %s", status, typ, res.body)
 	}
 	if eb.Error.Reason == "" || eb.Error.RootCause[0].Reason != eb.Error.Reason {
-		t.Fatalf("error reason missing or differs from root cause: %s", res.body)
+		t.Fatalf("error reason missing or differs from its root cause: %s", res.body)
 	}
 	return eb
 }
 
-// httptestCompat sends GET / asking for the versioned media type and
-// returns the response Content-Type.
-func httptestCompat(t testing.TB, h http.Handler) string {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.Header.Set("Accept", "application/vnd.elasticsearch+json; compatible-with=8")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec.Header().Get("Content-Type")
-}
-
-// callRaw sends a request with a byte body and headers.
-func callRaw(t testing.TB, h http.Handler, method, path string, body []byte, headers map[string]string) response {
-	t.Helper()
-	req := httptest.NewRequest(method, path, bytes.NewReader(body))
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-}
-
-// mustAnswerCleanly fails unless res is a 200 whose body decodes into ok or
-// a 4xx with a well-formed error body: what any input, however mangled, may
-// get, and never a 5xx.
-func mustAnswerCleanly(t testing.TB, res response, ok any) {
-	t.Helper()
-	switch {
-	case res.status == http.StatusOK:
-		decode(t, res.body, ok)
-	case res.status >= 400 && res.status < 500:
-		var eb errorBody
-		decode(t, res.body, &eb)
-		if eb.Status != res.status || eb.Error.Type == "" {
-			t.Fatalf("error body: %s", res.body)
-		}
-	default:
-		t.Fatalf("status %d: %s", res.status, res.body)
-	}
-}
-
-// listenLoopback serves a new default target on a free loopback port until
-// the returned cancel is called, at the latest when the test ends.
-func listenLoopback(t testing.TB) (*Serving, context.CancelFunc) {
+// serve listens with s on a free loopback port until the test ends and
+// returns its base URL.
+func serve(t testing.TB, s *Server) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	sv, err := Listen(ctx, "127.0.0.1:0", New(Options{}))
+	sv, err := Listen(ctx, "127.0.0.1:0", s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sv, cancel
+	t.Cleanup(func() {
+		cancel()
+		if err := sv.Wait(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return sv.URL()
 }
 
-func gzipped(t testing.TB, s string) []byte {
+// get sends a request over HTTP with a client of its own (no connection
+// shared with other requests) and returns the status, the body read and
+// the read error.
+func get(t testing.TB, method, url, body string) (*http.Response, []byte, error) {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func mustTime(t testing.TB, s string) time.Time {
-	t.Helper()
-	x, err := time.Parse(time.RFC3339, s)
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return x
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res, b, err
+}
+
+// stats reads the target's counters over its control API.
+func stats(t testing.TB, h http.Handler) Counters {
+	t.Helper()
+	var c Counters
+	decode(t, must(t, h, http.StatusOK, http.MethodGet, "/_estarget/stats", "").body, &c)
+	return c
+}
+
+// bulkBody is n index actions into idx with small documents.
+func bulkBody(idx string, n int) string {
+	var sb strings.Builder
+	for i := range n {
+		sb.WriteString(`{"index":{"_index":"` + idx + `"}}` + "\n" + `{"n":` + itoa(int64(i)) + `,"message":"GET /index.html 200"}` + "\n")
+	}
+	return sb.String()
+}
+
+// jsonEqual reports whether two JSON texts hold the same value.
+func jsonEqual(t testing.TB, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	decode(t, a, &x)
+	decode(t, b, &y)
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
 }

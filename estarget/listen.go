@@ -72,6 +72,9 @@ func Listen(ctx context.Context, addr string, s *Server) (*Serving, error) {
 		if err := srv.Shutdown(sctx); err != nil {
 			_ = srv.Close()
 		}
+		if s.proxy != nil {
+			s.proxy.transport.CloseIdleConnections()
+		}
 		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			sv.err = fmt.Errorf("estarget: serve on %s: %w", ln.Addr(), err)
 		}

@@ -1,7 +1,7 @@
 package estarget
 
 import (
-	"io"
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,18 +9,20 @@ import (
 )
 
 func TestListenServesUntilContextEnds(t *testing.T) {
-	sv, cancel := listenLoopback(t)
-	if !strings.HasPrefix(sv.URL(), "http://127.0.0.1:") || strings.HasSuffix(sv.URL(), ":0") {
-		t.Fatalf("URL %q must carry the real port", sv.URL())
-	}
-	res, err := http.Get(sv.URL() + "/")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sv, err := Listen(ctx, "127.0.0.1:0", New(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || !strings.Contains(string(body), "You Know, for Search") {
-		t.Fatalf("%d %s", res.StatusCode, body)
+	if !strings.HasPrefix(sv.URL(), "http://127.0.0.1:") || strings.HasSuffix(sv.URL(), ":0") {
+		t.Fatalf("URL %q must carry the real port", sv.URL())
+	}
+	if res, body, err := get(t, http.MethodGet, sv.URL()+"/", ""); err != nil || res.StatusCode != 200 || !strings.Contains(string(body), "You Know, for Search") {
+		t.Fatalf("%v %v %s", res, err, body)
+	}
+	if _, err := Listen(ctx, sv.Addr().String(), New(Options{})); err == nil || !strings.Contains(err.Error(), sv.Addr().String()) {
+		t.Fatalf("second Listen on %s: %v", sv.Addr(), err)
 	}
 	cancel()
 	done := make(chan error, 1)
@@ -33,16 +35,7 @@ func TestListenServesUntilContextEnds(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("server did not stop after its context ended")
 	}
-	if _, err := http.Get(sv.URL() + "/"); err == nil {
+	if _, _, err := get(t, http.MethodGet, sv.URL()+"/", ""); err == nil {
 		t.Fatal("still serving after shutdown")
 	}
-}
-
-func TestListenReportsBusyAddress(t *testing.T) {
-	sv, cancel := listenLoopback(t)
-	if _, err := Listen(t.Context(), sv.Addr().String(), New(Options{})); err == nil || !strings.Contains(err.Error(), sv.Addr().String()) {
-		t.Fatalf("second Listen on %s: %v", sv.Addr(), err)
-	}
-	cancel()
-	_ = sv.Wait()
 }

@@ -1,74 +1,86 @@
 package estarget
 
 import (
-	"bytes"
-	"compress/gzip"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"io"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Options configure a Server. The zero value is an Elasticsearch 8.15.0
-// target named "elasticsearch" without faults.
+// Options configure a Server. The zero value is a canned Elasticsearch
+// 8.15.0 target named "elasticsearch" without faults.
 type Options struct {
+	// Upstream, when set ("http://127.0.0.1:9200"), makes the server a
+	// proxy: every request goes to that real engine, faults applied on
+	// the way. Flavor, Version, ClusterName, NodeName and NoRootAPI only
+	// shape the canned answers and are ignored then.
+	Upstream string
 	// Flavor is FlavorElasticsearch (default) or FlavorOpenSearch.
 	Flavor string
 	// Version is MAJOR.MINOR.PATCH or only a major ("9" means 9.0.0);
 	// empty means 8.15.0 for Elasticsearch and 2.17.0 for OpenSearch.
 	Version string
-	// ClusterName defaults to the flavor's default ("elasticsearch" or
-	// "opensearch").
+	// ClusterName defaults to the flavor's name.
 	ClusterName string
 	// NodeName defaults to "estarget".
 	NodeName string
 	// Faults are injected from the start; see SetFaults for runtime changes.
 	Faults Faults
-	// ForceMergeDelay is how long each _forcemerge call takes, so that
-	// drivers polling for completion have something to wait for.
-	ForceMergeDelay time.Duration
 	// NoRootAPI answers GET / with 405 as Elasticsearch 8 and 9 builds
 	// without the rest-root module (the integ-test archives) do, so that
 	// clients must learn the version elsewhere (the nodes info API).
 	NoRootAPI bool
-	// Logger receives one debug line per request and info lines for state
+	// Logger receives one debug line per request and info lines for fault
 	// changes; nil discards.
 	Logger *slog.Logger
 }
 
 // Validate reports the first option New could not honour.
 func (o Options) Validate() error {
+	if o.Upstream != "" {
+		if _, err := parseUpstream(o.Upstream); err != nil {
+			return err
+		}
+	}
 	switch o.Flavor {
 	case "", FlavorElasticsearch, FlavorOpenSearch:
 	default:
-		return &optionError{"flavor " + `"` + o.Flavor + `"` + ": want elasticsearch or opensearch"}
+		return fmt.Errorf("estarget options: flavor %q: want elasticsearch or opensearch", o.Flavor)
 	}
-	flavor := o.Flavor
-	if flavor == "" {
-		flavor = FlavorElasticsearch
-	}
-	if _, err := resolveVersion(flavor, o.Version); err != nil {
-		return err
-	}
-	if o.ForceMergeDelay < 0 {
-		return &optionError{"force merge delay must not be negative"}
+	if _, err := resolveVersion(cmp.Or(o.Flavor, FlavorElasticsearch), o.Version); err != nil {
+		return fmt.Errorf("estarget options: %w", err)
 	}
 	return o.Faults.Validate()
 }
 
-type optionError struct{ msg string }
+// parseUpstream checks an upstream address: http or https, a host, no
+// query.
+func parseUpstream(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("estarget options: upstream %q: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("estarget options: upstream %q: want http://HOST:PORT or https://HOST:PORT (no query, no credentials)", s)
+	}
+	return u, nil
+}
 
-func (e *optionError) Error() string { return "estarget options: " + e.msg }
-
-// Server is the in-memory test target. It implements http.Handler and is
-// safe for concurrent use.
+// Server is the test target: a proxy in front of a real engine or, without
+// one, the canned API. It implements http.Handler and is safe for
+// concurrent use.
 type Server struct {
+	proxy *proxy // nil in canned mode
+
 	flavor      string
 	version     versionInfo
 	clusterName string
@@ -76,30 +88,30 @@ type Server struct {
 	nodeID      string
 	nodeName    string
 	started     time.Time
-	mergeDelay  time.Duration
 	noRootAPI   bool
 	log         *slog.Logger
 
 	faults   atomic.Pointer[faultState]
 	counters counters
-	ids      idGenerator
-
-	// mu guards everything in state.
-	mu sync.RWMutex
-	state
+	store    store
 }
 
 // New returns a Server for opts. Options should be checked with
 // Options.Validate first; New falls back to defaults for values it cannot
-// use (an unknown flavor or version, invalid faults) rather than failing.
+// use (an unknown flavor or version, invalid faults, a bad upstream means
+// canned mode) rather than failing.
 func New(opts Options) *Server {
 	s := &Server{
-		flavor:     FlavorElasticsearch,
-		nodeName:   opts.NodeName,
-		started:    time.Now(),
-		mergeDelay: max(opts.ForceMergeDelay, 0),
-		noRootAPI:  opts.NoRootAPI,
-		log:        opts.Logger,
+		flavor:      FlavorElasticsearch,
+		nodeName:    cmp.Or(opts.NodeName, "estarget"),
+		started:     time.Now(),
+		noRootAPI:   opts.NoRootAPI,
+		log:         opts.Logger,
+		clusterUUID: randomID(16),
+		nodeID:      randomID(16),
+	}
+	if u, err := parseUpstream(opts.Upstream); opts.Upstream != "" && err == nil {
+		s.proxy = newProxy(u)
 	}
 	if opts.Flavor == FlavorOpenSearch {
 		s.flavor = FlavorOpenSearch
@@ -109,26 +121,25 @@ func New(opts Options) *Server {
 		v, _ = resolveVersion(s.flavor, "")
 	}
 	s.version = v
-	s.clusterName = opts.ClusterName
-	if s.clusterName == "" {
-		s.clusterName = s.flavor
-	}
-	if s.nodeName == "" {
-		s.nodeName = "estarget"
-	}
+	s.clusterName = cmp.Or(opts.ClusterName, s.flavor)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.clusterUUID = randomUUID()
-	s.nodeID = randomUUID()
-	s.ids.init()
-	s.state.init()
+	s.store.init()
 	f := opts.Faults
 	if f.Validate() != nil {
 		f = Faults{}
 	}
 	s.faults.Store(newFaultState(f, s.started))
 	return s
+}
+
+// Upstream is the engine the server forwards to, "" in canned mode.
+func (s *Server) Upstream() string {
+	if s.proxy == nil {
+		return ""
+	}
+	return s.proxy.base.String()
 }
 
 // SetFaults replaces the injected faults at runtime; stall windows and the
@@ -139,327 +150,247 @@ func (s *Server) SetFaults(f Faults) error {
 		return err
 	}
 	s.faults.Store(newFaultState(f, time.Now()))
-	s.log.Info("faults set", "latency", f.Latency, "jitter", f.Jitter, "stall_every", f.StallEvery,
-		"stall_for", f.StallFor, "rate_429", f.Rate429, "rate_5xx", f.Rate5xx, "seed", f.Seed)
+	b, _ := json.Marshal(f)
+	s.log.Info("faults set", "faults", string(b))
 	return nil
 }
 
 // CurrentFaults returns the faults in effect.
 func (s *Server) CurrentFaults() Faults { return s.faults.Load().f }
 
-// randomUUID returns a 22-character URL-safe id like Elasticsearch's
-// cluster and node UUIDs.
-func randomUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+// randomID returns n random bytes in URL-safe base64, like Elasticsearch's
+// cluster and node UUIDs (16 bytes: 22 characters).
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// idGenerator makes 20-character document ids the way Elasticsearch's
-// time-based UUIDs look: 15 bytes (6 of time, 3 of sequence, 6 of node)
-// in URL-safe base64.
-type idGenerator struct {
-	node [6]byte
-	seq  atomic.Uint32
-}
-
-func (g *idGenerator) init() {
-	_, _ = rand.Read(g.node[:])
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	g.seq.Store(uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]))
-}
-
-func (g *idGenerator) next() string {
-	seq := g.seq.Add(1)
-	ts := uint64(time.Now().UnixMilli())
-	var raw [15]byte
-	// Sequence bytes first, as Elasticsearch does, so that ids sharing a
-	// millisecond differ early.
-	raw[0], raw[1], raw[2] = byte(seq>>16), byte(seq>>8), byte(seq)
-	for i := 0; i < 6; i++ {
-		raw[3+i] = byte(ts >> (8 * (5 - i)))
-	}
-	copy(raw[9:], g.node[:])
-	var out [20]byte
-	base64.RawURLEncoding.Encode(out[:], raw[:])
-	return string(out[:])
-}
-
-// endpoint names the API a request was routed to, for Counters.
-type endpoint uint8
-
+// The fault counters, by kind.
 const (
-	epRoot endpoint = iota
-	epBulk
-	epSearch
-	epCount
-	epScroll
-	epPIT
-	epDoc
-	epIndexCreate
-	epIndexDelete
-	epIndexGet
-	epIndexExists
-	epSettings
-	epMapping
-	epHealth
-	epClusterSettings
-	epCat
-	epStats
-	epNodesStats
-	epNodesInfo
-	epRefresh
-	epFlush
-	epForceMerge
-	epRecovery
-	epTasks
-	epTemplate
-	epIndexTemplate
-	epComponentTemplate
-	epDataStream
-	epPipeline
-	epControl
-	epUnknown
-	numEndpoints
+	cDelayed = iota
+	cStalled
+	c429
+	c503
+	c500
+	cReset
+	cTruncated
+	cSlowed
+	cUpstreamErrors
+	numCounters
 )
 
-var endpointNames = [numEndpoints]string{
-	"root", "bulk", "search", "count", "scroll", "point_in_time", "doc",
-	"indices.create", "indices.delete", "indices.get", "indices.exists", "indices.settings", "indices.mapping",
-	"cluster.health", "cluster.settings", "cat",
-	"indices.stats", "nodes.stats", "nodes.info",
-	"indices.refresh", "indices.flush", "indices.forcemerge", "indices.recovery", "tasks",
-	"template", "index_template", "component_template", "data_stream", "ingest.pipeline",
-	"estarget", "unknown",
-}
+// maxAPINames bounds the request counters' keys: paths are client input.
+const maxAPINames = 64
 
 type counters struct {
-	requests    [numEndpoints]atomic.Int64
-	delayed     atomic.Int64
-	stalled     atomic.Int64
-	injected429 atomic.Int64
-	injected5xx atomic.Int64
-	inFlight    atomic.Int64
-	httpOpen    atomic.Int64
-	httpTotal   atomic.Int64
+	mu        sync.Mutex
+	requests  map[string]*atomic.Int64
+	faults    [numCounters]atomic.Int64
+	httpOpen  atomic.Int64
+	httpTotal atomic.Int64
+}
+
+// count adds one request to api's counter.
+func (c *counters) count(api string) {
+	c.mu.Lock()
+	n, ok := c.requests[api]
+	if !ok {
+		if c.requests == nil {
+			c.requests = map[string]*atomic.Int64{}
+		}
+		if len(c.requests) >= maxAPINames {
+			api = "other"
+		}
+		if n, ok = c.requests[api]; !ok {
+			n = new(atomic.Int64)
+			c.requests[api] = n
+		}
+	}
+	c.mu.Unlock()
+	n.Add(1)
+}
+
+func (c *counters) served() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var sum int64
+	for _, n := range c.requests {
+		sum += n.Load()
+	}
+	return sum
+}
+
+// apiOf names the API a path is aimed at, for the request counters: its
+// first segment that starts with an underscore, without it ("bulk",
+// "search", "cluster", "nodes"), else "index" below the root and "root"
+// at it.
+func apiOf(path string) string {
+	for _, seg := range strings.Split(path, "/") {
+		if len(seg) > 1 && seg[0] == '_' {
+			return seg[1:]
+		}
+	}
+	if strings.Trim(path, "/") == "" {
+		return "root"
+	}
+	return "index"
 }
 
 // Counters is a snapshot of what the target has done since it started.
 type Counters struct {
-	// Requests counts requests by endpoint ("bulk", "search",
-	// "cluster.health", ...); requests answered by an injected fault are
-	// counted under the endpoint they were aimed at.
+	// Upstream is the engine requests are forwarded to; empty in canned
+	// mode.
+	Upstream string `json:"upstream,omitempty"`
+	// Requests counts requests by the API they were aimed at ("bulk",
+	// "search", "cluster", "index", "root", ...; see apiOf), faulted ones
+	// included; /_estarget/ requests are not counted.
 	Requests map[string]int64 `json:"requests"`
-	// Indices is the number of indices (data stream backing indices
-	// included); DocsStored the live documents in them; DocsDeleted the
-	// deleted or overwritten ones not yet merged away; StoreBytes the raw
-	// source bytes kept for both.
-	Indices     int   `json:"indices"`
-	DataStreams int   `json:"data_streams"`
-	DocsStored  int64 `json:"docs_stored"`
-	DocsDeleted int64 `json:"docs_deleted"`
-	StoreBytes  int64 `json:"store_bytes"`
-	// Faults counts injected faults.
+	// Faults counts what the fault rules did.
 	Faults FaultCounters `json:"faults"`
+	// UpstreamErrors counts requests the upstream did not answer (502).
+	UpstreamErrors int64 `json:"upstream_errors"`
+	// Indices (data streams included) and Docs are the canned mode's
+	// per-index counters.
+	Indices int   `json:"indices"`
+	Docs    int64 `json:"docs"`
 }
 
-// FaultCounters counts what the fault middleware did.
+// FaultCounters counts injected faults by kind.
 type FaultCounters struct {
 	Delayed     int64 `json:"delayed"`
 	Stalled     int64 `json:"stalled"`
 	Rejected429 int64 `json:"rejected_429"`
-	Errors5xx   int64 `json:"errors_5xx"`
+	Errors503   int64 `json:"errors_503"`
+	Errors500   int64 `json:"errors_500"`
+	Resets      int64 `json:"resets"`
+	Truncated   int64 `json:"truncated"`
+	Slowed      int64 `json:"slowed"`
 }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Counters {
-	c := Counters{Requests: make(map[string]int64, numEndpoints)}
-	for i := range s.counters.requests {
-		if n := s.counters.requests[i].Load(); n > 0 {
-			c.Requests[endpointNames[i]] = n
-		}
+	c := Counters{Upstream: s.Upstream(), Requests: map[string]int64{}}
+	s.counters.mu.Lock()
+	for api, n := range s.counters.requests {
+		c.Requests[api] = n.Load()
 	}
-	c.Faults = FaultCounters{
-		Delayed: s.counters.delayed.Load(), Stalled: s.counters.stalled.Load(),
-		Rejected429: s.counters.injected429.Load(), Errors5xx: s.counters.injected5xx.Load(),
-	}
-	s.mu.RLock()
-	c.Indices = len(s.indices)
-	c.DataStreams = len(s.dataStreams)
-	for _, ix := range s.indices {
-		c.DocsStored += int64(ix.live)
-		c.DocsDeleted += int64(ix.deleted)
-		c.StoreBytes += ix.storeBytes
-	}
-	s.mu.RUnlock()
+	s.counters.mu.Unlock()
+	f := &s.counters.faults
+	c.Faults = FaultCounters{Delayed: f[cDelayed].Load(), Stalled: f[cStalled].Load(), Rejected429: f[c429].Load(),
+		Errors503: f[c503].Load(), Errors500: f[c500].Load(), Resets: f[cReset].Load(), Truncated: f[cTruncated].Load(),
+		Slowed: f[cSlowed].Load()}
+	c.UpstreamErrors = f[cUpstreamErrors].Load()
+	c.Indices, c.Docs = s.store.totals()
 	return c
 }
 
-var (
-	hdrProduct     = []string{"Elasticsearch"}
-	hdrJSON        = []string{"application/json"}
-	hdrCompat      = map[string][]string{}
-	hdrCompatMu    sync.Mutex
-	hdrText        = []string{"text/plain; charset=UTF-8"}
-	hdrUnsupported = "X-Estarget-Unsupported"
-)
+var hdrProduct = []string{"Elasticsearch"}
 
-// contentType answers a request asking for the versioned media type
-// ("application/vnd.elasticsearch+json; compatible-with=8") in kind, as
-// Elasticsearch does; anything else gets application/json.
-func contentType(r *http.Request) []string {
-	accept := r.Header.Get("Accept")
-	i := strings.Index(accept, "compatible-with=")
-	if i < 0 {
-		return hdrJSON
-	}
-	v := accept[i+len("compatible-with="):]
-	if j := strings.IndexAny(v, ",; "); j >= 0 {
-		v = v[:j]
-	}
-	hdrCompatMu.Lock()
-	defer hdrCompatMu.Unlock()
-	h, ok := hdrCompat[v]
-	if !ok {
-		if len(hdrCompat) > 16 {
-			return hdrJSON
-		}
-		h = []string{"application/vnd.elasticsearch+json;compatible-with=" + v}
-		hdrCompat[v] = h
-	}
-	return h
-}
-
-// ServeHTTP routes one request through the fault middleware to its handler.
+// ServeHTTP runs one request through the fault rules to the upstream or
+// the canned API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if s.flavor == FlavorElasticsearch {
-		w.Header()["X-Elastic-Product"] = hdrProduct
-	}
-	q := reqPool.Get().(*req)
-	*q = req{r: r, query: r.URL.RawQuery}
-	defer func() {
-		*q = req{}
-		reqPool.Put(q)
-	}()
-	p := r.URL.Path
-	for p != "" && q.nseg < len(q.segs) {
-		var seg string
-		seg, p, _ = strings.Cut(strings.TrimPrefix(p, "/"), "/")
-		if seg == "" {
-			continue
-		}
-		q.segs[q.nseg] = seg
-		q.nseg++
-	}
-	if p != "" && strings.Trim(p, "/") != "" {
-		q.nseg = len(q.segs) + 1 // too deep for any route
-	}
-	if q.seg(0) == "_estarget" {
-		q.ep = epControl
-		s.counters.requests[epControl].Add(1)
-		s.serveControl(w, r, q)
+	path := r.URL.Path
+	if path == "/_estarget" || strings.HasPrefix(path, "/_estarget/") {
+		s.serveControl(w, r)
 		return
 	}
-	s.counters.inFlight.Add(1)
-	defer s.counters.inFlight.Add(-1)
-	handler := s.route(q)
-	s.counters.requests[q.ep].Add(1)
-	w, ok := s.applyFaults(w, r)
-	if ok {
-		handler(s, w, q)
+	if s.proxy == nil && s.flavor == FlavorElasticsearch {
+		w.Header()["X-Elastic-Product"] = hdrProduct
 	}
+	s.counters.count(apiOf(path))
+	fs := s.faults.Load()
+	rule := fs.match(r.Method, path)
+	var kind faultKind
+	if rule != nil {
+		var ok bool
+		if kind, ok = s.beforeAnswer(w, r, fs, rule); !ok {
+			return
+		}
+	}
+	var a answer
+	if s.proxy != nil {
+		a = s.proxy.forward(s, r)
+	} else {
+		a = s.canned(r)
+	}
+	s.deliver(w, r, &a, fs, rule, kind)
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "endpoint", endpointNames[q.ep],
-			"took", time.Since(start))
+		s.log.Debug("request", "method", r.Method, "path", path, "status", a.status, "took", time.Since(start))
 	}
 }
 
-// writeJSON sends body with the negotiated content type, indenting it when
-// the request asked for ?pretty.
-func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) {
-	w.Header()["Content-Type"] = contentType(r)
-	if strings.Contains(r.URL.RawQuery, "pretty") {
-		var buf bytes.Buffer
-		if json.Indent(&buf, body, "", "  ") == nil {
-			buf.WriteByte('\n')
-			body = buf.Bytes()
+// esError is one Elasticsearch exception as REST responses carry it.
+type esError struct {
+	status int
+	typ    string
+	reason string
+	index  string
+}
+
+func errf(status int, typ, format string, args ...any) *esError {
+	return &esError{status: status, typ: typ, reason: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *esError {
+	return errf(http.StatusBadRequest, "illegal_argument_exception", format, args...)
+}
+
+func indexNotFound(name string) *esError {
+	return &esError{status: http.StatusNotFound, typ: "index_not_found_exception", reason: "no such index [" + name + "]", index: name}
+}
+
+// body renders {"error":{"root_cause":[{...}],"type":...,"reason":...},"status":N}.
+func (e *esError) body() []byte {
+	cause := obj{"type": e.typ, "reason": e.reason}
+	if e.index != "" {
+		cause["index"] = e.index
+	}
+	top := obj{"root_cause": []obj{cause}}
+	maps.Copy(top, cause)
+	b, _ := json.Marshal(obj{"error": top, "status": e.status})
+	return b
+}
+
+// serveControl serves the target's own namespace, which is never faulted:
+//
+//	GET  /_estarget/faults   the faults in effect
+//	PUT  /_estarget/faults   replace them (Faults' JSON form)
+//	GET  /_estarget/stats    Counters as JSON
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	var rep reply
+	switch r.URL.Path {
+	case "/_estarget/faults":
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			rep = jsonReply(http.StatusOK, s.CurrentFaults())
+		case http.MethodPut, http.MethodPost:
+			body, e := readBody(r)
+			if e != nil {
+				rep = errorReply(e)
+				break
+			}
+			var f Faults
+			if err := json.Unmarshal(body, &f); err != nil {
+				rep = errorReply(badRequest("estarget: %v", err))
+			} else if err := s.SetFaults(f); err != nil {
+				rep = errorReply(badRequest("estarget: %v", err))
+			} else {
+				rep = jsonReply(http.StatusOK, s.CurrentFaults())
+			}
+		default:
+			rep = methodNotAllowed(r, "GET, HEAD, PUT")
 		}
-	}
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
-}
-
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err *esError) {
-	e := getEnc()
-	defer putEnc(e)
-	err.writeTop(e)
-	s.writeJSON(w, r, err.status, e.b)
-}
-
-// writeAck sends {"acknowledged":true}.
-func (s *Server) writeAck(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, r, http.StatusOK, []byte(`{"acknowledged":true}`))
-}
-
-// maxContentLength is Elasticsearch's default http.max_content_length.
-const maxContentLength = 100 << 20
-
-// readBody returns the request body, gunzipped when the client compressed
-// it (as Elasticsearch accepts with http.compression).
-func readBody(r *http.Request) ([]byte, *esError) {
-	if r.Body == nil {
-		return nil, nil
-	}
-	var src io.Reader = r.Body
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			return nil, badRequest("request body is not valid gzip: %v", err)
+	case "/_estarget/stats":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			rep = methodNotAllowed(r, "GET, HEAD")
+			break
 		}
-		defer zr.Close()
-		src = zr
+		rep = jsonReply(http.StatusOK, s.Stats())
+	default:
+		rep = errorReply(badRequest("estarget: no control endpoint [%s]: see /_estarget/faults and /_estarget/stats", r.URL.Path))
 	}
-	var buf []byte
-	if r.ContentLength > 0 && r.ContentLength <= maxContentLength && src == r.Body {
-		buf = make([]byte, 0, r.ContentLength+1)
-	}
-	b := bytes.NewBuffer(buf)
-	n, err := b.ReadFrom(io.LimitReader(src, maxContentLength+1))
-	if err != nil {
-		return nil, badRequest("cannot read request body: %v", err)
-	}
-	if n > maxContentLength {
-		return nil, errf(http.StatusRequestEntityTooLarge, "content_too_long_exception",
-			"request body is too large: more than %d bytes (http.max_content_length)", maxContentLength)
-	}
-	return b.Bytes(), nil
-}
-
-// decodeBody unmarshals a JSON request body into v; an empty body leaves v
-// alone.
-func decodeBody(body []byte, v any) *esError {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return xContentError("failed to parse request body: %v", err)
-	}
-	return nil
-}
-
-// readJSONBody reads the request body and decodes it into v (an empty body
-// leaves v alone); it returns the body for callers that keep it verbatim.
-func readJSONBody(r *http.Request, v any) ([]byte, *esError) {
-	body, e := readBody(r)
-	if e != nil {
-		return nil, e
-	}
-	if e := decodeBody(body, v); e != nil {
-		return nil, e
-	}
-	return body, nil
+	a := rep.answer()
+	s.deliver(w, r, &a, nil, nil, faultNone)
 }

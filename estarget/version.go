@@ -90,15 +90,3 @@ func resolveVersion(flavor, v string) (versionInfo, error) {
 	}
 	return vi, nil
 }
-
-// createdID is the legacy numeric version id Elasticsearch shows as
-// index.version.created (8.15.0 → 8150099).
-func (v versionInfo) createdID() string {
-	parts := strings.Split(v.number, ".")
-	n := 0
-	for i, p := range parts {
-		x, _ := strconv.Atoi(p)
-		n += x * []int{1000000, 10000, 100}[i]
-	}
-	return strconv.Itoa(n + 99)
-}

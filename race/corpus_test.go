@@ -171,7 +171,7 @@ func TestPushedPiecesIndexEveryDocumentOnce(t *testing.T) {
 		t.Fatalf("race %s: %s", r.Status, r.Error)
 	}
 	if got := r.Summary.Cluster.DocCount; got != 2*docs {
-		t.Errorf("the target stored %d documents, want %d (each of both bulk tasks once)", got, 2*docs)
+		t.Errorf("the target counted %d documents, want %d (each of both bulk tasks once)", got, 2*docs)
 	}
 	for _, m := range names {
 		if _, err := os.Stat(filepath.Join(dirs[m], "pushed", "docs.json")); !os.IsNotExist(err) {

@@ -21,6 +21,9 @@ import (
 	"rally/track"
 )
 
+// startTarget serves estarget's canned mode with faults f on a free
+// loopback port until the test ends: the races here need requests answered
+// and documents counted, not an engine's search results.
 func startTarget(t *testing.T, f estarget.Faults) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -73,7 +76,7 @@ func task(r *report.Race, name string) (found bool, requests int64, errs int64) 
 
 // TestTinyTrackEndToEnd runs the sample track through the coordinator
 // side, the actor protocol and an in-process member against the test
-// target, and checks what the target really stored.
+// target, and checks what the target counted.
 func TestTinyTrackEndToEnd(t *testing.T) {
 	addr := startTarget(t, estarget.Faults{})
 	r := runRace(t, Request{TrackPath: "../examples/tracks/tiny", TargetHosts: addr,

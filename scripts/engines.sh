@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the real Elasticsearch and OpenSearch distributions rally's
-# engine tests run (e2e/engines_test.go): the integ-test zips, with Maven's
+# engine tests run (e2e/engines_test.go, provision's own, and those that
+# start a node with provision/enginetest, on the JDK provision chooses
+# under /usr/lib/jvm): the integ-test zips, with Maven's
 # own client into the local Maven repository (~/.m2/repository), skipping
 # what is already there. Installs Maven and a JDK 17 with apt-get when they
 # are missing, looks for a JDK 21+ (Elasticsearch 9 and OpenSearch 3 need
@@ -94,7 +96,8 @@ if [ -z "$jdk21" ] && [ -n "$need21" ]; then
   fi
   if [ -z "$jdk21" ] && [ -n "$need21" ]; then
     echo "engines: no JDK 21 or later under /usr/lib/jvm (Elasticsearch 9 and OpenSearch 3 need one)," \
-      "and the Debian archive has no openjdk-21-jdk-headless: install one, e.g. Temurin, under /usr/lib/jvm" >&2
+      "and the Debian archive has no openjdk-21-jdk-headless: install one under /usr/lib/jvm" \
+      "(this project's machines have Eclipse Temurin 25 at /usr/lib/jvm/temurin-25-jdk-amd64)" >&2
     missing+=("JDK 21+")
   fi
 fi

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,7 +59,7 @@ func TestHelpGolden(t *testing.T) {
 	if out.String() != string(want) {
 		t.Fatalf("--help differs from %s (run with -update if intended):\n%s", golden, out.String())
 	}
-	for _, must := range []string{"TEST TARGET", "NOT Elasticsearch", "It implements:", "It does not implement:"} {
+	for _, must := range []string{"TEST TARGET", "NOT Elasticsearch", "Proxy mode (--upstream", "Canned mode (no --upstream)", "Fault rules", "--match"} {
 		if !strings.Contains(out.String(), must) {
 			t.Errorf("--help must say %q", must)
 		}
@@ -76,6 +77,11 @@ func TestBadUsageExits2(t *testing.T) {
 		{"stall_every_without_stall_for", []string{"--listen", "127.0.0.1:0", "--stall-every", "1s"}, "stall"},
 		{"bad_version", []string{"--listen", "127.0.0.1:0", "--version", "x.y"}, "version"},
 		{"unknown_flag", []string{"--colour"}, "colour"},
+		{"upstream_without_scheme", []string{"--upstream", "localhost:9200"}, "upstream"},
+		{"match_without_a_fault", []string{"--match", "POST */_bulk"}, "--match"},
+		{"faults_not_json", []string{"--faults", "{rules"}, "--faults"},
+		{"rates_of_a_rule_above_1", []string{"--rate-reset", "0.6", "--rate-truncate", "0.6"}, "must not exceed 1"},
+		{"bad_method", []string{"--match", "GE-T /", "--latency", "1ms"}, "method"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +141,68 @@ func TestServesOnAFreePortUntilCancelled(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "serving test target") {
 		t.Fatalf("stderr log: %s", errb.String())
+	}
+}
+
+// TestProxyModeWithFaultFlags runs the proxy in front of a stand-in
+// engine with a rule made of the fault flags: matching requests are
+// rejected before they reach the engine, the others are forwarded, and
+// --faults rules come first.
+func TestProxyModeWithFaultFlags(t *testing.T) {
+	var seen []string
+	var mu sync.Mutex
+	engine := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		io.WriteString(w, `{"engine":true}`)
+	}))
+	defer engine.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--upstream", engine.URL, "--match", "POST */_bulk", "--rate-429", "1",
+			"--faults", `{"rules":[{"path":"/first","rate_5xx":1}]}`, "--seed", "5"}, &out, &errb)
+	}()
+	url := waitForURL(t, &out)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{{"POST", "/logs/_bulk", 429}, {"GET", "/logs/_count", 200}, {"PUT", "/logs/_bulk", 200}, {"GET", "/first", 0}} {
+		req, _ := http.NewRequest(tc.method, url+tc.path, strings.NewReader("{}\n"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if tc.status == 0 && res.StatusCode < 500 || tc.status != 0 && res.StatusCode != tc.status {
+			t.Errorf("%s %s: %d %s", tc.method, tc.path, res.StatusCode, body)
+		}
+	}
+	res, err := http.Get(url + "/_estarget/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	want := `{"rules":[{"path":"/first","rate_5xx":1},{"method":"POST","path":"*/_bulk","rate_429":1}],"seed":5}`
+	if string(faults) != want {
+		t.Errorf("faults %s, want %s", faults, want)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, ",") != "GET /logs/_count,PUT /logs/_bulk" {
+		t.Errorf("the engine saw %v", seen)
+	}
+	if !strings.Contains(errb.String(), "mode=proxy") || !strings.Contains(errb.String(), "upstream="+engine.URL) {
+		t.Errorf("log: %s", errb.String())
 	}
 }
 

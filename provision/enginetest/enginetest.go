@@ -1,8 +1,11 @@
 // Package enginetest starts real Elasticsearch and OpenSearch nodes for
 // tests: the integ-test archives that scripts/engines.sh fetches into the
-// Maven cache, on JDK 17, as the unprivileged user rally-node when the
-// tests run as root. A missing archive or JDK fails the test saying how
-// to get it, or skips it, saying so, when RALLY_ENGINES=skip.
+// Maven cache, each on the JDK provision chooses for it under JDKRoots
+// (JDK 17 for Elasticsearch 7 and 8 and OpenSearch 2, a JDK 21 or later,
+// Temurin 25 here, for Elasticsearch 9 and OpenSearch 3), as the
+// unprivileged user rally-node when the tests run as root. A missing
+// archive or JDK fails the test saying how to get it, or skips it, saying
+// so, when RALLY_ENGINES=skip.
 package enginetest
 
 import (
@@ -11,6 +14,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +23,24 @@ import (
 	"rally/provision"
 )
 
-// Java17 is the JDK the archives run on.
-const Java17 = "/usr/lib/jvm/java-17-openjdk-amd64"
+// JDKDir is where the JDKs of the tests are: scripts/engines.sh installs
+// JDK 17 there (Debian's openjdk-17) and looks there for a JDK 21 or
+// later, which Debian bookworm does not package; this project's machines
+// have Java17 and Java25 (Eclipse Temurin 25) there.
+const (
+	JDKDir = "/usr/lib/jvm"
+	Java17 = "/usr/lib/jvm/java-17-openjdk-amd64"
+	Java25 = "/usr/lib/jvm/temurin-25-jdk-amd64"
+)
+
+// JDKRoots are where the JDK a node runs on is found. Which one is
+// provision's choice (provision.ChooseJDK, as for every node rally
+// starts): the lowest Java release the engine version supports, so Java
+// 17 for Elasticsearch 7.17 and 8.x and OpenSearch 2.x, which install the
+// Security Manager that Java 24 refuses, and the lowest Java 21 or later
+// (Temurin 25 on this project's machines) for Elasticsearch 9 and
+// OpenSearch 3.
+var JDKRoots = []string{JDKDir}
 
 // NodeUser is the unprivileged user real nodes run as when the tests run
 // as root (scripts/deps.sh creates it).
@@ -28,7 +48,7 @@ const NodeUser = "rally-node"
 
 // Archive returns the integ-test archive of engine ("opensearch" or
 // "elasticsearch") at version from the Maven cache, after checking that
-// JDK 17 is here.
+// a JDK it runs on is among JDKRoots.
 func Archive(t testing.TB, engine, version string) string {
 	t.Helper()
 	home, err := os.UserHomeDir()
@@ -44,8 +64,8 @@ func Archive(t testing.TB, engine, version string) string {
 	if _, err := os.Stat(archive); err != nil {
 		missing = append(missing, "archive "+archive)
 	}
-	if _, err := os.Stat(filepath.Join(Java17, "bin", "java")); err != nil {
-		missing = append(missing, "JDK "+Java17)
+	if _, err := chooseJDK(engine, version, JDKRoots); err != nil {
+		missing = append(missing, "a JDK: "+err.Error())
 	}
 	if len(missing) == 0 {
 		return archive
@@ -56,6 +76,19 @@ func Archive(t testing.TB, engine, version string) string {
 	}
 	t.Fatal(msg + " (or set RALLY_ENGINES=skip to skip real-engine tests)")
 	return ""
+}
+
+// chooseJDK returns the JDK among roots that a node of engine at version
+// runs on, as StartCluster will choose it; the error says which Java the
+// engine needs, what was found, and where the project expects it.
+func chooseJDK(engine, version string, roots []string) (provision.JDK, error) {
+	arch := provision.Archive{Engine: engine, Version: version, HostOS: runtime.GOOS, HostArch: runtime.GOARCH}
+	jdk, err := provision.ChooseJDK(arch, 0, provision.FindJDKs(roots))
+	if err != nil {
+		return provision.JDK{}, fmt.Errorf("%w (looked in %s; Java 17 is Debian's openjdk-17-jdk-headless, Java 21 or later e.g. Eclipse Temurin 25 at %s)",
+			err, strings.Join(roots, ", "), Java25)
+	}
+	return jdk, nil
 }
 
 // RunAs is the user nodes run as: NodeUser when the tests run as root,
@@ -105,7 +138,7 @@ func Start(t testing.TB, archive string, o Options) (*provision.Cluster, func())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cl, err := provision.StartCluster(ctx, provision.ClusterOptions{
-		Archive: archive, JDKRoots: []string{Java17}, RunAs: runAs, Car: o.Car, CarParams: o.CarParams,
+		Archive: archive, JDKRoots: JDKRoots, RunAs: runAs, Car: o.Car, CarParams: o.CarParams,
 		Dir: filepath.Join(dir, "cluster"), Name: o.Name, Timeout: 3 * time.Minute,
 		Progress: func(line string) { t.Log(line) },
 	})
