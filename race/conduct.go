@@ -256,6 +256,7 @@ func (c *Conductor) Run(ctx context.Context, p *Plan, members []string) (*report
 	}
 
 	c.mu.Lock()
+	race.LoadDrivers = rs.loads
 	race.Summary = cur.agg.Summary(reportable(p, rs.results, func(task string) bool {
 		l := cur.agg.Live(task)
 		return l.Requests+l.WarmupRequests+l.Errors > 0
@@ -351,6 +352,8 @@ type raceSteps struct {
 	active  []string // members still in the race, in inventory order
 	aborted <-chan struct{}
 	results map[string]*driver.TaskResult
+	// loads is what each load driver used of its machine, step by step.
+	loads   []report.DriverLoad
 	corpora map[string]MemberCorpus // what each member's Start says of the corpora
 	events  <-chan actor.Event
 	// joined is when each member joined, as the race began.
@@ -513,6 +516,13 @@ func (rs *raceSteps) collect(i int) {
 		d := cur.done[m]
 		for k := range d.Results {
 			mergeResult(rs.results, &d.Results[k])
+		}
+		if d.Load != nil {
+			l := report.DriverLoad{Host: m, Step: i, DriverLoad: *d.Load, Saturation: d.Load.Saturation()}
+			for _, r := range d.Results {
+				l.Tasks = append(l.Tasks, r.Info.Task)
+			}
+			rs.loads = append(rs.loads, l)
 		}
 	}
 }

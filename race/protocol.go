@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"rally/driver"
+	"rally/telemetry"
 	"rally/metrics"
 	"rally/track"
 )
@@ -142,6 +143,9 @@ type StepDone struct {
 	Results []driver.TaskResult `json:"results"`
 	LastSeq map[string]uint64   `json:"last_seq,omitempty"`
 	Error   string              `json:"error,omitempty"`
+	// Load is what the member's process used of its machine while it ran
+	// the step (nil where /proc cannot be read).
+	Load *telemetry.DriverLoad `json:"load,omitempty"`
 }
 
 // Abort stops a member's running step.

@@ -11,6 +11,7 @@ import (
 	"rally/actor"
 	"rally/driver"
 	"rally/metrics"
+	"rally/telemetry"
 	"rally/track"
 )
 
@@ -254,6 +255,7 @@ func (s *member) runStep(ctx context.Context, p *prepared, step Step, rs *runnin
 		shares = append(shares, driver.StepShare{Task: sh.Task, ClientIndexes: sh.ClientIndexes})
 	}
 	ship := newShipper(s, step.RaceID, step.Index, p)
+	before, berr := telemetry.ReadDriver("/proc")
 	results, err := driver.RunStep(ctx, driver.StepPlan{
 		Track: p.track, Step: sched, Shares: shares, ClientLimit: step.ClientLimit,
 		Targets: p.targets, ClientOptions: p.opts, OnError: p.start.OnError,
@@ -265,6 +267,10 @@ func (s *member) runStep(ctx context.Context, p *prepared, step Step, rs *runnin
 	}, ship.add)
 	done.LastSeq = ship.close()
 	done.Results = results
+	if after, aerr := telemetry.ReadDriver("/proc"); berr == nil && aerr == nil {
+		load := telemetry.LoadBetween(before, after)
+		done.Load = &load
+	}
 	if err != nil {
 		done.Error = err.Error()
 	}

@@ -68,6 +68,10 @@ type Race struct {
 	// HostRequests counts the requests (warmup included) each load driver
 	// measured, by task and host.
 	HostRequests map[string]map[string]int64 `json:"host-requests,omitempty"`
+	// LoadDrivers is what each load driver's process used of its machine
+	// in each step it ran a share of; Saturation says when it may have
+	// been the bottleneck.
+	LoadDrivers []DriverLoad `json:"load-drivers,omitempty"`
 
 	Summary metrics.Summary `json:"summary"`
 	// PerSecond is each task's throughput second by second, by task name:
@@ -159,4 +163,15 @@ func NewRaceID(now time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return now.UTC().Format(raceIDTime) + "-" + hex.EncodeToString(b[:])
+}
+
+// DriverLoad is what one load driver used of its machine during one step.
+type DriverLoad struct {
+	Host  string   `json:"host"`
+	Step  int      `json:"step"`
+	Tasks []string `json:"tasks"`
+	telemetry.DriverLoad
+	// Saturation says why the driver may have been the bottleneck ("" when
+	// it was not): see telemetry.DriverLoad.Saturation.
+	Saturation string `json:"saturation,omitempty"`
 }

@@ -296,7 +296,7 @@ func WriteSummary(w io.Writer, r *Race, f Format) error {
 	if f == CSV {
 		return nil // a CSV holds the table alone; race.json has the rest
 	}
-	for _, write := range []func(io.Writer, *Race, Format) error{writeErrors, writeIntegrity, writeErrorWarning} {
+	for _, write := range []func(io.Writer, *Race, Format) error{writeErrors, writeIntegrity, writeErrorWarning, writeSaturation} {
 		if err := write(w, r, f); err != nil {
 			return fmt.Errorf("write summary of race %s: %w", r.ID, err)
 		}
