@@ -47,10 +47,7 @@ func (c *Coordinator) Down(ctx context.Context, keepFiles bool) control.DownRepo
 		}
 		wg.Wait()
 		c.sys.Close()
-		c.state.mu.Lock()
-		os.Remove(c.state.path)
-		c.state.removed = true
-		c.state.mu.Unlock()
+		c.state.remove()
 		c.downRep = rep
 		c.log.Info("cluster torn down", "cluster", rep.Cluster)
 	})

@@ -70,21 +70,15 @@ type NodeRecord struct {
 	Preserve bool `json:"preserve,omitempty"`
 }
 
-// checkRunAs refuses, before anything is pushed, a provisioner host whose
-// nodes would run as root: the SSH user is root and no run_as is set.
-func (c *Coordinator) checkRunAs(ctx context.Context, h *hostRun, client *remote.Client) error {
-	if c.cfg.Provision == nil || !h.inv.Has(inventory.RoleProvisioner) || h.inv.RunAs != "" {
-		return nil
-	}
-	res, err := client.Run(ctx, "id -u", nil)
-	if err != nil {
-		return fmt.Errorf("check user: %w", err)
-	}
-	if strings.TrimSpace(string(res.Stdout)) == "0" {
-		return errors.New("the SSH user is root and the host has no run_as: Elasticsearch and OpenSearch refuse to run as root; set run_as to an unprivileged user of the host in the inventory")
-	}
-	return nil
+// refusesRoot tells whether h's bring-up must stop, before anything is
+// pushed, when its SSH user is root: h is a provisioner host of a cluster
+// being provisioned and has no run_as, so its nodes would run as root.
+func (c *Coordinator) refusesRoot(h *hostRun) bool {
+	return c.cfg.Provision != nil && h.inv.Has(inventory.RoleProvisioner) && h.inv.RunAs == ""
 }
+
+// errRootWithoutRunAs is the bring-up error of a host refusesRoot stops.
+var errRootWithoutRunAs = errors.New("the SSH user is root and the host has no run_as: Elasticsearch and OpenSearch refuse to run as root; set run_as to an unprivileged user of the host in the inventory")
 
 // hostNodes is one provisioner host's part of the cluster being formed.
 type hostNodes struct {

@@ -45,23 +45,69 @@ type HostRecord struct {
 	Nodes *NodeRecord `json:"nodes,omitempty"`
 }
 
-// stateFile guards one state file.
+// stateFile guards one state file. Updates that come together share one
+// write (group commit): with many hosts being brought up at once, each
+// host's changes would otherwise wait in line for a file write and fsync
+// apiece (about 12 ms each on this project's CI machine, four per host).
 type stateFile struct {
-	path    string
+	path string
+
 	mu      sync.Mutex
 	st      State
-	removed bool // teardown removed the file: nothing writes it again
+	version uint64 // changes made to st
+	removed bool   // teardown removed the file: nothing writes it again
+
+	// wmu is held while the file is written or removed; written is the
+	// version last on disk, err what writing it gave.
+	wmu     sync.Mutex
+	written uint64
+	err     error
 }
 
+// update applies fn to the state and returns once the change is on disk,
+// written by this call or by one that took it along.
 func (f *stateFile) update(fn func(*State)) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.removed {
+		f.mu.Unlock()
 		return errTearingDown
 	}
 	fn(&f.st)
 	f.st.Updated = time.Now().UTC()
-	return writeState(f.path, &f.st)
+	f.version++
+	v := f.version
+	f.mu.Unlock()
+
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	if f.written >= v {
+		return f.err // a write that began after fn took it along
+	}
+	f.mu.Lock()
+	if f.removed {
+		f.mu.Unlock()
+		return errTearingDown
+	}
+	data, err := json.MarshalIndent(&f.st, "", "  ")
+	latest := f.version
+	f.mu.Unlock()
+	if err == nil {
+		err = writeState(f.path, data)
+	}
+	f.written, f.err = latest, err
+	return err
+}
+
+// remove deletes the file for good: later updates fail with
+// errTearingDown, and a write under way finishes first, so the file does
+// not come back.
+func (f *stateFile) remove() {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	os.Remove(f.path)
+	f.removed = true
 }
 
 // host returns the record of name, adding it when missing. Callers hold mu
@@ -76,13 +122,11 @@ func (s *State) host(name string) *HostRecord {
 	return &s.Hosts[len(s.Hosts)-1]
 }
 
-func writeState(path string, st *State) error {
+// writeState writes data to path atomically: a temporary file, fsync,
+// rename.
+func writeState(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("state %s: %w", path, err)
-	}
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*.json")
 	if err != nil {

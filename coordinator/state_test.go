@@ -1,11 +1,23 @@
 package coordinator
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
+
+func portOf(st *State, name string) int {
+	for _, h := range st.Hosts {
+		if h.Name == name {
+			return h.TunnelPort
+		}
+	}
+	return 0
+}
 
 func TestStateFile(t *testing.T) {
 	dir := t.TempDir()
@@ -36,6 +48,60 @@ func TestStateFile(t *testing.T) {
 		entries, _ := os.ReadDir(filepath.Dir(path))
 		if len(entries) != 1 {
 			t.Errorf("temp files left: %v", entries)
+		}
+	})
+
+	t.Run("concurrent_updates_all_reach_the_file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "state.json")
+		f := &stateFile{path: path, st: State{Cluster: "demo"}}
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Go(func() {
+				name := fmt.Sprintf("h%d", i)
+				for step := range 4 {
+					if err := f.update(func(s *State) { s.host(name).TunnelPort = step + 1 }); err != nil {
+						t.Error(err)
+						return
+					}
+					// What update returned for is on disk already.
+					st, err := ReadState(path)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if got := portOf(st, name); got < step+1 {
+						t.Errorf("%s: on disk port %d after update %d returned", name, got, step+1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		st, err := ReadState(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Hosts) != 40 {
+			t.Fatalf("%d hosts on disk, want 40", len(st.Hosts))
+		}
+		for _, h := range st.Hosts {
+			if h.TunnelPort != 4 {
+				t.Errorf("%s: port %d on disk, want its last update's 4", h.Name, h.TunnelPort)
+			}
+		}
+	})
+
+	t.Run("removed_file_is_not_written_again", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "state.json")
+		f := &stateFile{path: path}
+		if err := f.update(func(s *State) { s.host("h1") }); err != nil {
+			t.Fatal(err)
+		}
+		f.remove()
+		if err := f.update(func(s *State) { s.host("h2") }); !errors.Is(err, errTearingDown) {
+			t.Errorf("update after remove: %v, want errTearingDown", err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("state file after remove: %v", err)
 		}
 	})
 

@@ -96,6 +96,18 @@ func (h *hostRun) phase() string {
 // returns nil when at least MinHosts joined; hosts that failed keep their
 // reason in Status. On ErrTooFewHosts the caller should tear down.
 func (c *Coordinator) Up(ctx context.Context) error {
+	// Hosts of this machine's platform get this executable: compress it
+	// (or find it in the cache) while the hosts are dialed, so that the
+	// first host that lacks it does not wait for that, and a bring-up of
+	// hosts that all have it does not wait either (Close does). A failure
+	// here is the first such host's to report.
+	if c.build.Path != "" {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			_, _ = c.packer.Pack(c.build)
+		}()
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Parallel)
 	for _, h := range c.hosts {
@@ -161,6 +173,7 @@ func (c *Coordinator) remoteTarget(h inventory.Host) remote.Target {
 
 func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 	name := string(h.inv.Name)
+	steps := newStepTimes()
 	step := func(phase string) { c.setHostPhase(name, phase, "") }
 	if c.tearingDown() {
 		return errTearingDown
@@ -187,65 +200,68 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
+	steps.done("dial")
 	h.mu.Lock()
 	h.client = client
 	h.mu.Unlock()
 
-	if err := c.checkRunAs(ctx, h, client); err != nil {
-		return err
+	// One command tells the platform and the user, makes the workdir and
+	// lists the builds there: one round trip before the push.
+	probe, err := payload.ProbeHost(ctx, client, payload.ProbeOptions{
+		Workdir: h.inv.Workdir, Marker: createdMarker, RefuseRoot: c.refusesRoot(h),
+	})
+	if errors.Is(err, payload.ErrRoot) {
+		return errRootWithoutRunAs
 	}
-	plat, err := payload.DetectPlatform(ctx, client)
-	if err != nil {
-		return fmt.Errorf("detect platform: %w", err)
-	}
-	h.mu.Lock()
-	h.status.Platform = plat.String()
-	h.mu.Unlock()
-	build, err := payload.Finder{Self: c.cfg.Self, CacheDir: c.cfg.Home.BuildCache()}.Find(plat)
 	if err != nil {
 		return err
 	}
-
-	step(control.PhaseUpload)
-	workdir, created, err := resolveWorkdir(ctx, client, h.inv.Workdir)
-	if err != nil {
-		return fmt.Errorf("workdir: %w", err)
-	}
-	if created {
-		if err := markCreated(client, workdir); err != nil {
-			return fmt.Errorf("workdir: %w", err)
-		}
-	}
+	steps.done("probe")
+	workdir := probe.Workdir
 	h.mu.Lock()
+	h.status.Platform = probe.Platform.String()
 	h.workdir = workdir
 	h.mu.Unlock()
 	if err := c.state.update(func(s *State) {
 		r := s.host(name)
 		r.Address, r.Workdir = h.inv.Address, workdir
-		r.CreatedWorkdir = r.CreatedWorkdir || created
+		r.CreatedWorkdir = r.CreatedWorkdir || probe.Created
 	}); err != nil {
 		return err
 	}
-	res, err := payload.Push(ctx, client, build, workdir, func(sent, total int64) {
-		h.mu.Lock()
-		h.status.UploadSent, h.status.UploadTotal = sent, total
-		h.mu.Unlock()
-	})
+	build, err := payload.Finder{Self: c.cfg.Self, CacheDir: c.cfg.Home.BuildCache()}.Find(probe.Platform)
 	if err != nil {
-		return fmt.Errorf("upload worker: %w", err)
+		return err
 	}
+
+	step(control.PhaseUpload)
+	res := payload.PushResult{RemotePath: probe.BuildPath(build)}
+	if !probe.Has(build) {
+		if build.Symbols {
+			c.symbolsOnce.Do(func() {
+				c.log.Warn("the worker build carries symbols and debug information (built without -ldflags='-s -w'): hosts get more bytes than they need",
+					"build", build.Path, "bytes", build.Size)
+			})
+		}
+		res, err = payload.Push(ctx, client, build, c.packer, workdir, func(sent, total int64) {
+			h.mu.Lock()
+			h.status.UploadSent, h.status.UploadTotal = sent, total
+			h.mu.Unlock()
+		})
+		if err != nil {
+			return fmt.Errorf("upload worker: %w", err)
+		}
+	}
+	steps.done("push")
 	h.mu.Lock()
 	h.status.Binary, h.status.Uploaded = res.RemotePath, res.Uploaded
-	h.status.UploadSent, h.status.UploadTotal = build.Size, build.Size
+	h.status.UploadSent, h.status.UploadTotal = res.Bytes, res.Bytes
 	h.mu.Unlock()
 	if res.Uploaded {
 		c.mu.Lock()
 		c.uploads++
 		c.upBytes += res.Bytes
 		c.mu.Unlock()
-	}
-	if err := c.state.update(func(s *State) { s.host(name).Binary = res.RemotePath }); err != nil {
-		return err
 	}
 
 	step(control.PhaseTunnel)
@@ -268,16 +284,22 @@ func (c *Coordinator) bringUp(ctx context.Context, h *hostRun) (err error) {
 		defer c.wg.Done()
 		_ = c.sys.Serve(context.Background(), l, name)
 	}()
-	if err := c.state.update(func(s *State) { s.host(name).TunnelPort = port }); err != nil {
+	if err := c.state.update(func(s *State) {
+		r := s.host(name)
+		r.Binary, r.TunnelPort = res.RemotePath, port
+	}); err != nil {
 		return err
 	}
 
 	launch := workerLaunch{binary: res.RemotePath, workdir: workdir, build: build.SHA256, port: port}
+	steps.done("tunnel")
 	step(control.PhaseStart)
 	proc, err := c.startWorker(ctx, h, client, launch)
 	if err != nil {
 		return err
 	}
+	steps.done("join")
+	c.log.Info("host joined", append([]any{"host", name, "uploaded", res.Uploaded}, steps.attrs...)...)
 	step(control.PhaseJoined)
 	c.wg.Add(2)
 	go c.watchLink(h, client)
@@ -467,20 +489,6 @@ func resolveWorkdir(ctx context.Context, c *remote.Client, workdir string) (stri
 	return workdir, true, nil
 }
 
-// markCreated leaves a marker in a workdir rally made, so that teardown
-// knows it may remove the directory whole.
-func markCreated(c *remote.Client, workdir string) error {
-	fs, err := c.SFTP()
-	if err != nil {
-		return err
-	}
-	f, err := fs.Create(path.Join(workdir, createdMarker))
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
 // pipeLog copies a worker's output lines into the coordinator's log and
 // event stream.
 func (c *Coordinator) pipeLog(host, stream string, r io.Reader, t *tail) {
@@ -518,4 +526,20 @@ func (t *tail) String() string {
 		return "no output"
 	}
 	return strings.Join(t.lines, " | ")
+}
+
+// stepTimes measures a host's bring-up step by step, for the log line that
+// says where the time went.
+type stepTimes struct {
+	last  time.Time
+	attrs []any
+}
+
+func newStepTimes() *stepTimes { return &stepTimes{last: time.Now()} }
+
+// done records the time since the previous step under name.
+func (s *stepTimes) done(name string) {
+	now := time.Now()
+	s.attrs = append(s.attrs, name, now.Sub(s.last).Round(time.Millisecond))
+	s.last = now
 }

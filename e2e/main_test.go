@@ -31,7 +31,8 @@ func TestMain(m *testing.M) {
 	labBin = filepath.Join(dir, "rally-lab")
 	estargetBin = filepath.Join(dir, "estarget")
 	for bin, pkg := range map[string]string{rallyBin: "rally/cmd/rally", labBin: "rally/cmd/rally-lab", estargetBin: "rally/cmd/estarget"} {
-		build := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+		// As a release is built: static, symbols stripped (what up pushes).
+		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, pkg)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {

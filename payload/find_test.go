@@ -86,7 +86,7 @@ func TestFind(t *testing.T) {
 			want:  foreign,
 			wantErr: []string{
 				"no static rally build for " + foreign.String() + ": looked for ROOT/bin/" + BuildName(foreign) + " and ROOT/cache/" + BuildName(foreign) +
-					" (build one with: CGO_ENABLED=0 GOOS=linux GOARCH=" + foreign.Arch + " go build -o ROOT/cache/" + BuildName(foreign) + " ./cmd/rally)",
+					" (build one with: CGO_ENABLED=0 GOOS=linux GOARCH=" + foreign.Arch + " go build -trimpath -ldflags='-s -w' -o ROOT/cache/" + BuildName(foreign) + " ./cmd/rally)",
 			},
 		},
 		{

@@ -1,11 +1,8 @@
 package payload
 
 import (
-	"context"
 	"fmt"
 	"strings"
-
-	"rally/remote"
 )
 
 // Platform is an operating system and CPU architecture, in Go's terms.
@@ -24,7 +21,7 @@ var unameMachines = map[string]string{
 	"arm64":   "arm64",
 }
 
-// ParseUname reads the output of `uname -sm` ("Linux x86_64", "Linux
+// ParseUname reads the output of `uname -sm` (ProbeHost runs it) ("Linux x86_64", "Linux
 // aarch64", "Linux arm64"). Only Linux on amd64 and arm64 is supported.
 func ParseUname(out string) (Platform, error) {
 	fields := strings.Fields(out)
@@ -37,21 +34,4 @@ func ParseUname(out string) (Platform, error) {
 		return Platform{}, fmt.Errorf("unsupported platform %q: rally workers run on Linux x86_64 (amd64) and aarch64 (arm64)", kernel+" "+machine)
 	}
 	return Platform{OS: "linux", Arch: arch}, nil
-}
-
-// DetectPlatform runs `uname -sm` on the host.
-func DetectPlatform(ctx context.Context, c *remote.Client) (Platform, error) {
-	host := c.Target().Name
-	res, err := c.Run(ctx, "uname -sm", nil)
-	if err != nil {
-		return Platform{}, fmt.Errorf("%s: detect platform: %w", host, err)
-	}
-	if res.ExitStatus != 0 {
-		return Platform{}, fmt.Errorf("%s: detect platform: uname -sm exited with status %d: %s", host, res.ExitStatus, strings.TrimSpace(string(res.Stderr)))
-	}
-	p, err := ParseUname(string(res.Stdout))
-	if err != nil {
-		return Platform{}, fmt.Errorf("%s: detect platform: %w", host, err)
-	}
-	return p, nil
 }

@@ -24,21 +24,43 @@ type PushResult struct {
 	RemotePath string
 	// Uploaded is false when the host already had the build.
 	Uploaded bool
-	// Bytes is the number of bytes sent (0 when nothing was uploaded).
+	// Bytes is the number of bytes sent (0 when nothing was uploaded):
+	// for a worker build, its compressed size.
 	Bytes int64
 }
 
 // Push makes sure the host has build b at <workdir>/bin/<b.RemoteName()>.
 // workdir is absolute, or relative to the SSH user's home ("~/.rally" or
 // ".rally"). A file already there with the right size is trusted (the
-// name is its checksum) and nothing is sent. Otherwise the build is written
-// to a temporary name in the same directory with concurrent SFTP writes,
-// made executable, checksummed on the host with sha256sum and renamed into
-// place; any failure removes the temporary file. progress, if not nil, is
-// called as bytes are read for sending, one call at a time but not
-// necessarily from Push's goroutine.
-func Push(ctx context.Context, c *remote.Client, b Build, workdir string, progress func(sent, total int64)) (PushResult, error) {
-	return push(ctx, c, File{Path: b.Path, SHA256: b.SHA256, Size: b.Size}, workdir, "bin", b.RemoteName(), 0o755, "upload worker", progress)
+// name is its checksum, and it got there only through the check below):
+// nothing is compressed or sent. Otherwise the build goes gzip-compressed
+// (pk compresses each build once and caches it) to a temporary name in the
+// same directory, with concurrent SFTP writes; one command on the host then
+// decompresses it with gzip -dc (gzip is on every Linux host), checks the
+// result with sha256sum against b's checksum, makes it executable and
+// renames it into place. Any failure removes both temporary files. progress,
+// if not nil, is called as compressed bytes are read for sending, one call
+// at a time but not necessarily from Push's goroutine.
+func Push(ctx context.Context, c *remote.Client, b Build, pk *Packer, workdir string, progress func(sent, total int64)) (PushResult, error) {
+	res, err := push(ctx, c, upload{
+		want: File{Path: b.Path, SHA256: b.SHA256, Size: b.Size},
+		send: func() (File, error) {
+			p, err := pk.Pack(b)
+			if err != nil {
+				return File{}, err
+			}
+			return File{Path: p.Path, Size: p.Size}, nil
+		},
+		gzip: true,
+		kind: "bin", name: b.RemoteName(), mode: 0o755, what: "upload worker",
+	}, workdir, progress)
+	if wrong := (*wrongBytesError)(nil); errors.As(err, &wrong) {
+		// Whatever spoiled the bytes, the next push starts from a build
+		// compressed afresh.
+		pk.Discard(b)
+		err = fmt.Errorf("%w (the compressed build was dropped from the cache: the next push compresses it again)", err)
+	}
+	return res, err
 }
 
 // File is a local file to push, with its checksum.
@@ -66,19 +88,39 @@ func HashFile(p string) (File, error) {
 // PushFile makes sure the host has f at <workdir>/<kind>/<sha256[:16]>-<base
 // name>, as Push does for builds: content-addressed, so a host that has it
 // gets nothing; checked with sha256sum on the host before it is renamed
-// into place. A distribution archive goes this way.
+// into place. It goes as it is, not compressed: a distribution archive
+// goes this way, compressed already.
 func PushFile(ctx context.Context, c *remote.Client, f File, workdir, kind string, progress func(sent, total int64)) (PushResult, error) {
 	sum := f.SHA256
 	if len(sum) > 16 {
 		sum = sum[:16]
 	}
-	return push(ctx, c, f, workdir, kind, sum+"-"+filepath.Base(f.Path), 0o644, "push "+filepath.Base(f.Path), progress)
+	return push(ctx, c, upload{
+		want: f,
+		send: func() (File, error) { return f, nil },
+		kind: kind, name: sum + "-" + filepath.Base(f.Path), mode: 0o644, what: "push " + filepath.Base(f.Path),
+	}, workdir, progress)
 }
 
-func push(ctx context.Context, c *remote.Client, b File, workdir, kind, name string, mode os.FileMode, what string, progress func(sent, total int64)) (PushResult, error) {
+// upload is one content-addressed file for push.
+type upload struct {
+	// want is what the host must end up with: its checksum and size.
+	want File
+	// send gives the local file whose bytes go over the wire: want itself,
+	// or want gzip-compressed (gzip set). It is called only when the host
+	// lacks the file.
+	send func() (File, error)
+	gzip bool
+	// kind is the directory under the workdir, name the file's name there.
+	kind, name string
+	mode       os.FileMode
+	what       string // for errors: "upload worker"
+}
+
+func push(ctx context.Context, c *remote.Client, u upload, workdir string, progress func(sent, total int64)) (PushResult, error) {
 	host := c.Target().Name
 	fail := func(format string, args ...any) (PushResult, error) {
-		return PushResult{}, fmt.Errorf("%s: %s: "+format, append([]any{host, what}, args...)...)
+		return PushResult{}, fmt.Errorf("%s: %s: "+format, append([]any{host, u.what}, args...)...)
 	}
 	sc, err := c.SFTP()
 	if err != nil {
@@ -88,61 +130,59 @@ func push(ctx context.Context, c *remote.Client, b File, workdir, kind, name str
 	if err != nil {
 		return fail("%w", err)
 	}
-	bin := path.Join(dir, kind)
-	final := path.Join(bin, name)
-	if st, err := sc.Stat(final); err == nil && st.Mode().IsRegular() && st.Size() == b.Size {
+	bin := path.Join(dir, u.kind)
+	final := path.Join(bin, u.name)
+	if st, err := sc.Stat(final); err == nil && st.Mode().IsRegular() && st.Size() == u.want.Size {
 		return PushResult{RemotePath: final}, nil
 	}
 
+	send, err := u.send()
+	if err != nil {
+		return fail("%w", err)
+	}
 	if err := sc.MkdirAll(bin); err != nil {
 		return fail("create %s: %w", bin, err)
 	}
-	local, err := os.Open(b.Path)
+	local, err := os.Open(send.Path)
 	if err != nil {
 		return fail("%w", err)
 	}
 	defer local.Close()
-	tmp := path.Join(bin, "."+name+".tmp-"+randomHex(6))
-	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return fail("create %s: %w", tmp, err)
+	tmp := path.Join(bin, "."+u.name+".tmp-"+randomHex(6))
+	sent := tmp
+	if u.gzip {
+		sent += ".gz"
 	}
-	keep := false
+	f, err := sc.OpenFile(sent, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return fail("create %s: %w", sent, err)
+	}
+	finished := false
 	defer func() {
-		if !keep {
+		if !finished {
+			// Best effort: the finishing command removes both itself unless
+			// it was killed.
 			f.Close()
+			sc.Remove(sent)
 			sc.Remove(tmp)
 		}
 	}()
 
-	src := &progressReader{ctx: ctx, r: local, total: b.Size, progress: progress}
+	src := &progressReader{ctx: ctx, r: local, total: send.Size, progress: progress}
 	n, err := f.ReadFrom(src)
 	if err != nil {
-		return fail("write %s: %w", tmp, err)
+		return fail("write %s: %w", sent, err)
 	}
-	if err := f.Chmod(mode); err != nil {
-		return fail("chmod %s: %w", tmp, err)
+	if n != send.Size {
+		return fail("write %s: sent %d bytes of %d: %s changed meanwhile", sent, n, send.Size, send.Path)
 	}
 	if err := f.Close(); err != nil {
-		return fail("close %s: %w", tmp, err)
+		return fail("close %s: %w", sent, err)
 	}
-
-	res, err := c.Run(ctx, "sha256sum "+remote.ShellQuote(tmp), nil)
-	if err != nil {
-		return fail("verify: %w", err)
+	if err := finish(ctx, c, finishArgs{sent: sent, tmp: tmp, final: final, sum: u.want.SHA256, mode: u.mode, gzip: u.gzip}); err != nil {
+		return fail("%w", err)
 	}
-	if res.ExitStatus != 0 {
-		return fail("verify: sha256sum exited with status %d: %s", res.ExitStatus, strings.TrimSpace(string(res.Stderr)))
-	}
-	got, _, _ := strings.Cut(strings.TrimSpace(string(res.Stdout)), " ")
-	if !strings.EqualFold(got, b.SHA256) {
-		return fail("checksum mismatch: got %s, want %s", abbrev(got), abbrev(b.SHA256))
-	}
-
-	if err := rename(sc, tmp, final); err != nil {
-		return fail("rename %s to %s: %w", tmp, final, err)
-	}
-	keep = true
+	finished = true
 	return PushResult{RemotePath: final, Uploaded: true, Bytes: n}, nil
 }
 

@@ -160,7 +160,8 @@ func (c *Client) keepalive() {
 // SFTP returns the connection's SFTP client, starting it on first use.
 // It writes with concurrent requests (sftp.UseConcurrentWrites), so
 // File.ReadFrom uploads at link speed rather than one packet per round
-// trip. Do not close it: Close does.
+// trip; to OpenSSH's sftp-server it sends larger packets (see
+// openSSHPacket). Do not close it: Close does.
 func (c *Client) SFTP() (*sftp.Client, error) {
 	c.sftpMu.Lock()
 	defer c.sftpMu.Unlock()
@@ -176,6 +177,29 @@ func (c *Client) SFTP() (*sftp.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: start sftp: %w", c.target, err)
 	}
+	if _, ok := s.HasExtension("limits@openssh.com"); ok {
+		// The server said what it is only in its first answer, so the
+		// options are applied now, before anyone else has the client.
+		for _, opt := range []sftp.ClientOption{sftp.MaxPacketUnchecked(openSSHPacket), sftp.MaxConcurrentRequestsPerFile(openSSHRequests)} {
+			if err := opt(s); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("%s: start sftp: %w", c.target, err)
+			}
+		}
+	}
 	c.sftp = s
 	return s, nil
 }
+
+// openSSHPacket and openSSHRequests are the SFTP data size per request and
+// the requests in flight per file for a server that advertises
+// limits@openssh.com (OpenSSH's sftp-server since 8.6, which takes
+// messages of up to 256 KiB). SFTP only promises 32 KiB, pkg/sftp's
+// default, with 64 requests in flight. Four times larger requests, a
+// quarter as many at once (the same 2 MiB in flight per file), wrote an
+// 8 MiB file over a loopback sshd at about 220 MB/s instead of 150
+// (BenchmarkSFTPWrite): fewer requests for the server to answer.
+const (
+	openSSHPacket   = 128 << 10
+	openSSHRequests = 16
+)

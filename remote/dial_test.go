@@ -32,7 +32,7 @@ func baseTarget(s *sshtest.Server) remote.Target {
 	}
 }
 
-func dial(t *testing.T, tg remote.Target) *remote.Client {
+func dial(t testing.TB, tg remote.Target) *remote.Client {
 	t.Helper()
 	c, err := remote.Dial(context.Background(), tg)
 	if err != nil {

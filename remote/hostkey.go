@@ -8,7 +8,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -25,11 +28,53 @@ type hostKeyChecker struct {
 }
 
 func newHostKeyChecker(t Target) (*hostKeyChecker, error) {
-	db, err := loadKnownHosts(t.KnownHostsFile)
+	db, err := knownHostsDBs.load(t.KnownHostsFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t, err)
 	}
 	return &hostKeyChecker{t: t, db: db}, nil
+}
+
+// knownHostsCache keeps parsed known_hosts files while their size and
+// modification time stay the same. A bring-up dials every host at once,
+// each against the same file: parsing it once per dial costs each host
+// time in proportion to the number of hosts (1.4 ms for 1,000 lines).
+// A parsed file is only read from, so dials share it.
+type knownHostsCache struct {
+	mu      sync.Mutex
+	entries map[string]knownHostsEntry
+	parsed  atomic.Int64 // files parsed, for tests
+}
+
+type knownHostsEntry struct {
+	size  int64
+	mtime time.Time
+	db    *knownhosts.HostKeyDB
+}
+
+var knownHostsDBs = &knownHostsCache{entries: map[string]knownHostsEntry{}}
+
+// load returns file's database, parsing the file only when it is not
+// cached at its current size and modification time. The file is looked at
+// before it is read, so a change while it is read is seen at the next load.
+func (c *knownHostsCache) load(file string) (*knownhosts.HostKeyDB, error) {
+	st, err := os.Stat(file)
+	if err != nil || !st.Mode().IsRegular() {
+		return loadKnownHosts(file) // missing: empty; anything else: its error
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[file]; ok && e.size == st.Size() && e.mtime.Equal(st.ModTime()) {
+		return e.db, nil
+	}
+	db, err := loadKnownHosts(file)
+	if err != nil {
+		delete(c.entries, file)
+		return nil, err
+	}
+	c.parsed.Add(1)
+	c.entries[file] = knownHostsEntry{size: st.Size(), mtime: st.ModTime(), db: db}
+	return db, nil
 }
 
 // loadKnownHosts reads file; a missing file is an empty database (every

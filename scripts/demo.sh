@@ -14,7 +14,7 @@ bash scripts/engines.sh opensearch:2.19.1
 zip="$HOME/.m2/repository/org/opensearch/distribution/integ-test-zip/opensearch/2.19.1/opensearch-2.19.1.zip"
 export CGO_ENABLED=0
 mkdir -p bin
-go build -trimpath -o bin/rally ./cmd/rally
+go build -trimpath -ldflags='-s -w' -o bin/rally ./cmd/rally
 go build -trimpath -o bin/rally-lab ./cmd/rally-lab
 work=$(mktemp -d /tmp/rally-demo.XXXXXX)
 export RALLY_HOME="$work/rally-home"

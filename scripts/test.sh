@@ -20,7 +20,7 @@ go vet ./...
 echo "== static builds"
 mkdir -p bin
 for arch in amd64 arm64; do
-  GOOS=linux GOARCH=$arch go build -trimpath -o "bin/rally-linux-$arch" ./cmd/rally
+  GOOS=linux GOARCH=$arch go build -trimpath -ldflags='-s -w' -o "bin/rally-linux-$arch" ./cmd/rally
 done
 echo "== tests (race detector)"
 # About 6 minutes on 2 cores (the whole of .ci/run about 7.5 when the

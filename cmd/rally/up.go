@@ -22,7 +22,7 @@ type upCmd struct {
 	AcceptNewHostKeys bool          `help:"Trust and record host keys not yet in known_hosts (a changed key is always an error)."`
 	MinHosts          int           `placeholder:"N" help:"Carry on when at least N hosts joined (default: all of them must)."`
 	NoTUI             bool          `name:"no-tui" help:"Print progress lines instead of the terminal UI."`
-	Parallel          int           `default:"16" placeholder:"N" help:"Dial at most N hosts at once (default: ${default})."`
+	Parallel          int           `default:"64" placeholder:"N" help:"Bring up at most N hosts at once (default: ${default})."`
 	ConnectTimeout    time.Duration `placeholder:"DURATION" help:"SSH connect timeout for hosts whose inventory entry sets no ssh.connect_timeout, e.g. 5s (default: 10s)."`
 	RaceDefaults      `embed:""`
 	distFlags
