@@ -3,7 +3,6 @@ package driver
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,28 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"rally/metrics"
 	"rally/track"
 )
-
-// noopServer is an in-process fasthttp server on loopback answering every
-// request with a small JSON body.
-func noopServer(b *testing.B) Target {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	body := []byte(`{"took":1,"timed_out":false,"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}}`)
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		ctx.SetContentType("application/json")
-		ctx.SetBody(body)
-	}}
-	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Shutdown() })
-	return Target{Scheme: "http", Host: ln.Addr().String()}
-}
 
 // cpuTime is the process's user plus system CPU time.
 func cpuTime() time.Duration {
@@ -48,7 +28,7 @@ func cpuTime() time.Duration {
 func BenchmarkHotPath(b *testing.B) {
 	for _, tr := range transports {
 		b.Run(strings.ReplaceAll(string(tr), "/", "-"), func(b *testing.B) {
-			target := noopServer(b)
+			target := inProcessNoopServer(b)
 			c, err := NewClient(tr, target, DefaultClientOptions())
 			if err != nil {
 				b.Fatal(err)
@@ -60,14 +40,15 @@ func BenchmarkHotPath(b *testing.B) {
 				b.Fatal(err)
 			}
 			r, _ := spec.newRunner(clientSlot{index: 0, total: 1})
+			rec := metrics.NewRecorder("q", time.Now())
 			w := &clientWorker{task: task, finite: false, sess: &session{client: c}, runner: r,
-				rec: metrics.NewRecorder("q", time.Now()), sched: Unthrottled{}, waiter: NewWaiter()}
+				rec: rec.Stripe(0), sched: Unthrottled{}, waiter: NewWaiter()}
 			// Warm the connection and buffers.
 			task.Iterations = 100
 			if err := w.run(context.Background(), nil); err != nil {
 				b.Fatal(err)
 			}
-			w.rec.Flush()
+			rec.Flush()
 			task.Iterations = b.N
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -3,8 +3,12 @@
 // honestly. Each client is one goroutine with one keep-alive connection; a
 // schedule gives each request its intended start time, so latency includes
 // any waiting a slow target causes (no coordinated omission), while service
-// time covers only the request itself. Samples go into each client's own
-// metrics.Recorder and leave the driver as deltas through a sink.
+// time covers only the request itself, and a throttled request's schedule
+// lag (how late the driver started it) is measured apart. Throttled
+// clients wait for their intended start on a pacer per task, never
+// spinning. The samples of a task's clients go into one striped
+// metrics.Recorder per task and host, and leave the driver as deltas
+// through a sink.
 //
 // RunStep is the one executor of a schedule step (a task or a parallel
 // block with Rally's completed-by, clients limit and staggered ramp-up),

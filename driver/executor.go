@@ -108,8 +108,8 @@ type TaskPlan struct {
 	// when done, so clients beyond the limit run after others, as Rally's
 	// allocator runs them one after another on the same client.
 	Slots chan struct{}
-	// FlushInterval is how often client deltas go to the sink; zero means
-	// one second.
+	// FlushInterval is how often the task's delta goes to the sink; zero
+	// means one second.
 	FlushInterval time.Duration
 	// NewClient makes the HTTP client of one benchmark client; nil means
 	// NewClient(Transport, ...). Tests and benchmarks inject their own.
@@ -233,11 +233,12 @@ func taskInfo(t *track.Task, spec opSpec) metrics.TaskInfo {
 }
 
 // RunTask runs this host's clients of one task and returns when they are
-// done: each client is a goroutine with its own connection, schedule and
-// metrics.Recorder; every FlushInterval and at the end each client's delta
-// goes to sink (from one goroutine of this call; concurrent RunTask calls
-// call sink concurrently). With OnErrorAbort the first error (not ignored
-// by ignore-response-error-level) stops all clients and is returned as a
+// done: each client is a goroutine with its own connection and schedule,
+// recording into its stripe of the task's one metrics.Recorder; every
+// FlushInterval and at the end the task's delta goes to sink (from one
+// goroutine of this call; concurrent RunTask calls call sink
+// concurrently). With OnErrorAbort the first error (not ignored by
+// ignore-response-error-level) stops all clients and is returned as a
 // *TaskError.
 func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskResult, error) {
 	if tp.Task == nil || tp.Track == nil {
@@ -290,10 +291,19 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 	if newClient == nil {
 		newClient = func(t Target, o ClientOptions) (Client, error) { return NewClient(tp.Transport, t, o) }
 	}
+	// One recorder for all of this host's clients of the task: its memory
+	// does not grow with the clients, each of which records through its
+	// own stripe.
+	rec := metrics.NewRecorder(task.Name, epoch)
+	// One pacer for the task's throttled clients, made with the first.
+	var pace *pacer
 	workers := make([]*clientWorker, 0, len(indexes))
 	defer func() {
 		for _, w := range workers {
 			w.close()
+		}
+		if pace != nil {
+			pace.close()
 		}
 	}()
 	for _, idx := range indexes {
@@ -309,6 +319,14 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 			closeClient(c)
 			return fail(fmt.Errorf("task %q, client %d: %w", task.Name, idx, err))
 		}
+		sched := ScheduleFor(&task, total, requestWeight(&task, spec), seed)
+		var released chan struct{}
+		if sched.Throttled() {
+			if pace == nil {
+				pace = newPacer()
+			}
+			released = make(chan struct{}, 1)
+		}
 		workers = append(workers, &clientWorker{
 			task:      &task,
 			index:     idx,
@@ -316,11 +334,13 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 			finite:    spec.finite(),
 			sess:      &session{client: c, dial: func() (Client, error) { return newClient(target, tp.ClientOptions) }},
 			runner:    r,
-			rec:       metrics.NewRecorder(task.Name, epoch),
-			sched:     ScheduleFor(&task, total, requestWeight(&task, spec), seed),
+			rec:       rec.Stripe(len(workers)),
+			sched:     sched,
 			startAt:   tp.Start,
 			rampDelay: rampDelay,
 			waiter:    NewWaiter(),
+			pace:      pace,
+			released:  released,
 		})
 	}
 	res.Clients = len(workers)
@@ -338,10 +358,8 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 		interval = time.Second
 	}
 	flushAll := func() {
-		for _, w := range workers {
-			if d := w.rec.Flush(); d != nil && sink != nil {
-				sink(d)
-			}
+		if d := rec.Flush(); d != nil && sink != nil {
+			sink(d)
 		}
 	}
 	stopFlush := make(chan struct{})
@@ -478,11 +496,15 @@ type clientWorker struct {
 	finite    bool
 	sess      *session
 	runner    runner
-	rec       *metrics.Recorder
+	rec       *metrics.Stripe
 	sched     Schedule
 	startAt   time.Time
 	rampDelay time.Duration
 	waiter    *Waiter
+	// pace starts a throttled client's requests, released its channel;
+	// both nil for an unthrottled client.
+	pace     *pacer
+	released chan struct{}
 
 	requests, errors int64
 }
@@ -542,7 +564,9 @@ func (w *clientWorker) shouldAbort(out outcome) bool {
 // the warmup clock starts then, before the ramp-up wait, as in Rally; the
 // schedule starts after the ramp-up, so a late-starting client does not
 // burst to catch up. Each request's latency is measured from its intended
-// start, so waiting behind a slow response counts.
+// start, so waiting behind a slow response counts, and so does the
+// driver's own lateness, which each throttled request records apart as
+// its schedule lag (actual minus intended start).
 func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error {
 	lc := loopFor(w.task, w.finite)
 	if !w.startAt.IsZero() && !w.waiter.Until(ctx, complete, w.startAt) {
@@ -581,7 +605,7 @@ func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error 
 		if !end.IsZero() && !at.Before(end) {
 			return nil
 		}
-		if throttled && !w.waiter.Until(ctx, complete, at) {
+		if throttled && !w.pace.until(ctx, complete, w.released, at) {
 			return nil
 		}
 		iterStart := time.Now()
@@ -607,8 +631,10 @@ func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error 
 		}
 		service := s.last.Sub(s.first)
 		latency := service
+		var lag time.Duration
 		if throttled {
 			latency = s.last.Sub(at)
+			lag = iterStart.Sub(at)
 		}
 		// A failed request is a sample too (counted, weighed, its error
 		// type and time kept); the recorder keeps its timing out of the
@@ -621,6 +647,8 @@ func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error 
 			Weight:         out.weight,
 			Warmup:         warmup,
 			Err:            out.errType,
+			Throttled:      throttled,
+			ScheduleLag:    lag,
 		})
 		w.requests++
 		if out.errType != "" {

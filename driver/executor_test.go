@@ -431,3 +431,89 @@ func TestTestModeIsNotAppliedTwice(t *testing.T) {
 		t.Fatalf("err %v, %d requests: want the loader's test-mode schedule as is", r.err, r.summary.Requests)
 	}
 }
+
+func TestScheduleLagOfThrottledRequests(t *testing.T) {
+	// run runs task against srv and returns its summary and the requests
+	// and lag values its deltas carried, as the coordinator merges them.
+	run := func(t *testing.T, task *track.Task, srv *testES) (s metrics.TaskSummary, requests, lags int64) {
+		epoch := time.Now()
+		agg := metrics.NewAggregator(epoch)
+		tp := TaskPlan{Track: &track.Track{}, Task: task, Targets: []Target{srv.target()}, ClientOptions: DefaultClientOptions(), Epoch: epoch, FlushInterval: 100 * time.Millisecond}
+		res, err := RunTask(context.Background(), tp, func(d *metrics.Delta) {
+			requests += d.Requests
+			if d.ScheduleLag != nil {
+				lags += d.ScheduleLag.TotalCount()
+			}
+			if err := agg.Add(d); err != nil {
+				t.Errorf("add delta: %v", err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return agg.Summary([]metrics.TaskInfo{res.Info}).Tasks[0], requests, lags
+	}
+	throttled := func() *track.Task {
+		task := opTask(t, "q", "search", `{"index":"x"}`)
+		task.Clients = 3
+		task.TargetThroughput = 120
+		task.TimePeriod = 500 * time.Millisecond
+		return task
+	}
+	t.Run("every_throttled_request_has_one_failed_or_not", func(t *testing.T) {
+		var n atomic.Int32
+		srv := newTestES(t, func(recReq) (int, string) {
+			if n.Add(1)%4 == 0 {
+				return 503, `{}`
+			}
+			return 200, `{}`
+		})
+		s, requests, lags := run(t, throttled(), srv)
+		if s.Errors == 0 || requests == 0 || lags != requests || s.ScheduleLag == nil {
+			t.Fatalf("%d lags for %d requests (%d failed), summary lag %v: want one per request", lags, requests, s.Errors, s.ScheduleLag)
+		}
+	})
+	t.Run("latency_holds_the_lag", func(t *testing.T) {
+		// Latency counts from the intended start and the request was sent
+		// after it started, so no request can have been later to start
+		// than to finish.
+		s, _, _ := run(t, throttled(), newTestES(t, nil))
+		if s.ScheduleLag == nil || s.ScheduleLag["100"] > s.Latency["100"] {
+			t.Fatalf("schedule lag max %v ms above latency max %v ms", s.ScheduleLag["100"], s.Latency["100"])
+		}
+	})
+	t.Run("unthrottled_requests_have_none", func(t *testing.T) {
+		srv := newTestES(t, nil)
+		task := opTask(t, "q", "search", `{"index":"x"}`)
+		task.Iterations = 20
+		r := runTask(t, &track.Track{}, task, srv)
+		if r.err != nil || r.summary.Requests != 20 {
+			t.Fatalf("err %v, %d requests", r.err, r.summary.Requests)
+		}
+		if r.summary.ScheduleLag != nil {
+			t.Fatalf("unthrottled task has schedule lag %v", r.summary.ScheduleLag)
+		}
+	})
+}
+
+func TestClientsOfATaskShareOneRecorder(t *testing.T) {
+	// 40 clients, one request each, and no flush before the end: one
+	// delta carries them all, as one recorder per task and host makes.
+	srv := newTestES(t, nil)
+	task := opTask(t, "q", "search", `{"index":"x"}`)
+	task.Clients = 40
+	task.Iterations = 1
+	var deltas []*metrics.Delta
+	tp := TaskPlan{Track: &track.Track{}, Task: task, Targets: []Target{srv.target()}, ClientOptions: DefaultClientOptions(), FlushInterval: time.Hour}
+	res, err := RunTask(context.Background(), tp, func(d *metrics.Delta) { deltas = append(deltas, d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Clients != 40 || len(deltas) != 1 || deltas[0].Requests != 40 {
+		var n []int64
+		for _, d := range deltas {
+			n = append(n, d.Requests)
+		}
+		t.Fatalf("%d clients gave %d deltas of %v requests, want one delta of 40", res.Clients, len(deltas), n)
+	}
+}

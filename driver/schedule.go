@@ -121,80 +121,61 @@ func RampUpDelay(rampUp time.Duration, index, total int) time.Duration {
 	return time.Duration(float64(rampUp) * float64(index) / float64(total))
 }
 
-// Go timers fire late (on these machines no sooner than about 1.08 ms after
-// they are due, more under load), so sleeping to the exact time would start
-// most requests late. The Waiter sleeps until a window before the intended
-// time and yields the processor for the rest. The window adapts to the
-// timer lateness it observes, so that many waiting clients do not burn a
-// shared CPU spinning longer than needed.
-const (
-	initialSpinWindow = 1500 * time.Microsecond
-	minSpinWindow     = 200 * time.Microsecond
-	maxSpinWindow     = 3 * time.Millisecond
-)
+// spinBelow is the longest wait a Waiter spends yielding the processor
+// instead of sleeping on its timer: a timer cannot serve so short a wait
+// any better, and spinning that briefly costs next to nothing.
+const spinBelow = 20 * time.Microsecond
 
-// Waiter sleeps until shortly before an intended start time and then yields
-// the processor until the time is reached, for sub-millisecond accuracy. It
-// reuses one timer, so waiting allocates nothing. A Waiter belongs to one
-// goroutine.
+// Waiter sleeps until a given time on one reused runtime timer, so waiting
+// allocates nothing and burns no CPU: a client's one-off waits (the step's
+// start, its ramp-up) use it, while the requests of throttled clients wait
+// on their task's pacer. Go's timers fire up to about a millisecond late on
+// Linux when the process is otherwise idle (the netpoller's epoll timeout
+// has millisecond resolution); the Waiter does not spin ahead of the time
+// to hide that, since a load driver whose waiting clients keep the
+// processors busy delays the very responses it times. A Waiter belongs to
+// one goroutine.
 type Waiter struct {
 	timer *time.Timer
-	// late is a moving average of how late the timer fired.
-	late   time.Duration
-	window time.Duration
-	// Now is the clock; nil means time.Now (tests inject their own).
-	Now func() time.Time
 }
 
 // NewWaiter returns a Waiter with a stopped timer.
 func NewWaiter() *Waiter {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &Waiter{timer: t, window: initialSpinWindow, late: initialSpinWindow / 2}
+	return &Waiter{timer: t}
 }
 
-func (w *Waiter) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
-}
-
-// Until waits until at. It returns false, early, when ctx is done or stop
-// is closed (stop may be nil).
+// Until waits until at, never returning before it (unless interrupted). It
+// returns false, early, when ctx is done or stop is closed (stop may be
+// nil).
 func (w *Waiter) Until(ctx context.Context, stop <-chan struct{}, at time.Time) bool {
-	d := at.Sub(w.now())
+	d := time.Until(at)
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	if d > w.window {
-		due := at.Add(-w.window)
-		w.timer.Reset(d - w.window)
-		select {
-		case <-w.timer.C:
-			w.observe(w.now().Sub(due))
-		case <-ctx.Done():
-			w.timer.Stop()
-			return false
-		case <-stop:
-			w.timer.Stop()
-			return false
+	if d < spinBelow {
+		for time.Now().Before(at) {
+			if ctx.Err() != nil {
+				return false
+			}
+			runtime.Gosched()
 		}
+		return ctx.Err() == nil
 	}
-	for i := 0; w.now().Before(at); i++ {
-		runtime.Gosched()
-		if i&63 == 63 && ctx.Err() != nil {
-			return false
-		}
+	// The timer runs on the monotonic clock, as time.Until measures, and
+	// never fires before its time.
+	w.timer.Reset(d)
+	select {
+	case <-w.timer.C:
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		w.timer.Stop()
+		return false
+	case <-stop:
+		w.timer.Stop()
+		return false
 	}
-	return ctx.Err() == nil
-}
-
-// observe updates the window from one timer's lateness: 1.5 times the
-// average lateness plus a margin, within bounds.
-func (w *Waiter) observe(late time.Duration) {
-	w.late += (late - w.late) / 8
-	w.window = min(max(w.late*3/2+100*time.Microsecond, minSpinWindow), maxSpinWindow)
 }
 
 // Stop releases the timer.

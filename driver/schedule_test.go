@@ -153,6 +153,29 @@ func TestWaiterWaitsUntilIntendedTime(t *testing.T) {
 	}
 }
 
+func TestWaiterIsNeverEarlyForShortWaits(t *testing.T) {
+	// Waits below spinBelow are yielded away, longer ones slept on the
+	// timer: either way the wait ends at or after its time.
+	w := NewWaiter()
+	defer w.Stop()
+	for _, d := range []time.Duration{time.Microsecond, 5 * time.Microsecond, spinBelow - time.Microsecond, spinBelow, spinBelow + time.Microsecond, 100 * time.Microsecond} {
+		for range 20 {
+			at := time.Now().Add(d)
+			if !w.Until(context.Background(), nil, at) {
+				t.Fatalf("wait of %v interrupted", d)
+			}
+			if now := time.Now(); now.Before(at) {
+				t.Fatalf("wait of %v ended %v early", d, at.Sub(now))
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if w.Until(ctx, nil, time.Now().Add(spinBelow/2)) {
+		t.Fatal("a short wait with a cancelled context reported success")
+	}
+}
+
 func TestWaiterStopsOnCancelAndComplete(t *testing.T) {
 	w := NewWaiter()
 	ctx, cancel := context.WithCancel(context.Background())

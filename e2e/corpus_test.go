@@ -253,7 +253,7 @@ func TestCorpusPush(t *testing.T) {
 				}
 			}
 			first = done
-			return done > 0 && parts >= 3<<19, fmt.Sprintf("pieces %v", p)
+			return done > 0 && parts >= 1<<18, fmt.Sprintf("pieces %v", p)
 		})
 		if err := l.Cut("h2"); err != nil {
 			t.Fatal(err)

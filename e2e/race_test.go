@@ -20,7 +20,7 @@ import (
 // canned mode (the races here need requests answered and documents
 // counted, not an engine's search results) on a free loopback port, or
 // where --listen says, and returns its host:port.
-func startTarget(t *testing.T, args ...string) string {
+func startTarget(t testing.TB, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	listen := "127.0.0.1:0"

@@ -48,6 +48,9 @@ type Aggregator struct {
 // taskTotals is everything merged for one task.
 type taskTotals struct {
 	service, latency, processing, errService *hdr.Histogram
+	// lag is the schedule lag of throttled requests; nil until a delta
+	// brings one.
+	lag *hdr.Histogram
 
 	requests, warmupRequests int64
 	errors, warmupErrors     int64
@@ -120,6 +123,12 @@ func (a *Aggregator) Add(d *Delta) error {
 			h.src.MergeInto(h.dst)
 		}
 	}
+	if d.ScheduleLag != nil {
+		if t.lag == nil {
+			t.lag = newDense()
+		}
+		d.ScheduleLag.MergeInto(t.lag)
+	}
 	return nil
 }
 
@@ -163,7 +172,8 @@ func usDuration(us int64) time.Duration { return time.Duration(us) * time.Micros
 // without measurement samples gets zero figures and nil percentile maps;
 // the timing figures are of successful requests, and failed ones have
 // their own service time (nil when none failed, as the success figures are
-// when all failed). Cluster figures are left for the caller to fill in.
+// when all failed). Schedule lag covers the throttled requests, failed or
+// not (nil for an unthrottled task). Cluster figures are left for the caller to fill in.
 //
 // Throughput is computed over the 1-second buckets of measurement samples,
 // all clients summed, from the first to the last second that saw a sample;
@@ -216,6 +226,10 @@ func (t *taskTotals) fill(ts *TaskSummary) {
 	if t.errors > 0 {
 		ts.ErrorServiceTime = percentiles(t.errService)
 		ts.ErrorServiceTimeMean = ms(t.errService.Mean())
+	}
+	if t.lag != nil && t.lag.TotalCount() > 0 {
+		ts.ScheduleLag = percentiles(t.lag)
+		ts.ScheduleLagMean = ms(t.lag.Mean())
 	}
 	if t.requests == t.errors {
 		return

@@ -25,6 +25,8 @@ func randomSamples(seed uint64, n, secs int) []Sample {
 			ProcessingTime: st + time.Duration(rng.Int64N(int64(100*time.Microsecond))),
 			Weight:         1 + rng.Int64N(1000),
 			Warmup:         i < n/20,
+			Throttled:      true,
+			ScheduleLag:    time.Duration(rng.ExpFloat64() * float64(200*time.Microsecond)),
 		}
 		switch rng.IntN(50) {
 		case 0:

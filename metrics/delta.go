@@ -58,6 +58,10 @@ type Delta struct {
 	// the failed ones (nil when Errors is 0).
 	ServiceTime, Latency, ProcessingTime *hdr.PackedHistogram
 	ErrorServiceTime                     *hdr.PackedHistogram
+	// ScheduleLag is the histogram of how late throttled measurement
+	// samples, successful or failed, started after their intended start,
+	// in microseconds (nil for an unthrottled task or when Requests is 0).
+	ScheduleLag *hdr.PackedHistogram
 }
 
 // Merge adds o to d. Both must be of the same task and epoch. o is left
@@ -101,6 +105,7 @@ func (d *Delta) Merge(o *Delta) error {
 	d.Latency = mergePacked(d.Latency, o.Latency)
 	d.ProcessingTime = mergePacked(d.ProcessingTime, o.ProcessingTime)
 	d.ErrorServiceTime = mergePacked(d.ErrorServiceTime, o.ErrorServiceTime)
+	d.ScheduleLag = mergePacked(d.ScheduleLag, o.ScheduleLag)
 	return nil
 }
 
@@ -135,6 +140,7 @@ type wireDelta struct {
 	Latency           string              `json:"latency,omitempty"`
 	ProcessingTime    string              `json:"processing-time,omitempty"`
 	ErrorServiceTime  string              `json:"error-service-time,omitempty"`
+	ScheduleLag       string              `json:"schedule-lag,omitempty"`
 }
 
 // MarshalJSON encodes d in the wire form DecodeDelta reads.
@@ -175,7 +181,7 @@ func (d *Delta) MarshalJSON() ([]byte, error) {
 	for _, h := range []struct {
 		dst *string
 		src *hdr.PackedHistogram
-	}{{&w.ServiceTime, d.ServiceTime}, {&w.Latency, d.Latency}, {&w.ProcessingTime, d.ProcessingTime}, {&w.ErrorServiceTime, d.ErrorServiceTime}} {
+	}{{&w.ServiceTime, d.ServiceTime}, {&w.Latency, d.Latency}, {&w.ProcessingTime, d.ProcessingTime}, {&w.ErrorServiceTime, d.ErrorServiceTime}, {&w.ScheduleLag, d.ScheduleLag}} {
 		if h.src == nil {
 			continue
 		}
@@ -215,9 +221,9 @@ const (
 // counts are non-negative and consistent (errors <= requests, errors by type
 // sum to errors, each type has its ordered error times, the success
 // histograms hold exactly Requests - Errors values and the error service
-// time histogram Errors values), buckets are ascending, histograms have the
-// shared geometry. Bad input yields an error,
-// never a panic.
+// time histogram Errors values, the schedule lag histogram at most Requests
+// values), buckets are ascending, histograms have the shared geometry. Bad
+// input yields an error, never a panic.
 func DecodeDelta(data []byte) (*Delta, error) {
 	var w wireDelta
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -342,6 +348,21 @@ func (w *wireDelta) delta() (*Delta, error) {
 			return nil, fmt.Errorf("%s histogram holds %d values, %s are %d", h.name, p.TotalCount(), h.of, h.count)
 		}
 		*h.dst = p
+	}
+	// The lag histogram counts the throttled measurement samples: at most
+	// all of them.
+	if w.ScheduleLag != "" {
+		if w.Requests == 0 {
+			return nil, errors.New("schedule-lag histogram present while requests are 0")
+		}
+		p, err := decodeHistogram(w.ScheduleLag)
+		if err != nil {
+			return nil, fmt.Errorf("schedule-lag histogram: %w", err)
+		}
+		if n := p.TotalCount(); n < 1 || n > w.Requests {
+			return nil, fmt.Errorf("schedule-lag histogram holds %d values, requests are %d", n, w.Requests)
+		}
+		d.ScheduleLag = p
 	}
 	return d, nil
 }

@@ -39,7 +39,7 @@ func deltaView(t *testing.T, d *Delta) map[string]any {
 		"tp": d.Throughput, "wtp": d.WarmupThroughput, "dropped": d.ThroughputDropped,
 		"first": d.First.UnixNano(), "last": d.Last.UnixNano(),
 		"st": enc(d.ServiceTime), "lat": enc(d.Latency), "pt": enc(d.ProcessingTime),
-		"est": enc(d.ErrorServiceTime), "error-times": d.ErrorTimes,
+		"est": enc(d.ErrorServiceTime), "error-times": d.ErrorTimes, "lag": enc(d.ScheduleLag),
 	}
 }
 
@@ -126,6 +126,15 @@ func TestDecodeDeltaRejects(t *testing.T) {
 		b, _ := h.Encode(hdr.V2CompressedEncodingCookieBase)
 		return string(b)
 	}()
+	if good.ScheduleLag == nil {
+		t.Fatal("sample delta has no schedule lag")
+	}
+	tooManyLags := func() string {
+		p := newPacked()
+		_ = p.RecordValues(100, good.Requests+1)
+		b, _ := p.Encode()
+		return string(b)
+	}()
 	tests := []struct {
 		name   string
 		change func(m map[string]any)
@@ -162,6 +171,14 @@ func TestDecodeDeltaRejects(t *testing.T) {
 		{"error_times_of_another_type", func(m map[string]any) {
 			m["error-times"] = map[string][2]int64{"timeout": {1, 2}, "http-503": {1, 2}}
 		}, "not in errors-by-type"},
+		{"schedule_lag_of_more_samples_than_requests", func(m map[string]any) { m["schedule-lag"] = tooManyLags }, "schedule-lag histogram holds"},
+		{"schedule_lag_of_another_geometry", func(m map[string]any) { m["schedule-lag"] = string(otherGeometry) }, "schedule-lag histogram: geometry"},
+		{"schedule_lag_without_requests", func(m map[string]any) {
+			m["requests"], m["errors"], m["errors-by-type"], m["error-times"], m["first-ns"], m["last-ns"] = 0, 0, nil, nil, 0, 0
+			for _, h := range []string{"error-service-time", "service-time", "latency", "processing-time"} {
+				delete(m, h)
+			}
+		}, "schedule-lag histogram present while requests are 0"},
 		{"error_times_unordered", func(m map[string]any) {
 			m["error-times"] = map[string][2]int64{"timeout": {2, 1}, "http-429": {1, 2}}
 		}, "must be set and ordered"},

@@ -1,21 +1,25 @@
 // Package metrics records and merges measurements of a race: per-task
 // HdrHistograms of service time, latency and processing time, throughput in
-// one-second buckets aligned to a shared epoch, and errors by type. Clients
-// record into their own Recorder (no shared locks on the hot path); deltas
+// one-second buckets aligned to a shared epoch, errors by type, and the
+// schedule lag of throttled requests. The clients of a task on one load
+// driver record into one striped Recorder (no lock all clients share on
+// the hot path, and memory independent of the number of clients); deltas
 // are encoded compactly and merged on the coordinator into a Summary.
 //
 // It must not do I/O beyond encoding: transport is the caller's job.
 //
 // # Flow
 //
-// Each client owns a Recorder and calls Record once per finished request;
-// Record takes about 40 ns and allocates nothing in steady state. About once
-// a second the worker calls Flush on every recorder, may combine the deltas
-// of one task with Delta.Merge (one encode per task instead of per client:
-// encoding costs about 1.5 ms and 2.5 MB of garbage, mostly zlib state), and
-// ships them as JSON. The coordinator decodes them with DecodeDelta, which
-// validates everything, and adds them to an Aggregator, which serves Live
-// progress and, at the end, the Summary.
+// Each task has one Recorder per load driver; each client records through
+// its Stripe of it (Recorder.Stripe) once per finished request, which
+// takes under 100 ns and allocates nothing in steady state. About once a
+// second the driver calls Flush on every recorder, which moves only the
+// histogram counts recorded since the last flush out of the stripes; the
+// worker may combine deltas of one task with Delta.Merge (one encode per
+// task: encoding costs about 1.5 ms and 2.5 MB of garbage, mostly zlib
+// state), and ships them as JSON. The coordinator decodes them with
+// DecodeDelta, which validates everything, and adds them to an
+// Aggregator, which serves Live progress and, at the end, the Summary.
 //
 // # Rules worth knowing
 //
@@ -40,4 +44,7 @@
 //     dropped as partial (see Aggregator.Summary).
 //   - Duration is from the earliest request start (End - ServiceTime) to
 //     the latest End of the measurement samples.
+//   - Schedule lag (actual minus intended start) is recorded for the
+//     measurement samples of throttled tasks, failed ones too; latency
+//     counts from the intended start, so it includes the lag.
 package metrics

@@ -1,8 +1,12 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
+	"reflect"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -22,6 +26,8 @@ func TestRecordDoesNotAllocateInSteadyState(t *testing.T) {
 		{End: at(2, 0), ServiceTime: time.Second, Latency: 2 * time.Hour, ProcessingTime: time.Second, Weight: 1, Err: ErrTimeout},
 		{End: at(0, 0), ServiceTime: time.Millisecond, Latency: time.Millisecond, ProcessingTime: time.Millisecond, Weight: 1, Warmup: true, Err: ErrConnection},
 		{End: at(1, 500*time.Millisecond), ServiceTime: -time.Millisecond, Weight: 0, Err: ErrBulkItem},
+		{End: at(1, 0), ServiceTime: time.Millisecond, Latency: 2 * time.Millisecond, Weight: 1, Throttled: true, ScheduleLag: 300 * time.Microsecond},
+		{End: at(2, 0), ServiceTime: time.Millisecond, Weight: 1, Throttled: true, ScheduleLag: 5 * time.Second, Err: ErrTimeout},
 	}
 	// Warm up: the first period sizes the bucket slices and error slots.
 	for _, s := range samples {
@@ -234,4 +240,171 @@ func BenchmarkFlush(b *testing.B) {
 		}
 		r.Flush()
 	}
+}
+
+func TestStripedRecorder(t *testing.T) {
+	t.Run("clients_are_dealt_to_a_bounded_number_of_stripes", func(t *testing.T) {
+		r := newRecorder("t", testEpoch, 4)
+		if r.Stripe(0) == r.Stripe(1) || r.Stripe(1) != r.Stripe(5) || r.Stripe(-3) != r.Stripe(1) {
+			t.Fatal("clients 0 and 1 share a stripe, or 1, 5 and -3 do not")
+		}
+		if n := len(newRecorder("t", testEpoch, 10000).stripes); n != maxStripes {
+			t.Fatalf("%d stripes, want at most %d", n, maxStripes)
+		}
+		if n := len(newRecorder("t", testEpoch, 0).stripes); n != 1 {
+			t.Fatalf("%d stripes, want at least 1", n)
+		}
+	})
+	t.Run("concurrent_clients_and_flushes_add_up_to_one_stripe", func(t *testing.T) {
+		// Run with -race: 64 clients on 8 stripes record while flushes
+		// run; the merged deltas summarise exactly as one stripe fed the
+		// same samples in one go.
+		samples := randomSamples(11, 40000, 5)
+		one := newRecorder("index-append", testEpoch, 1)
+		for _, s := range samples {
+			one.Record(s)
+		}
+		want := NewAggregator(testEpoch)
+		if err := want.Add(one.Flush()); err != nil {
+			t.Fatal(err)
+		}
+
+		r := newRecorder("index-append", testEpoch, 8)
+		const clients = 64
+		var (
+			wg, flusher sync.WaitGroup
+			mu          sync.Mutex
+			deltas      []*Delta
+			stop        = make(chan struct{})
+		)
+		flusher.Add(1)
+		go func() {
+			defer flusher.Done()
+			for {
+				if d := r.Flush(); d != nil {
+					mu.Lock()
+					deltas = append(deltas, d)
+					mu.Unlock()
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+		for c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st := r.Stripe(c)
+				for i := c; i < len(samples); i += clients {
+					st.Record(samples[i])
+				}
+			}()
+		}
+		wg.Wait()
+		close(stop)
+		flusher.Wait()
+		if d := r.Flush(); d != nil {
+			deltas = append(deltas, d)
+		}
+		got := NewAggregator(testEpoch)
+		for _, d := range deltas {
+			if err := got.Add(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gs, ws := got.Summary(bulkInfo), want.Summary(bulkInfo)
+		if !reflect.DeepEqual(gs, ws) {
+			g, _ := json.MarshalIndent(gs, "", " ")
+			w, _ := json.MarshalIndent(ws, "", " ")
+			t.Fatalf("over %d deltas, the striped summary differs from one stripe's:\ngot  %s\nwant %s", len(deltas), g, w)
+		}
+		if ws.Tasks[0].ScheduleLag == nil || ws.Tasks[0].Errors == 0 {
+			t.Fatalf("test data too thin: %+v", ws.Tasks[0])
+		}
+	})
+	t.Run("a_flush_leaves_no_counts_behind", func(t *testing.T) {
+		r := newRecorder("t", testEpoch, 3)
+		for i, s := range randomSamples(2, 3000, 2) {
+			r.Stripe(i).Record(s)
+		}
+		if r.Flush() == nil {
+			t.Fatal("nothing flushed")
+		}
+		for i := range r.stripes {
+			p := &r.stripes[i].p
+			for name, h := range map[string]*blockHist{"service": &p.service, "latency": &p.latency, "processing": &p.processing, "error service": &p.errService, "lag": &p.lag} {
+				for b, blk := range h.blocks {
+					if h.total != 0 || blk != nil && slices.ContainsFunc(blk[:], func(n int64) bool { return n != 0 }) {
+						t.Fatalf("stripe %d keeps %s counts in block %d after the flush", i, name, b)
+					}
+				}
+			}
+		}
+		if r.Flush() != nil {
+			t.Fatal("a second flush without samples is not nil")
+		}
+	})
+}
+
+func TestScheduleLag(t *testing.T) {
+	r := NewRecorder("search", testEpoch)
+	for i := 1; i <= 1000; i++ {
+		s := Sample{End: at(1, 0), ServiceTime: time.Millisecond, Latency: time.Millisecond, Weight: 1,
+			Throttled: true, ScheduleLag: time.Duration(i) * time.Microsecond}
+		if i%10 == 0 {
+			s.Err = HTTPError(503) // failed requests were late all the same
+		}
+		r.Record(s)
+	}
+	// Warmup samples are in no figure, and unthrottled requests had no
+	// intended start to be late for.
+	r.Record(Sample{End: at(1, 0), Weight: 1, Warmup: true, Throttled: true, ScheduleLag: time.Hour})
+	r.Record(Sample{End: at(1, 0), Weight: 1, ScheduleLag: time.Hour})
+	d := viaWire(t, r.Flush())
+	if d.ScheduleLag == nil || d.ScheduleLag.TotalCount() != 1000 {
+		t.Fatalf("delta's schedule lag %v, want 1000 values", d.ScheduleLag)
+	}
+	a := NewAggregator(testEpoch)
+	if err := a.Add(d); err != nil {
+		t.Fatal(err)
+	}
+	ts := a.Summary([]TaskInfo{{Task: "search"}}).Tasks[0]
+	for p, w := range map[string]float64{"50": 0.5, "90": 0.9, "99": 0.99, "100": 1} {
+		checkClose(t, "schedule lag p"+p, ts.ScheduleLag[p], w, 1e-3)
+	}
+	checkClose(t, "schedule lag mean", ts.ScheduleLagMean, 0.5005, 1e-3)
+
+	unthrottled := NewRecorder("search", testEpoch)
+	unthrottled.Record(Sample{End: at(1, 0), ServiceTime: time.Millisecond, Latency: time.Millisecond, Weight: 1})
+	d = viaWire(t, unthrottled.Flush())
+	if d.ScheduleLag != nil {
+		t.Fatalf("unthrottled delta has a schedule lag of %d values", d.ScheduleLag.TotalCount())
+	}
+	a = NewAggregator(testEpoch)
+	if err := a.Add(d); err != nil {
+		t.Fatal(err)
+	}
+	if ts := a.Summary([]TaskInfo{{Task: "search"}}).Tasks[0]; ts.ScheduleLag != nil || ts.ScheduleLagMean != 0 {
+		t.Fatalf("unthrottled task has schedule lag %v, mean %v", ts.ScheduleLag, ts.ScheduleLagMean)
+	}
+}
+
+// BenchmarkStripedRecord records from as many goroutines as processors,
+// each client through its own stripe, as a load driver's clients do.
+func BenchmarkStripedRecord(b *testing.B) {
+	r := NewRecorder("search", testEpoch)
+	var client atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		st := r.Stripe(int(client.Add(1)))
+		s := Sample{End: at(0, 0), ServiceTime: 3 * time.Millisecond, Latency: 4 * time.Millisecond, ProcessingTime: 5 * time.Millisecond, Weight: 1, Throttled: true}
+		for i := 0; pb.Next(); i++ {
+			s.ServiceTime = time.Duration(i%5000) * time.Microsecond
+			s.ScheduleLag = time.Duration(i%300) * time.Microsecond
+			st.Record(s)
+		}
+	})
 }

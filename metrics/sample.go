@@ -63,6 +63,13 @@ type Sample struct {
 	// Warmup marks a sample taken during the task's warmup period: it is
 	// counted, but kept out of every figure of the summary.
 	Warmup bool
+	// Throttled marks a request of a throttled task, which had an intended
+	// start from its schedule; ScheduleLag is then how late it actually
+	// started (actual minus intended start): time the load driver itself
+	// was late, not the target. Failed requests have one too. Unthrottled
+	// requests are due whenever the previous one ends and have none.
+	Throttled   bool
+	ScheduleLag time.Duration
 	// Err classifies a failed request; "" means success. Failed requests are
 	// still timed and weighed, as in Rally (the driver decides their
 	// Weight), but their service time goes to a histogram of its own and

@@ -40,6 +40,13 @@ type TaskSummary struct {
 	// and 0 when none failed.
 	ErrorServiceTime     map[string]float64 `json:"error-service-time-ms,omitempty"`
 	ErrorServiceTimeMean float64            `json:"error-service-time-mean-ms,omitempty"`
+	// ScheduleLag holds the percentiles (keyed as the others) of how late
+	// the load drivers started the throttled requests, successful or
+	// failed, after their intended start, ScheduleLagMean its mean: time
+	// the driver itself was late, which latency includes and service time
+	// does not. Nil and 0 for an unthrottled task.
+	ScheduleLag     map[string]float64 `json:"schedule-lag-ms,omitempty"`
+	ScheduleLagMean float64            `json:"schedule-lag-mean-ms,omitempty"`
 
 	Requests       int64            `json:"requests"`
 	WarmupRequests int64            `json:"warmup-requests"`

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"rally/driver"
-	"rally/telemetry"
 	"rally/metrics"
+	"rally/telemetry"
 	"rally/track"
 )
 

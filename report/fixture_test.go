@@ -108,6 +108,7 @@ func fixedRace() *Race {
 						"timeout":  {First: time.Date(2026, 11, 25, 10, 20, 16, 0, time.UTC), Last: time.Date(2026, 11, 25, 10, 20, 16, 0, time.UTC)},
 					},
 					ErrorServiceTime: map[string]float64{"50": 1.25, "100": 10000}, ErrorServiceTimeMean: 2858.9,
+					ScheduleLag: pct(0.061, 0.152, 0.874, 1.402, 1.402, 1.402), ScheduleLagMean: 0.093,
 					Duration: 10 * time.Second,
 					Start:    time.Date(2026, 11, 25, 10, 20, 12, 0, time.UTC),
 					End:      time.Date(2026, 11, 25, 10, 20, 22, 0, time.UTC),

@@ -26,7 +26,8 @@ type row struct {
 // cluster figures the target reported, each node's figures (the node's
 // name in the Task column), then per task throughput, latency, service
 // time and processing time percentiles (of the successful requests), the
-// failed requests' service time percentiles, and error rate.
+// failed requests' service time percentiles, the schedule lag percentiles
+// of a throttled task, and error rate.
 func summaryRows(s metrics.Summary, nodes []NodeTelemetry, hosts map[string]telemetry.Summary) []row {
 	var rows []row
 	for _, f := range clusterFigures(s.Cluster) {
@@ -243,6 +244,12 @@ func percentileMetric(p float64, kind string) string {
 // requests' percentiles, which leave failures out.
 const errorServiceTime = "error service time"
 
+// scheduleLag names the percentiles of how late the load drivers started a
+// throttled task's requests ("99th percentile schedule lag"), failed ones
+// included: the driver's own lateness, which latency holds and service
+// time does not.
+const scheduleLag = "schedule lag"
+
 // taskRows returns one task's rows. A task without measurement samples has
 // only its error rate (Rally prints no throughput or percentiles for it); a
 // task whose requests all failed has no latency, service time or
@@ -274,6 +281,11 @@ func taskRows(t metrics.TaskSummary) []row {
 				rows = append(rows, row{percentileMetric(p, errorServiceTime), t.Task, num(v), "ms"})
 			}
 		}
+		for _, p := range percentilesFor(t.Requests) {
+			if v, ok := t.ScheduleLag[metrics.PercentileKey(p)]; ok {
+				rows = append(rows, row{percentileMetric(p, scheduleLag), t.Task, num(v), "ms"})
+			}
+		}
 	}
 	rows = append(rows, row{"error rate", t.Task, fixed2(finite(t.ErrorRate) * 100), "%"})
 	return rows
@@ -296,7 +308,7 @@ func WriteSummary(w io.Writer, r *Race, f Format) error {
 	if f == CSV {
 		return nil // a CSV holds the table alone; race.json has the rest
 	}
-	for _, write := range []func(io.Writer, *Race, Format) error{writeErrors, writeIntegrity, writeErrorWarning, writeSaturation} {
+	for _, write := range []func(io.Writer, *Race, Format) error{writeErrors, writeIntegrity, writeSaturation, writeErrorWarning} {
 		if err := write(w, r, f); err != nil {
 			return fmt.Errorf("write summary of race %s: %w", r.ID, err)
 		}

@@ -124,7 +124,7 @@ func (l DriverLoad) Saturation() string {
 	case l.Busy >= SaturatedBusy:
 		return fmt.Sprintf("it kept %.0f%% of its %d CPU(s) busy", l.Busy*100, l.CPUs)
 	case l.Waiting >= SaturatedWaiting:
-		return fmt.Sprintf("its threads waited for a CPU %.0f%% of the time (other work held its CPUs)", l.Waiting*100)
+		return fmt.Sprintf("its threads waited %.2f s per second for a CPU that other work held", l.Waiting)
 	}
 	return ""
 }

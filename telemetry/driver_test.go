@@ -31,7 +31,7 @@ func TestDriverLoadAndSaturation(t *testing.T) {
 	}{
 		{"light", DriverSample{At: t0.Add(10 * time.Second), CPU: 3 * time.Second, RunDelay: 1100 * time.Millisecond, CPUs: 2}, 0.1, 0.01, ""},
 		{"both CPUs busy", DriverSample{At: t0.Add(10 * time.Second), CPU: 20 * time.Second, RunDelay: 2 * time.Second, CPUs: 2}, 0.95, 0.1, "95% of its 2 CPU(s) busy"},
-		{"starved", DriverSample{At: t0.Add(10 * time.Second), CPU: 4 * time.Second, RunDelay: 6 * time.Second, CPUs: 2}, 0.15, 0.5, "waited for a CPU 50% of the time"},
+		{"starved", DriverSample{At: t0.Add(10 * time.Second), CPU: 4 * time.Second, RunDelay: 6 * time.Second, CPUs: 2}, 0.15, 0.5, "waited 0.50 s per second for a CPU"},
 	}
 	for _, tc := range cases {
 		l := LoadBetween(a, tc.b)

@@ -1,0 +1,164 @@
+package driver
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPacerReleasesEveryClientAtItsTime(t *testing.T) {
+	// 50 clients each wait for 20 intended starts spread at random over
+	// the next 20 ms: every wait ends, none before its time.
+	p := newPacer()
+	defer p.close()
+	const clients, waits = 50, 20
+	var mu sync.Mutex
+	var lateness []time.Duration
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(c), 1))
+			ch := make(chan struct{}, 1)
+			for range waits {
+				at := time.Now().Add(time.Duration(rng.Int64N(int64(20 * time.Millisecond))))
+				if !p.until(context.Background(), nil, ch, at) {
+					t.Error("wait interrupted")
+					return
+				}
+				late := time.Since(at)
+				if late < 0 {
+					t.Errorf("released %v early", -late)
+				}
+				mu.Lock()
+				lateness = append(lateness, late)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(lateness) != clients*waits {
+		t.Fatalf("%d waits ended, want %d", len(lateness), clients*waits)
+	}
+	slices.Sort(lateness)
+	// How late is the benchmarks' business; this only shows it.
+	t.Logf("lateness: median %v, p99 %v", lateness[len(lateness)/2], lateness[len(lateness)*99/100])
+}
+
+func TestPacerWaitStopsOnCancelAndComplete(t *testing.T) {
+	p := newPacer()
+	defer p.close()
+	ch := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	start := time.Now()
+	if p.until(ctx, nil, ch, start.Add(time.Hour)) {
+		t.Fatal("wait not interrupted by cancel")
+	}
+	stop := make(chan struct{})
+	close(stop)
+	if p.until(context.Background(), stop, ch, time.Now().Add(time.Hour)) {
+		t.Fatal("wait not interrupted by complete")
+	}
+	if time.Since(start) > time.Second {
+		t.Fatal("interrupt took too long")
+	}
+}
+
+func TestPacerIgnoresTheReleaseOfAnAbandonedWait(t *testing.T) {
+	// A wait given up leaves its entry behind; its release, sent later,
+	// must not end the client's next wait early.
+	p := newPacer()
+	defer p.close()
+	ch := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	close(stop)
+	if p.until(context.Background(), stop, ch, time.Now().Add(2*time.Millisecond)) {
+		t.Fatal("wait not interrupted")
+	}
+	time.Sleep(20 * time.Millisecond) // the abandoned entry falls due
+	at := time.Now().Add(30 * time.Millisecond)
+	if !p.until(context.Background(), nil, ch, at) {
+		t.Fatal("wait interrupted")
+	}
+	if early := time.Until(at); early > 0 {
+		t.Fatalf("the next wait ended %v early", early)
+	}
+}
+
+func TestPacerHeapPopsInOrder(t *testing.T) {
+	p := &pacer{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var want []time.Duration
+	for range 1000 {
+		at := time.Duration(rng.Int64N(1000))
+		want = append(want, at)
+		p.push(pacerWait{at: at})
+	}
+	slices.Sort(want)
+	for i, w := range want {
+		if got := p.pop().at; got != w {
+			t.Fatalf("pop %d = %v, want %v", i, got, w)
+		}
+	}
+	if len(p.waits) != 0 {
+		t.Fatalf("%d waits left", len(p.waits))
+	}
+}
+
+func TestAlarm(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		new  func() alarm
+	}{{"platform", newAlarm}, {"runtime_timer", func() alarm { return newTimerAlarm() }}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := tc.new()
+			start := time.Now()
+			a.set(time.Hour)
+			a.set(2 * time.Millisecond) // a later setting replaces the first
+			if !a.wait() {
+				t.Fatal("wait reported closed")
+			}
+			if took := time.Since(start); took < 2*time.Millisecond || took > 10*time.Second {
+				t.Fatalf("fired after %v, want 2 ms or a little more", took)
+			}
+			done := make(chan bool)
+			go func() { done <- a.wait() }()
+			a.close()
+			select {
+			case ok := <-done:
+				if ok {
+					t.Fatal("wait after close reported a firing")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("close did not end the wait")
+			}
+		})
+	}
+}
+
+// A throttled client's wait is on every request's path: once the heap has
+// grown, it allocates nothing, in the client or in the pacer.
+func TestPacerWaitAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates; run without -race to count allocations")
+	}
+	p := newPacer()
+	defer p.close()
+	ch := make(chan struct{}, 1)
+	wait := func() {
+		if !p.until(context.Background(), nil, ch, time.Now().Add(100*time.Microsecond)) {
+			t.Fatal("wait interrupted")
+		}
+	}
+	for range 10 {
+		wait()
+	}
+	if n := testing.AllocsPerRun(200, wait); n != 0 {
+		t.Fatalf("%v allocations per wait, want 0", n)
+	}
+}
