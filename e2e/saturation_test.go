@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -57,11 +58,14 @@ func TestSaturationWarning(t *testing.T) {
 
 	// A busy loop at the highest priority on the same CPU, for at most a
 	// minute, stopped by PID at the end.
+	// It runs in a process group of its own, killed whole: killing timeout
+	// alone would leave its shell spinning.
 	spin := exec.Command("nice", "-n", "-19", "taskset", "-c", cpu, "timeout", "60", "sh", "-c", "while :; do :; done")
+	spin.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := spin.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { spin.Process.Kill(); spin.Wait() }()
+	defer func() { syscall.Kill(-spin.Process.Pid, syscall.SIGKILL); spin.Wait() }()
 	starved := race()
 	want := "load driver local in step 2 (search-all): its threads waited"
 	if !strings.Contains(starved.stdout, "may have been the bottleneck") || !strings.Contains(starved.stdout, want) {
