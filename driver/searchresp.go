@@ -31,34 +31,42 @@ var errBadSearchResponse = errors.New("not a search response")
 func scanSearchResponse(b []byte) (searchResponse, error) {
 	var r searchResponse
 	sc := jsonScanner{b: b}
-	if !sc.expect('{') {
+	ok := sc.members(func(key []byte) (ok bool) {
+		switch string(key) { // no allocation: the conversion is only compared
+		case "_scroll_id":
+			r.ScrollID, ok = sc.stringValue()
+		case "pit_id":
+			r.PitID, ok = sc.stringValue()
+		case "hits":
+			ok = sc.searchHits(&r)
+		default:
+			ok = sc.skip()
+		}
+		return ok
+	})
+	if !ok {
 		return r, errBadSearchResponse
+	}
+	return r, nil
+}
+
+// members walks the members of the object at sc (its '{' not yet
+// consumed), calling visit with each key and sc at the value; visit
+// consumes the value and says whether it was well formed.
+func (sc *jsonScanner) members(visit func(key []byte) bool) bool {
+	if !sc.expect('{') {
+		return false
 	}
 	for first := true; ; first = false {
 		key, end, ok := sc.member(first)
 		if !ok {
-			return r, errBadSearchResponse
+			return false
 		}
 		if end {
-			return r, nil
+			return true
 		}
-		switch string(key) { // no allocation: the conversion is only compared
-		case "_scroll_id":
-			if r.ScrollID, ok = sc.stringValue(); !ok {
-				return r, errBadSearchResponse
-			}
-		case "pit_id":
-			if r.PitID, ok = sc.stringValue(); !ok {
-				return r, errBadSearchResponse
-			}
-		case "hits":
-			if !sc.searchHits(&r) {
-				return r, errBadSearchResponse
-			}
-		default:
-			if !sc.skip() {
-				return r, errBadSearchResponse
-			}
+		if !visit(key) {
+			return false
 		}
 	}
 }
@@ -95,32 +103,17 @@ func (sc *jsonScanner) searchHits(r *searchResponse) bool {
 	if sc.null() {
 		return true
 	}
-	if !sc.expect('{') {
-		return false
-	}
-	for first := true; ; first = false {
-		key, end, ok := sc.member(first)
-		if !ok {
-			return false
-		}
-		if end {
-			return true
-		}
+	return sc.members(func(key []byte) (ok bool) {
 		switch string(key) {
 		case "total":
-			if r.Total, ok = sc.total(); !ok {
-				return false
-			}
+			r.Total, ok = sc.total()
 		case "hits":
-			if !sc.hitsArray(r) {
-				return false
-			}
+			ok = sc.hitsArray(r)
 		default:
-			if !sc.skip() {
-				return false
-			}
+			ok = sc.skip()
 		}
-	}
+		return ok
+	})
 }
 
 // total reads hits.total as {"value": n, ...} or n.
@@ -131,24 +124,15 @@ func (sc *jsonScanner) total() (int64, bool) {
 	if sc.peek() != '{' {
 		return sc.int64()
 	}
-	sc.i++
 	var n int64
-	for first := true; ; first = false {
-		key, end, ok := sc.member(first)
-		if !ok {
-			return 0, false
-		}
-		if end {
-			return n, true
-		}
+	ok := sc.members(func(key []byte) (ok bool) {
 		if string(key) == "value" {
-			if n, ok = sc.int64(); !ok {
-				return 0, false
-			}
-		} else if !sc.skip() {
-			return 0, false
+			n, ok = sc.int64()
+			return ok
 		}
-	}
+		return sc.skip()
+	})
+	return n, ok
 }
 
 func (sc *jsonScanner) int64() (int64, bool) {
@@ -194,17 +178,7 @@ func (sc *jsonScanner) hitsArray(r *searchResponse) bool {
 		if sc.null() {
 			continue // a hit of null has no sort values
 		}
-		if !sc.expect('{') {
-			return false
-		}
-		for first := true; ; first = false {
-			key, end, ok := sc.member(first)
-			if !ok {
-				return false
-			}
-			if end {
-				break
-			}
+		ok := sc.members(func(key []byte) bool {
 			at := sc.i
 			if !sc.skip() {
 				return false
@@ -212,6 +186,10 @@ func (sc *jsonScanner) hitsArray(r *searchResponse) bool {
 			if string(key) == "sort" {
 				sortAt, sortEnd = at, sc.i
 			}
+			return true
+		})
+		if !ok {
+			return false
 		}
 	}
 	if r.Hits > 0 && sortAt >= 0 {
