@@ -343,6 +343,15 @@ if ! go test -run '^$' -bench "$members" -benchtime 1x -count "$members_count" -
   failed=1
 fi
 python3 bench/run/figures.py gotest members "$res/members.out" >>"$res/results.jsonl"
+# 40 lab load drivers holding 800 ops/s in total (e2e/loaddrivers_bench_test.go):
+# its benchmark line goes under the tables as it is.
+forty_out=
+if [ "$(id -u)" = 0 ] && [ "${RALLY_LAB:-}" != skip ] && [ -z "$quick" ]; then
+  log "40 lab load drivers, 800 ops/s: go test -bench FortyLoadDrivers ./e2e/"
+  go test -run '^$' -bench 'FortyLoadDrivers' -benchtime 1x -timeout 20m ./e2e/ >"$res/forty.out" 2>&1 || {
+    log "forty load drivers benchmark failed: $(grep -E -- '--- FAIL|FAIL' "$res/forty.out" | head -2 | tr '\n' ' ')"; failed=1; }
+  forty_out=$(grep -E '^BenchmarkFortyLoadDrivers' "$res/forty.out" || echo "no figures (see forty.out)")
+fi
 
 # ---- the results
 rally_version=$(git describe --always --dirty 2>/dev/null || echo dev)
@@ -368,6 +377,9 @@ mkdir -p bench/results
 table=bench/results/run-$date.md
 logs=bench/results/run-$date.logs
 python3 bench/run/report.py "$res/results.jsonl" "$res/meta.json" >"$table"
+if [ -n "$forty_out" ]; then
+  printf '\n## 40 lab load drivers, 80 clients, 800 ops/s in total\n\n`go test -run %s -bench FortyLoadDrivers -benchtime 1x ./e2e/` (e2e/loaddrivers_bench_test.go): latency from the intended start, over 20 s, against estarget'"'"'s canned mode on the lab gateway.\n\n```\n%s\n```\n' "'^\$'" "$forty_out" >>"$table"
+fi
 rm -rf "$logs" && mkdir -p "$logs" && cp "$res"/* "$logs/"
 cat "$table"
 log "wrote $table (raw outputs in $logs)"
