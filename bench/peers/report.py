@@ -147,8 +147,8 @@ def engine_section(d, meta, eng):
             metric(rr, f"{p} percentile service time", "term-closed-loop")[0], w.get(p[:2]))
     cpu = lambda m: m.get("cpu_s")
     row("driver CPU, whole race (s)", cpu(pm), cpu(rm), cpu(wm))
-    per = lambda m, k: m["cpu_s"] * 1000 / k if m.get("cpu_s") is not None and k else None
-    row("CPU per request (ms)", per(pm, n), per(rm, n), per(wm, w.get("requests")))
+    per = lambda m, k: m["cpu_s"] * 1e6 / k if m.get("cpu_s") is not None and k else None
+    row("CPU per request (µs)", per(pm, n), per(rm, n), per(wm, w.get("requests")))
     row("peak memory, summed RSS (MB)", mb(pm), mb(rm), mb(wm))
     row("peak memory, summed PSS (MB)", pss_mb(pm), pss_mb(rm), pss_mb(wm))
     row("wall time (s)", pm.get("wall_s"), rm.get("wall_s"), wm.get("wall_s"))
