@@ -34,19 +34,11 @@ type Reader struct {
 // empty, is esrally's default "local"; Timeout bounds each read (default
 // 30 seconds).
 func NewReader(cfg Config) (*Reader, error) {
-	if cfg.URL == nil {
-		return nil, errors.New("metrics store: no URL")
+	cfg, c, err := cfg.open(30 * time.Second)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Environment == "" {
-		cfg.Environment = "local"
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
-	return &Reader{cfg: cfg, client: &client{base: cfg.URL, creds: cfg.Credentials, http: cfg.HTTPClient}}, nil
+	return &Reader{cfg: cfg, client: c}, nil
 }
 
 // String names the store for people: "the metrics store at

@@ -51,17 +51,9 @@ type Writer struct {
 
 // New returns a Writer for cfg.
 func New(cfg Config) (*Writer, error) {
-	if cfg.URL == nil {
-		return nil, errors.New("metrics store: no URL")
-	}
-	if cfg.Environment == "" {
-		cfg.Environment = "local"
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 2 * time.Minute
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+	cfg, c, err := cfg.open(2 * time.Minute)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.MaxBulkBytes <= 0 {
 		cfg.MaxBulkBytes = 5 << 20
@@ -69,7 +61,26 @@ func New(cfg Config) (*Writer, error) {
 	if cfg.Retries == 0 {
 		cfg.Retries = 3
 	}
-	return &Writer{cfg: cfg, client: &client{base: cfg.URL, creds: cfg.Credentials, http: cfg.HTTPClient}}, nil
+	return &Writer{cfg: cfg, client: c}, nil
+}
+
+// open checks cfg, fills in what a reader and a writer default alike
+// (esrally's environment "local", timeout, an HTTP client) and returns
+// the store's client.
+func (cfg Config) open(timeout time.Duration) (Config, *client, error) {
+	if cfg.URL == nil {
+		return cfg, nil, errors.New("metrics store: no URL")
+	}
+	if cfg.Environment == "" {
+		cfg.Environment = "local"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = timeout
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	return cfg, &client{base: cfg.URL, creds: cfg.Credentials, http: cfg.HTTPClient}, nil
 }
 
 // WriteError is a race the store did not take (or took only part of).
