@@ -54,7 +54,12 @@
 # BENCH_UPDOWN (the -bench pattern, 'UpDown/hosts=(1|8|40)$'),
 # BENCH_UPDOWN_COUNT (3), BENCH_MEMBERS (the -bench pattern,
 # 'Members/members=(100|500)$'), BENCH_MEMBERS_COUNT (3),
-# BENCH_MEMBERS_PERIOD (10s), BENCH_CACHE (~/.cache/rally-bench).
+# BENCH_MEMBERS_PERIOD (10s), BENCH_CACHE (~/.cache/rally-bench),
+# BENCH_CASES (an extended regular expression: only the cases whose names
+# match run; the names are closed-8, closed-64, throttled-RATE-CLIENTS,
+# bulk, rss-CLIENTS, updown, members, forty; with it set the tables go to
+# bench/results/cases-<date>.md, so a partial run never replaces the full
+# one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -89,6 +94,8 @@ fi
 
 # ---- the suite
 t0=$(date +%s)
+cases=${BENCH_CASES:-}
+want() { [ -z "$cases" ] || grep -Eq -- "^($cases)\$" <<<"$1"; }
 log() { echo "bench: $*" >&2; }
 if [ -n "$quick" ]; then
   reps=${BENCH_REPS:-2} secs=${BENCH_SECONDS:-2} docs=${BENCH_DOCS:-20000} passes=${BENCH_BULK_PASSES:-2}
@@ -303,24 +310,26 @@ memory() { # memory REP CLIENTS
 # Unmeasured: rally's first race on the corpus makes its offset table, and
 # the first races warm the target and the page cache.
 log "warm-up (unmeasured): a bulk race over the corpus and a short search"
-rally_race "$work/warmup-bulk" "$bulk_track" bulk "$bulk_params" >"$work/warmup-bulk.log" 2>&1 ||
+! want bulk || rally_race "$work/warmup-bulk" "$bulk_track" bulk "$bulk_params" >"$work/warmup-bulk.log" 2>&1 ||
   log "warm-up bulk race failed: $(tail -3 "$work/warmup-bulk.log")"
 rally_race "$work/warmup-search" "$root/bench/noop" search "clients:8,time_period:1" >"$work/warmup-search.log" 2>&1 ||
   log "warm-up search race failed: $(tail -3 "$work/warmup-search.log")"
 
 for rep in $(seq "$reps"); do
-  for c in 8 64; do closed "$rep" "$c"; done
+  for c in 8 64; do want "closed-$c" && closed "$rep" "$c"; done
   for r in 5000 20000; do
-    for c in 50 500; do throttled "$rep" "$r" "$c"; done
+    for c in 50 500; do want "throttled-$r-$c" && throttled "$rep" "$r" "$c"; done
   done
-  bulk "$rep"
-  for c in 100 1000 10000; do memory "$rep" "$c"; done
+  want bulk && bulk "$rep"
+  for c in 100 1000 10000; do want "rss-$c" && memory "$rep" "$c"; done
 done
 stop_nginx
 
 # ---- go benchmarks: up/down on lab hosts, the coordinator with members
 updown_note=
-if [ "$(id -u)" != 0 ]; then
+if ! want updown; then
+  updown_note="not run: BENCH_CASES"
+elif [ "$(id -u)" != 0 ]; then
   updown_note="not run: the lab needs root"
 elif [ "${RALLY_LAB:-}" = skip ]; then
   updown_note="not run: RALLY_LAB=skip"
@@ -334,8 +343,11 @@ else
   python3 bench/run/figures.py gotest updown "$res/updown.out" >>"$res/results.jsonl"
   grep -q '"kind": "updown"' "$res/results.jsonl" || updown_note=${updown_note:-"no figures: $(grep -E 'SKIP|skip' "$res/updown.out" | head -2 | tr '\n' ' ')"}
 fi
-log "coordinator with members: go test -bench '$members' -count $members_count ./race/"
 members_note=
+if ! want members; then
+  members_note="not run: BENCH_CASES"
+else
+log "coordinator with members: go test -bench '$members' -count $members_count ./race/"
 if ! go test -run '^$' -bench "$members" -benchtime 1x -count "$members_count" -timeout 30m ./race/ \
   -args -members-period="$members_period" >"$res/members.out" 2>&1; then
   members_note="failed: $(grep -E -- '--- FAIL|FAIL|members_bench' "$res/members.out" | head -3 | tr '\n' ' ')"
@@ -343,10 +355,11 @@ if ! go test -run '^$' -bench "$members" -benchtime 1x -count "$members_count" -
   failed=1
 fi
 python3 bench/run/figures.py gotest members "$res/members.out" >>"$res/results.jsonl"
+fi
 # 40 lab load drivers holding 800 ops/s in total (e2e/loaddrivers_bench_test.go):
 # its benchmark line goes under the tables as it is.
 forty_out=
-if [ "$(id -u)" = 0 ] && [ "${RALLY_LAB:-}" != skip ] && [ -z "$quick" ]; then
+if want forty && [ "$(id -u)" = 0 ] && [ "${RALLY_LAB:-}" != skip ] && [ -z "$quick" ]; then
   log "40 lab load drivers, 800 ops/s: go test -bench FortyLoadDrivers ./e2e/"
   go test -run '^$' -bench 'FortyLoadDrivers' -benchtime 1x -timeout 20m ./e2e/ >"$res/forty.out" 2>&1 || {
     log "forty load drivers benchmark failed: $(grep -E -- '--- FAIL|FAIL' "$res/forty.out" | head -2 | tr '\n' ' ')"; failed=1; }
@@ -374,8 +387,10 @@ json.dump({
 }, open(sys.argv[1], "w"))
 PY
 mkdir -p bench/results
-table=bench/results/run-$date.md
-logs=bench/results/run-$date.logs
+name=run
+[ -z "$cases" ] || name=cases
+table=bench/results/$name-$date.md
+logs=bench/results/$name-$date.logs
 python3 bench/run/report.py "$res/results.jsonl" "$res/meta.json" >"$table"
 if [ -n "$forty_out" ]; then
   printf '\n## 40 lab load drivers, 80 clients, 800 ops/s in total\n\n`go test -run %s -bench FortyLoadDrivers -benchtime 1x ./e2e/` (e2e/loaddrivers_bench_test.go): latency from the intended start, over 20 s, against estarget'"'"'s canned mode on the lab gateway.\n\n```\n%s\n```\n' "'^\$'" "$forty_out" >>"$table"

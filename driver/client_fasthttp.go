@@ -46,6 +46,10 @@ type FastClient struct {
 	gen       uint64
 	stopWatch func() bool
 
+	// ready is a connection opened by Connect that the first dial
+	// takes instead of dialling.
+	ready net.Conn
+
 	// lastDone is when the previous request ended, idle how long the
 	// connection sat unused before the request in flight.
 	lastDone time.Time
@@ -74,11 +78,16 @@ func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
 		TLSConfig: cfg.tls,
 		MaxConns:  1,
 		Dial: func(addr string) (net.Conn, error) {
-			c, err := dialer.Dial("tcp", addr)
-			if err != nil {
-				return nil, err
+			c := f.ready
+			if c != nil {
+				f.ready = nil
+			} else {
+				var err error
+				if c, err = dialer.Dial("tcp", addr); err != nil {
+					return nil, err
+				}
+				c = newQuietConn(c)
 			}
-			c = newQuietConn(c)
 			f.conn.Store(&c)
 			return c, nil
 		},
@@ -93,9 +102,15 @@ func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
 			return false, attempts == 1 && f.idle >= staleAfter &&
 				(errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed))
 		},
-		MaxIdleConnDuration:           90 * time.Second,
-		ReadBufferSize:                64 << 10,
-		WriteBufferSize:               64 << 10,
+		MaxIdleConnDuration: 90 * time.Second,
+		// Each connection holds one read and one write buffer, so their
+		// size is most of a client's memory (10,000 clients with 64 KiB
+		// buffers kept 1.3 GB of them). The read buffer must hold a
+		// response's headers (Elasticsearch's own limit for a request's
+		// is 16 KiB); bodies larger than a buffer are read and written
+		// directly, around it.
+		ReadBufferSize:                16 << 10,
+		WriteBufferSize:               16 << 10,
 		DisableHeaderNamesNormalizing: false,
 		DisablePathNormalizing:        true,
 		SecureErrorLogMessage:         true,
@@ -152,6 +167,29 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 	return nil
 }
 
+// Connect opens the client's connection now, ahead of its first request,
+// which then does not pay for the TCP handshake. An error is returned and
+// forgotten: the first request dials again and fails as it would have.
+func (f *FastClient) Connect(ctx context.Context) error {
+	if f.ready != nil {
+		return nil
+	}
+	addr := f.hc.Addr
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		port := "80"
+		if f.hc.IsTLS {
+			port = "443"
+		}
+		addr = net.JoinHostPort(addr, port)
+	}
+	c, err := f.dialer().DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	f.ready = newQuietConn(c)
+	return nil
+}
+
 // watch arranges for ctx's cancellation to break the connection, once per
 // distinct context.
 func (f *FastClient) watch(ctx context.Context) {
@@ -192,6 +230,10 @@ func (f *FastClient) compress(body []byte) error {
 
 // Close closes the client's idle connection and stops watching contexts.
 func (f *FastClient) Close() {
+	if f.ready != nil {
+		f.ready.Close()
+		f.ready = nil
+	}
 	if f.stopWatch != nil {
 		f.stopWatch()
 		f.stopWatch = nil

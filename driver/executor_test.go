@@ -226,6 +226,38 @@ func TestRampUpStaggersClientStarts(t *testing.T) {
 	}
 }
 
+// A throttled task's clients send at an even rate together: 4 clients at 5
+// ops/s each (20 ops/s in all) start 50 ms apart, not all at once.
+func TestThrottledClientsSpreadOverTheInterval(t *testing.T) {
+	var mu sync.Mutex
+	var arrivals []time.Duration
+	start := time.Now()
+	srv := newTestES(t, func(recReq) (int, string) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Since(start))
+		mu.Unlock()
+		return 200, `{}`
+	})
+	task := opTask(t, "r", "raw-request", `{"path":"/"}`)
+	task.Clients = 4
+	task.Iterations = 1
+	task.TargetThroughput = 20
+	start = time.Now()
+	if r := runTask(t, &track.Track{}, task, srv); r.err != nil {
+		t.Fatal(r.err)
+	}
+	slices.Sort(arrivals)
+	if len(arrivals) != 4 {
+		t.Fatalf("%d requests", len(arrivals))
+	}
+	for i, want := range []time.Duration{0, 50, 100, 150} {
+		got := arrivals[i] - arrivals[0]
+		if d := got - want*time.Millisecond; d < -10*time.Millisecond || d > 40*time.Millisecond {
+			t.Fatalf("first requests at %v, want offsets 0/50/100/150 ms", arrivals)
+		}
+	}
+}
+
 func TestCancellationStopsInFlightRequests(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)

@@ -11,12 +11,11 @@ import (
 // start the pacer wakes: every client due by then goes in the same wake-up.
 // Each wake-up of an idle process costs a thread switch, tens of µs on a
 // virtual machine, so the slack trades schedule lag for CPU. Measured with
-// BenchmarkThrottledClients (5,000 ops/s over 500 clients, one core, a
-// 2-core VM, at real-time priority to keep other load out), CPU per
-// request and schedule lag p99: no slack 44 µs and 0.25 ms, 100 µs 40 µs
-// and 0.26 ms, 250 µs 32 µs and 0.38 ms, 500 µs 28 µs and 0.63 ms; a
-// runtime timer per client instead 24 µs and 1.1 ms.
-const pacerSlack = 250 * time.Microsecond
+// bench/run.sh (5,000 ops/s over 500 clients on one core of a 2-core VM,
+// against the no-op nginx), CPU per request and schedule lag p99: 250 µs
+// about 55 µs and 0.6 ms, 500 µs 36 µs and 0.7 ms, 600 µs 29 µs and
+// 0.8 ms, 1 ms 28 µs and 1.2 ms. The lag p50 is about the slack.
+const pacerSlack = 600 * time.Microsecond
 
 // alarm is a one-shot timer that one goroutine waits on while others may
 // re-arm it.
@@ -84,15 +83,20 @@ func (p *pacer) release() {
 		return
 	}
 	now := time.Since(p.base)
-	for len(p.waits) > 0 && p.waits[0].at <= now+spinBelow {
+	p.releaseDue(now + spinBelow)
+	if len(p.waits) > 0 {
+		p.arm(p.waits[0].at, now)
+	}
+}
+
+// releaseDue sends every client due by t on its way; p.mu is held.
+func (p *pacer) releaseDue(t time.Duration) {
+	for len(p.waits) > 0 && p.waits[0].at <= t {
 		w := p.pop()
 		select {
 		case w.ch <- struct{}{}:
 		default: // a client that gave up waiting left a release behind
 		}
-	}
-	if len(p.waits) > 0 {
-		p.arm(p.waits[0].at, now)
 	}
 }
 
@@ -112,9 +116,10 @@ func (p *pacer) until(ctx context.Context, stop <-chan struct{}, ch chan struct{
 	for time.Until(at) >= spinBelow {
 		t := at.Sub(p.base)
 		p.mu.Lock()
+		now := time.Since(p.base)
 		p.push(pacerWait{at: t, ch: ch})
 		if !p.armed || t < p.armedAt {
-			p.arm(t, time.Since(p.base))
+			p.arm(t, now)
 		}
 		p.mu.Unlock()
 		select {

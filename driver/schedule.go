@@ -80,6 +80,24 @@ func (p *Poisson) Next(i int64, prev time.Duration) time.Duration {
 // Throttled is true.
 func (*Poisson) Throttled() bool { return true }
 
+// Phase is how far into its first interval client index (0-based, of
+// total clients of a task) of a deterministic schedule starts: index/total
+// of the interval, added to each of its intended starts. The task's
+// clients then together send at an even rate, as its target throughput
+// says, instead of all at once at the start of every interval: 5,000 ops/s
+// over 500 clients is a request every 200 µs, not a burst of 500 every
+// 100 ms that no load driver could start on time and that loads the target
+// in a way the track did not ask for. Rally starts every client's schedule
+// at once; a ramp-up (which spreads the clients' starts anyway) keeps that.
+// Unthrottled and Poisson schedules start at once.
+func Phase(s Schedule, index, total int) time.Duration {
+	d, ok := s.(Deterministic)
+	if !ok || total <= 1 || index <= 0 || index >= total || d.Rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / d.Rate * float64(index) / float64(total))
+}
+
 // maxRate is the per-client rate above which a schedule is unthrottled:
 // test mode sets Rally's sys.maxsize as target throughput, which means
 // "throttled code path, never waiting".

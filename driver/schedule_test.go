@@ -193,3 +193,28 @@ func TestWaiterStopsOnCancelAndComplete(t *testing.T) {
 		t.Fatal("interrupt took too long")
 	}
 }
+
+func TestPhaseSpreadsDeterministicClientsOverAnInterval(t *testing.T) {
+	d := Deterministic{Rate: 10} // every 100 ms per client
+	for _, tc := range []struct {
+		index, total int
+		want         time.Duration
+	}{
+		{0, 4, 0},
+		{1, 4, 25 * time.Millisecond},
+		{3, 4, 75 * time.Millisecond},
+		{250, 500, 50 * time.Millisecond},
+		{0, 1, 0},
+		{4, 4, 0}, // out of range: no phase
+	} {
+		if got := Phase(d, tc.index, tc.total); got != tc.want {
+			t.Errorf("client %d of %d: phase %v, want %v", tc.index, tc.total, got, tc.want)
+		}
+	}
+	if p := Phase(NewPoisson(10, 1), 1, 4); p != 0 {
+		t.Errorf("Poisson clients get a phase: %v", p)
+	}
+	if p := Phase(Unthrottled{}, 1, 4); p != 0 {
+		t.Errorf("unthrottled clients get a phase: %v", p)
+	}
+}

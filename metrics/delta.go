@@ -185,11 +185,9 @@ func (d *Delta) MarshalJSON() ([]byte, error) {
 		if h.src == nil {
 			continue
 		}
-		var b []byte
-		if b, err = h.src.Encode(); err != nil {
+		if *h.dst, err = encodeHistogram(h.src); err != nil {
 			return nil, fmt.Errorf("encode delta of task %q: histogram: %w", d.Task, err)
 		}
-		*h.dst = string(b)
 	}
 	return json.Marshal(w)
 }
