@@ -46,6 +46,11 @@ type Request struct {
 	// Timeout bounds the whole request; zero means the client's default
 	// (client option "timeout", 60 s unless set).
 	Timeout time.Duration
+
+	// idle is how long the client sat unused before this request, when
+	// the caller knows (a session times its requests anyway); zero lets
+	// the Client read the clock itself.
+	idle time.Duration
 }
 
 // Reset clears r for reuse, keeping its Headers capacity.
@@ -54,6 +59,7 @@ func (r *Request) Reset() {
 	r.Body = nil
 	r.Headers = r.Headers[:0]
 	r.Timeout = 0
+	r.idle = 0
 }
 
 // Response is the status and body of one HTTP response. Body is a buffer the

@@ -49,9 +49,14 @@ type FastClient struct {
 	// ready is a connection opened by Connect that the first dial
 	// takes instead of dialling.
 	ready net.Conn
+	// quiet is the live connection when it is a quietConn, told each
+	// request's timeout so it can set coarse deadlines without reading
+	// the clock.
+	quiet *quietConn
 
 	// lastDone is when the previous request ended, idle how long the
-	// connection sat unused before the request in flight.
+	// connection sat unused before the request in flight (from the
+	// Request when its caller knows, else from lastDone).
 	lastDone time.Time
 	idle     time.Duration
 }
@@ -89,6 +94,7 @@ func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
 				c = newQuietConn(c)
 			}
 			f.conn.Store(&c)
+			f.quiet, _ = c.(*quietConn)
 			return c, nil
 		},
 		// A keep-alive connection that sat idle may have been closed by the
@@ -143,11 +149,18 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 		}
 	}
 	f.inFlight.Store(f.gen)
-	now := time.Now()
-	f.idle = now.Sub(f.lastDone)
-	err := f.hc.DoTimeout(r, &f.resp, f.requestTimeout(req))
+	if f.idle = req.idle; f.idle == 0 {
+		f.idle = time.Since(f.lastDone)
+	}
+	timeout := f.requestTimeout(req)
+	if q := f.quiet; q != nil {
+		q.setGrain(timeout)
+	}
+	err := f.hc.DoTimeout(r, &f.resp, timeout)
 	f.inFlight.Store(0)
-	f.lastDone = time.Now()
+	if req.idle == 0 {
+		f.lastDone = time.Now()
+	}
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr

@@ -24,6 +24,8 @@ type session struct {
 	resp   Response
 	first  time.Time
 	last   time.Time
+	// ended is when the session's previous request ended.
+	ended time.Time
 	// scratch is a reusable buffer for operations that build bodies.
 	scratch []byte
 	// dial opens another connection to the client's node, for the
@@ -47,8 +49,15 @@ func (s *session) do(ctx context.Context) error {
 	if s.first.IsZero() {
 		s.first = t
 	}
+	// The client's idle time from the session's own clock readings, so
+	// that the client reads no clock of its own.
+	s.req.idle = time.Hour
+	if !s.ended.IsZero() {
+		s.req.idle = max(t.Sub(s.ended), 1)
+	}
 	err := s.client.Do(ctx, &s.req, &s.resp)
 	s.last = time.Now()
+	s.ended = s.last
 	return err
 }
 

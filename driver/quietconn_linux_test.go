@@ -154,3 +154,130 @@ func TestFastClientSpeaksThroughAQuietConn(t *testing.T) {
 		t.Fatalf("the connection is a %T, not a quietConn", *conn)
 	}
 }
+
+// A coarse deadline is never earlier than the one asked for, at most 1/64
+// of the time left later, and the same for the requests of one grain, so
+// that a busy connection changes its deadlines rarely.
+func TestCoarseDeadline(t *testing.T) {
+	now := time.Now()
+	for _, d := range []time.Duration{time.Millisecond, 100 * time.Millisecond, time.Second, time.Minute, time.Hour} {
+		want := now.Add(d)
+		got := coarseDeadline(want)
+		late := time.Duration(got - want.UnixNano())
+		if late < 0 || late > d/64 {
+			t.Errorf("timeout %v: deadline %v late, want within [0, %v]", d, late, d/64)
+		}
+	}
+	if got := coarseDeadline(time.Time{}); got != 0 {
+		t.Errorf("zero deadline: %d", got)
+	}
+	past := time.Unix(1, 0)
+	if got := coarseDeadline(past); got != past.UnixNano() {
+		t.Errorf("a deadline in the past moved: %d", got)
+	}
+	// 1,000 requests 10 µs apart with a 60 s timeout share at most two
+	// distinct deadlines.
+	seen := map[int64]bool{}
+	for i := range 1000 {
+		seen[coarseDeadline(now.Add(time.Duration(i)*10*time.Microsecond+time.Minute))] = true
+	}
+	if len(seen) > 2 {
+		t.Errorf("%d distinct deadlines for requests of 10 ms", len(seen))
+	}
+}
+
+// The connection's deadlines still work: a read past a short deadline
+// times out, and a cancelled (past) deadline breaks a pending read at once.
+func TestQuietConnCoarseDeadlinesStillFire(t *testing.T) {
+	q, _ := quietPair(t)
+	if err := q.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := q.Read(make([]byte, 1))
+	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		t.Fatalf("read past the deadline: %v", err)
+	}
+	if took := time.Since(start); took < 50*time.Millisecond || took > 2*time.Second {
+		t.Fatalf("timed out after %v, want about 50 ms (at most 1/64 late)", took)
+	}
+	if err := q.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := q.Read(make([]byte, 1)); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	if err := q.SetDeadline(time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Fatalf("read after the past deadline: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a past deadline did not break the pending read")
+	}
+}
+
+// Small writes are held for the next Read, which sends them and then waits
+// for the answer; a large write sends what is held first, so the peer gets
+// the bytes in order; Close sends what is still held.
+func TestQuietConnHeldWrites(t *testing.T) {
+	q, s := quietPair(t)
+	if _, err := q.Write([]byte("GET / HTTP/1.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := []byte("Host: x\r\n\r\n")
+	if _, err := q.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "XXXX") // held is a copy: the caller may reuse its buffer
+	if len(q.held) == 0 {
+		t.Fatal("a small write went out at once")
+	}
+	go func() {
+		b := make([]byte, 64)
+		n, _ := io.ReadAtLeast(s, b, len("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		_, _ = s.Write(b[:n]) // echo
+	}()
+	got := make([]byte, 64)
+	n, err := q.Read(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got[:n]) != "GET / HTTP/1.1\r\nHost: x\r\n\r\n" {
+		t.Fatalf("the peer got %q", got[:n])
+	}
+
+	// Held, then large: in order.
+	small := []byte("head;")
+	large := bytes.Repeat([]byte("b"), maxHeld+1)
+	if _, err := q.Write(small); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, len(small)+len(large))
+		_, _ = io.ReadFull(s, b)
+		done <- b
+	}()
+	if _, err := q.Write(large); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-done; !bytes.Equal(b, append(append([]byte{}, small...), large...)) {
+		t.Fatal("a large write overtook the held bytes")
+	}
+
+	// Held at Close: sent.
+	if _, err := q.Write([]byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(s)
+	if string(rest) != "bye" {
+		t.Fatalf("after Close the peer got %q", rest)
+	}
+}
