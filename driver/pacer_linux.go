@@ -3,7 +3,9 @@
 package driver
 
 import (
+	"math"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -21,11 +23,17 @@ type timerfdAlarm struct {
 	f    *os.File
 	raw  syscall.RawConn
 	spec struct{ interval, value syscall.Timespec } // the next setting, read by setFD
-	// setFD arms the timer from spec, readFD reads an expiry (false when
-	// none is due yet); made once, so set and wait do not allocate.
-	setFD  func(fd uintptr)
-	readFD func(fd uintptr) bool
-	buf    [8]byte
+	// setFD arms the timer from spec, readyFD ends a wait (see wait);
+	// made once, so set and wait do not allocate.
+	setFD   func(fd uintptr)
+	readyFD func(fd uintptr) bool
+
+	base time.Time
+	// due is when the armed timer expires, in ns since base; never
+	// (math.MaxInt64) while none is armed or its expiry was taken.
+	due atomic.Int64
+	// waited: the wait in progress went to the poller.
+	waited bool
 }
 
 var _ alarm = (*timerfdAlarm)(nil)
@@ -45,28 +53,51 @@ func newAlarm() alarm {
 		f.Close()
 		return newTimerAlarm()
 	}
-	a := &timerfdAlarm{f: f, raw: raw}
+	a := &timerfdAlarm{f: f, raw: raw, base: time.Now()}
+	a.due.Store(math.MaxInt64)
 	a.setFD = func(fd uintptr) {
 		// The only failures are a bad descriptor or value, which the
 		// callers rule out.
 		_, _, _ = syscall.RawSyscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&a.spec)), 0, 0, 0)
 	}
-	a.readFD = func(fd uintptr) bool {
-		// EAGAIN: not expired yet, wait for the poller; anything else
-		// (an expiry, or an error the next wait reports) ends the wait.
-		_, e := rawRead(fd, a.buf[:])
-		return e != syscall.EAGAIN
-	}
+	a.readyFD = a.ready
 	return a
 }
 
 func (a *timerfdAlarm) set(d time.Duration) {
+	// due first, then the kernel's timer: it expires no earlier than due.
+	a.due.Store(int64(time.Since(a.base) + d))
 	a.spec.value = syscall.NsecToTimespec(int64(d))
 	_ = a.raw.Control(a.setFD)
 }
 
+// wait returns once the armed time has come, without reading the
+// descriptor: the poller's read wait first resets the descriptor's
+// readiness, then calls ready, which ends the wait at once if the time has
+// come already (the expiry may have been reported before the reset) and
+// otherwise waits for the poller to report it (it expires after the
+// reset, so the report is not lost). Each expiry of a timerfd is reported
+// anew whether or not its count was read (the next setting resets it), so
+// the read a timerfd usually takes, one system call per wake-up, is not
+// needed. A report for a setting that was replaced ends a wait early; the
+// pacer finds nothing due and sets the alarm again.
 func (a *timerfdAlarm) wait() bool {
-	return a.raw.Read(a.readFD) == nil
+	a.waited = false
+	return a.raw.Read(a.readyFD) == nil
+}
+
+// ready is wait's function for the poller; see wait.
+func (a *timerfdAlarm) ready(uintptr) bool {
+	due := a.due.Load()
+	if int64(time.Since(a.base)) >= due {
+		a.due.CompareAndSwap(due, math.MaxInt64) // taken, unless set again
+		return true
+	}
+	if a.waited {
+		return true // reported by the poller
+	}
+	a.waited = true
+	return false
 }
 
 func (a *timerfdAlarm) close() { a.f.Close() }

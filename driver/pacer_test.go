@@ -126,6 +126,28 @@ func TestAlarm(t *testing.T) {
 			if took := time.Since(start); took < 2*time.Millisecond || took > 10*time.Second {
 				t.Fatalf("fired after %v, want 2 ms or a little more", took)
 			}
+			// An expiry before the wait starts is not lost.
+			a.set(time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
+			expired := make(chan bool)
+			go func() { expired <- a.wait() }()
+			select {
+			case <-expired:
+			case <-time.After(10 * time.Second):
+				t.Fatal("an expiry before the wait was lost")
+			}
+			// Set and waited for over and over, it fires each time, never
+			// early.
+			for i := range 200 {
+				at := time.Now().Add(100 * time.Microsecond)
+				a.set(100 * time.Microsecond)
+				if !a.wait() {
+					t.Fatal("wait reported closed")
+				}
+				if now := time.Now(); now.Before(at) {
+					t.Fatalf("round %d fired %v early", i, at.Sub(now))
+				}
+			}
 			done := make(chan bool)
 			go func() { done <- a.wait() }()
 			a.close()
