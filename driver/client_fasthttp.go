@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,8 @@ type FastClient struct {
 	// ready is a connection opened by Connect that the first dial
 	// takes instead of dialling.
 	ready net.Conn
+	// shape is what the request in req was built from.
+	shape builtShape
 	// quiet is the live connection when it is a quietConn, told each
 	// request's timeout so it can set coarse deadlines without reading
 	// the clock.
@@ -59,6 +62,26 @@ type FastClient struct {
 	// Request when its caller knows, else from lastDone).
 	lastDone time.Time
 	idle     time.Duration
+}
+
+// builtShape is what a fasthttp request is built from, but its body.
+type builtShape struct {
+	ok                  bool
+	body                bool
+	method, path, ctype string
+	headers             []Header
+}
+
+// same reports whether req has the shape s was set from.
+func (s *builtShape) same(req *Request) bool {
+	return s.ok && s.body == (req.Body != nil) && s.method == req.Method && s.path == req.Path &&
+		(!s.body || s.ctype == contentType(req)) && slices.Equal(s.headers, req.Headers)
+}
+
+// set records req's shape, reusing s's header list.
+func (s *builtShape) set(req *Request) {
+	s.ok, s.body, s.method, s.path, s.ctype = true, req.Body != nil, req.Method, req.Path, contentType(req)
+	s.headers = append(s.headers[:0], req.Headers...)
 }
 
 // staleAfter is the idle time after which a connection's failure before
@@ -131,20 +154,34 @@ func (f *FastClient) Do(ctx context.Context, req *Request, resp *Response) error
 	}
 	f.watch(ctx)
 	r := &f.req
-	r.Reset()
-	f.url = append(append(f.url[:0], f.base...), req.Path...)
-	r.SetRequestURIBytes(f.url)
-	r.Header.SetMethod(req.Method)
-	f.setHeaders(req, r.Header.Set)
-	if req.Body != nil {
-		r.Header.SetContentType(contentType(req))
-		if f.gzip && len(req.Body) > 0 {
+	if !f.shape.same(req) {
+		// A request of another shape than the last: built anew. One of
+		// the same shape (a search sent over and over) keeps the last's
+		// method, parsed URI and headers and changes only its body.
+		r.Reset()
+		f.url = append(append(f.url[:0], f.base...), req.Path...)
+		r.SetRequestURIBytes(f.url)
+		r.Header.SetMethod(req.Method)
+		f.setHeaders(req, r.Header.Set)
+		if req.Body != nil {
+			r.Header.SetContentType(contentType(req))
+		}
+		f.shape.set(req)
+	}
+	if req.Body == nil {
+		r.ResetBody()
+	} else {
+		switch {
+		case f.gzip && len(req.Body) > 0:
 			if err := f.compress(req.Body); err != nil {
 				return err
 			}
 			r.Header.Set("Content-Encoding", "gzip")
 			r.SetBodyRaw(f.gzbuf.Bytes())
-		} else {
+		case f.gzip:
+			r.Header.Del("Content-Encoding")
+			r.SetBodyRaw(req.Body)
+		default:
 			r.SetBodyRaw(req.Body)
 		}
 	}

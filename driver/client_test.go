@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -47,6 +48,66 @@ func TestClientSendsRequestAndReadsResponse(t *testing.T) {
 			h := got[0].Header
 			if h.Get("Authorization") != "ApiKey k3y" || h.Get("X-Global") != "g" || h.Get("X-Req") != "r" || h.Get("Content-Type") != "application/json" {
 				t.Fatalf("headers %v", h)
+			}
+		})
+	}
+}
+
+// A client keeps the last request's method, URI and headers when the next
+// has the same shape and rebuilds them otherwise: every request arrives as
+// it was sent, with no header, body or encoding left over from the one
+// before, with and without compression.
+func TestClientRequestsOfChangingShape(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compressed=%v", compress), func(t *testing.T) {
+			srv := newTestES(t, func(r recReq) (int, string) { return 200, `{}` })
+			opts := DefaultClientOptions()
+			opts.HTTPCompress = compress
+			c, err := NewClient(TransportFastHTTP, srv.target(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeClient(c)
+			reqs := []Request{
+				{Method: "GET", Path: "/a"},
+				{Method: "POST", Path: "/b", Body: []byte(`{"n":1}`)},
+				{Method: "POST", Path: "/b", Body: []byte(`{"n":22}`)},
+				{Method: "POST", Path: "/b", Body: []byte{}},
+				{Method: "POST", Path: "/b", Body: []byte(`{"n":3}`), Headers: []Header{{"X-Opaque-Id", "q"}}},
+				{Method: "POST", Path: "/b", Body: []byte("x\n"), ContentType: "application/x-ndjson"},
+				{Method: "GET", Path: "/a"},
+			}
+			var resp Response
+			for i := range reqs {
+				if err := c.Do(context.Background(), &reqs[i], &resp); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := srv.requests()
+			if len(got) != len(reqs) {
+				t.Fatalf("%d requests arrived, want %d", len(got), len(reqs))
+			}
+			for i, r := range got {
+				want := reqs[i]
+				if r.Header.Get("Content-Encoding") == "gzip" {
+					zr, err := gzip.NewReader(strings.NewReader(r.Body))
+					if err != nil {
+						t.Fatalf("request %d: %v", i, err)
+					}
+					b, _ := io.ReadAll(zr)
+					r.Body = string(b)
+				} else if compress && len(want.Body) > 0 {
+					t.Errorf("request %d: not compressed", i)
+				}
+				if r.Method != want.Method || r.URI != want.Path || r.Body != string(want.Body) {
+					t.Errorf("request %d arrived as %s %s %q, sent %s %s %q", i, r.Method, r.URI, r.Body, want.Method, want.Path, want.Body)
+				}
+				if (r.Header.Get("X-Opaque-Id") != "") != (len(want.Headers) > 0) {
+					t.Errorf("request %d: X-Opaque-Id %q", i, r.Header.Get("X-Opaque-Id"))
+				}
+				if want.Body != nil && r.Header.Get("Content-Type") != contentType(&want) {
+					t.Errorf("request %d: Content-Type %q", i, r.Header.Get("Content-Type"))
+				}
 			}
 		})
 	}
