@@ -197,7 +197,11 @@ func TestOnError(t *testing.T) {
 	})
 }
 
-func TestRampUpStaggersClientStarts(t *testing.T) {
+// clientStarts runs task (4 clients, one request each) against a test
+// server and checks that its requests arrive at the offsets want (ms,
+// from the first), within [-early, +late].
+func clientStarts(t *testing.T, task *track.Task, want []time.Duration, early, late time.Duration) {
+	t.Helper()
 	var mu sync.Mutex
 	var arrivals []time.Duration
 	start := time.Now()
@@ -207,55 +211,37 @@ func TestRampUpStaggersClientStarts(t *testing.T) {
 		mu.Unlock()
 		return 200, `{}`
 	})
-	task := opTask(t, "r", "raw-request", `{"path":"/"}`)
-	task.Clients = 4
-	task.RampUpTimePeriod = 400 * time.Millisecond
 	start = time.Now()
 	if r := runTask(t, &track.Track{}, task, srv); r.err != nil {
 		t.Fatal(r.err)
 	}
 	slices.Sort(arrivals)
-	if len(arrivals) != 4 {
-		t.Fatalf("%d requests", len(arrivals))
+	if len(arrivals) != len(want) {
+		t.Fatalf("%d requests, want %d", len(arrivals), len(want))
 	}
-	for i, want := range []time.Duration{0, 100, 200, 300} {
+	for i, w := range want {
 		got := arrivals[i] - arrivals[0]
-		if d := got - want*time.Millisecond; d < -20*time.Millisecond || d > 80*time.Millisecond {
-			t.Fatalf("client starts at %v, want offsets 0/100/200/300 ms", arrivals)
+		if d := got - w*time.Millisecond; d < -early || d > late {
+			t.Fatalf("requests at %v, want offsets %v ms", arrivals, want)
 		}
 	}
+}
+
+func TestRampUpStaggersClientStarts(t *testing.T) {
+	task := opTask(t, "r", "raw-request", `{"path":"/"}`)
+	task.Clients = 4
+	task.RampUpTimePeriod = 400 * time.Millisecond
+	clientStarts(t, task, []time.Duration{0, 100, 200, 300}, 20*time.Millisecond, 80*time.Millisecond)
 }
 
 // A throttled task's clients send at an even rate together: 4 clients at 5
 // ops/s each (20 ops/s in all) start 50 ms apart, not all at once.
 func TestThrottledClientsSpreadOverTheInterval(t *testing.T) {
-	var mu sync.Mutex
-	var arrivals []time.Duration
-	start := time.Now()
-	srv := newTestES(t, func(recReq) (int, string) {
-		mu.Lock()
-		arrivals = append(arrivals, time.Since(start))
-		mu.Unlock()
-		return 200, `{}`
-	})
 	task := opTask(t, "r", "raw-request", `{"path":"/"}`)
 	task.Clients = 4
 	task.Iterations = 1
 	task.TargetThroughput = 20
-	start = time.Now()
-	if r := runTask(t, &track.Track{}, task, srv); r.err != nil {
-		t.Fatal(r.err)
-	}
-	slices.Sort(arrivals)
-	if len(arrivals) != 4 {
-		t.Fatalf("%d requests", len(arrivals))
-	}
-	for i, want := range []time.Duration{0, 50, 100, 150} {
-		got := arrivals[i] - arrivals[0]
-		if d := got - want*time.Millisecond; d < -10*time.Millisecond || d > 40*time.Millisecond {
-			t.Fatalf("first requests at %v, want offsets 0/50/100/150 ms", arrivals)
-		}
-	}
+	clientStarts(t, task, []time.Duration{0, 50, 100, 150}, 10*time.Millisecond, 40*time.Millisecond)
 }
 
 func TestCancellationStopsInFlightRequests(t *testing.T) {

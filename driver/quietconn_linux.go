@@ -26,9 +26,11 @@ import (
 // deadlines and the context watch work as on any net.Conn.
 //
 // A quietConn belongs to one request loop: Read and Write are not called
-// concurrently with themselves (fasthttp's HostClient reads and writes a
-// connection from the goroutine that sends the request). Deadlines may be
-// set from anywhere.
+// concurrently with each other, and a Read follows the Writes of a request
+// (fasthttp's HostClient writes a request and reads its response from the
+// goroutine that sends it; net/http, whose reader and writer are separate
+// goroutines, must not use it: a small write waits for the next Read).
+// Deadlines may be set from anywhere.
 type quietConn struct {
 	*net.TCPConn
 	rc syscall.RawConn
