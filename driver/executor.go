@@ -372,6 +372,9 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if pace != nil {
+		pace.bind(runCtx, tp.Complete)
+	}
 	interval := tp.FlushInterval
 	if interval <= 0 {
 		interval = time.Second
@@ -672,7 +675,7 @@ func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error 
 		if !end.IsZero() && !at.Before(end) {
 			return nil
 		}
-		if throttled && !w.pace.until(ctx, complete, w.released, at) {
+		if throttled && !w.pace.until(w.released, at) {
 			return nil
 		}
 		iterStart := time.Now()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,8 +49,12 @@ type pacer struct {
 	armed   bool
 	armedAt time.Duration // the wait the alarm was set for
 	closed  bool
+	// stopped: the task's context ended or its step completed (see
+	// bind); no wait lasts or starts any more.
+	stopped atomic.Bool
 
-	done chan struct{}
+	done    chan struct{}
+	unbound chan struct{} // closed by close: bind's watch ends
 }
 
 // pacerWait is one client waiting: released by a send on ch.
@@ -60,7 +65,7 @@ type pacerWait struct {
 
 // newPacer starts a pacer; close stops it.
 func newPacer() *pacer {
-	p := &pacer{alarm: newAlarm(), base: time.Now(), done: make(chan struct{})}
+	p := &pacer{alarm: newAlarm(), base: time.Now(), done: make(chan struct{}), unbound: make(chan struct{})}
 	go p.run()
 	return p
 }
@@ -107,36 +112,63 @@ func (p *pacer) arm(at, now time.Duration) {
 	p.armed, p.armedAt = true, at
 }
 
+// bind ends every wait, and refuses new ones, once ctx is done or stop
+// (nil: never) is closed: one goroutine watches them for all clients, so
+// a client's wait is a plain receive on its own channel, not a select over
+// three channels that 500 clients share.
+func (p *pacer) bind(ctx context.Context, stop <-chan struct{}) {
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stop:
+		case <-p.unbound:
+			return
+		}
+		p.mu.Lock()
+		p.stopped.Store(true)
+		for _, w := range p.waits {
+			select {
+			case w.ch <- struct{}{}:
+			default:
+			}
+		}
+		clear(p.waits)
+		p.waits = p.waits[:0]
+		p.mu.Unlock()
+	}()
+}
+
 // until blocks the client owning ch until at; it returns false, early,
-// when ctx is done or stop is closed (stop may be nil). ch is the client's
-// own, with a buffer of one. It never returns before at: a client released
-// up to spinBelow early yields the rest away, and one woken by the release
-// of a wait it gave up earlier waits again.
-func (p *pacer) until(ctx context.Context, stop <-chan struct{}, ch chan struct{}, at time.Time) bool {
+// once the pacer is stopped (see bind). ch is the client's own, with a
+// buffer of one. It never returns true before at: a client released up to
+// spinBelow early yields the rest away, and one woken by the release of a
+// wait it gave up earlier waits again.
+func (p *pacer) until(ch chan struct{}, at time.Time) bool {
 	for time.Until(at) >= spinBelow {
 		t := at.Sub(p.base)
 		p.mu.Lock()
+		if p.stopped.Load() {
+			p.mu.Unlock()
+			return false
+		}
 		now := time.Since(p.base)
 		p.push(pacerWait{at: t, ch: ch})
 		if !p.armed || t < p.armedAt {
 			p.arm(t, now)
 		}
 		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false
-		case <-stop:
+		<-ch
+		if p.stopped.Load() {
 			return false
 		}
 	}
 	for time.Now().Before(at) {
-		if ctx.Err() != nil {
+		if p.stopped.Load() {
 			return false
 		}
 		runtime.Gosched()
 	}
-	return ctx.Err() == nil
+	return !p.stopped.Load()
 }
 
 // close stops the pacer once no client waits any more.
@@ -145,6 +177,7 @@ func (p *pacer) close() {
 	p.closed = true
 	p.alarm.close()
 	p.mu.Unlock()
+	close(p.unbound)
 	<-p.done
 }
 

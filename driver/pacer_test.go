@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -26,7 +27,7 @@ func TestPacerReleasesEveryClientAtItsTime(t *testing.T) {
 			ch := make(chan struct{}, 1)
 			for range waits {
 				at := time.Now().Add(time.Duration(rng.Int64N(int64(20 * time.Millisecond))))
-				if !p.until(context.Background(), nil, ch, at) {
+				if !p.until(ch, at) {
 					t.Error("wait interrupted")
 					return
 				}
@@ -50,18 +51,31 @@ func TestPacerReleasesEveryClientAtItsTime(t *testing.T) {
 }
 
 func TestPacerWaitStopsOnCancelAndComplete(t *testing.T) {
+	start := time.Now()
+	// Cancelled while a client waits: the wait ends, and no new one
+	// starts.
 	p := newPacer()
 	defer p.close()
 	ch := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
+	p.bind(ctx, nil)
 	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
-	start := time.Now()
-	if p.until(ctx, nil, ch, start.Add(time.Hour)) {
+	if p.until(ch, start.Add(time.Hour)) {
 		t.Fatal("wait not interrupted by cancel")
 	}
+	if p.until(ch, time.Now().Add(time.Hour)) {
+		t.Fatal("a wait started after the cancel")
+	}
+	// Completed before the wait.
+	q := newPacer()
+	defer q.close()
 	stop := make(chan struct{})
 	close(stop)
-	if p.until(context.Background(), stop, ch, time.Now().Add(time.Hour)) {
+	q.bind(context.Background(), stop)
+	for !q.stopped.Load() {
+		runtime.Gosched()
+	}
+	if q.until(make(chan struct{}, 1), time.Now().Add(time.Hour)) {
 		t.Fatal("wait not interrupted by complete")
 	}
 	if time.Since(start) > time.Second {
@@ -69,24 +83,28 @@ func TestPacerWaitStopsOnCancelAndComplete(t *testing.T) {
 	}
 }
 
-func TestPacerIgnoresTheReleaseOfAnAbandonedWait(t *testing.T) {
-	// A wait given up leaves its entry behind; its release, sent later,
-	// must not end the client's next wait early.
+// Many clients waiting when the task is cancelled all return at once.
+func TestPacerCancelEndsEveryWait(t *testing.T) {
 	p := newPacer()
 	defer p.close()
-	ch := make(chan struct{}, 1)
-	stop := make(chan struct{})
-	close(stop)
-	if p.until(context.Background(), stop, ch, time.Now().Add(2*time.Millisecond)) {
-		t.Fatal("wait not interrupted")
+	ctx, cancel := context.WithCancel(context.Background())
+	p.bind(ctx, nil)
+	const n = 100
+	done := make(chan bool, n)
+	for range n {
+		go func() { done <- p.until(make(chan struct{}, 1), time.Now().Add(time.Hour)) }()
 	}
-	time.Sleep(20 * time.Millisecond) // the abandoned entry falls due
-	at := time.Now().Add(30 * time.Millisecond)
-	if !p.until(context.Background(), nil, ch, at) {
-		t.Fatal("wait interrupted")
-	}
-	if early := time.Until(at); early > 0 {
-		t.Fatalf("the next wait ended %v early", early)
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	for range n {
+		select {
+		case ok := <-done:
+			if ok {
+				t.Fatal("a wait ended as if due")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a wait outlived the cancel")
+		}
 	}
 }
 
@@ -173,7 +191,7 @@ func TestPacerWaitAllocatesNothing(t *testing.T) {
 	defer p.close()
 	ch := make(chan struct{}, 1)
 	wait := func() {
-		if !p.until(context.Background(), nil, ch, time.Now().Add(100*time.Microsecond)) {
+		if !p.until(ch, time.Now().Add(100*time.Microsecond)) {
 			t.Fatal("wait interrupted")
 		}
 	}

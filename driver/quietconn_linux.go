@@ -49,6 +49,10 @@ type quietConn struct {
 	held []byte
 	sent int
 
+	// laddr and raddr are the addresses, kept: the HTTP client asks for
+	// both with every response.
+	laddr, raddr net.Addr
+
 	// The read and write deadlines in force, in Unix nanoseconds (0:
 	// none), as coarse deadlines sets them, and the grain they are
 	// rounded to (0: from each deadline's distance).
@@ -66,7 +70,7 @@ func newQuietConn(c net.Conn) net.Conn {
 	if err != nil {
 		return c
 	}
-	q := &quietConn{TCPConn: tc, rc: rc}
+	q := &quietConn{TCPConn: tc, rc: rc, laddr: tc.LocalAddr(), raddr: tc.RemoteAddr()}
 	q.readFn = q.read
 	q.writeFn = q.write
 	q.sendReadFn = q.sendRead
@@ -343,6 +347,12 @@ func (q *quietConn) SetDeadline(t time.Time) error {
 	}
 	return q.SetWriteDeadline(t)
 }
+
+// LocalAddr is the connection's local address.
+func (q *quietConn) LocalAddr() net.Addr { return q.laddr }
+
+// RemoteAddr is the connection's remote address.
+func (q *quietConn) RemoteAddr() net.Addr { return q.raddr }
 
 func (q *quietConn) opError(op string, err error) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: q.LocalAddr(), Addr: q.RemoteAddr(), Err: err}
