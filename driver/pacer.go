@@ -11,12 +11,14 @@ import (
 // pacerSlack is how long after the earliest waiting client's intended
 // start the pacer wakes: every client due by then goes in the same wake-up.
 // Each wake-up of an idle process costs a thread switch, tens of µs on a
-// virtual machine, so the slack trades schedule lag for CPU. Measured with
-// bench/run.sh (5,000 ops/s over 500 clients on one core of a 2-core VM,
-// against the no-op nginx), CPU per request and schedule lag p99: 250 µs
-// about 55 µs and 0.6 ms, 500 µs 36 µs and 0.7 ms, 600 µs 29 µs and
-// 0.8 ms, 1 ms 28 µs and 1.2 ms. The lag p50 is about the slack.
-const pacerSlack = 600 * time.Microsecond
+// virtual machine (and the target's, woken by the first request of each
+// batch, as much again), so the slack trades schedule lag for CPU. Measured
+// with bench/run.sh (5,000 ops/s over 500 clients on one core of a 2-core
+// VM, against the no-op nginx), CPU per request and schedule lag p99:
+// 250 µs about 55 µs and 0.6 ms, 500 µs 36 µs and 0.7 ms, 600 µs 34 µs and
+// 0.8 ms, 750 µs 31 µs and 0.9 ms, 1 ms 28 µs and 1.2 ms. The lag p50 is
+// about half the slack.
+const pacerSlack = 700 * time.Microsecond
 
 // alarm is a one-shot timer that one goroutine waits on while others may
 // re-arm it.
