@@ -576,6 +576,12 @@ func loopFor(t *track.Task, finite bool) loopControl {
 	return lc
 }
 
+// maxCommonLate is how late a client may reach its task's common start and
+// still keep it as its origin (its first requests then go out at once,
+// each with its lag); a client later than that, on a host that got its
+// step late, starts its schedule when it gets there, as before.
+const maxCommonLate = time.Second
+
 // connector is a Client that can open its connection ahead of its first
 // request.
 type connector interface {
@@ -640,7 +646,7 @@ func (w *clientWorker) run(ctx context.Context, complete <-chan struct{}) error 
 		return nil
 	}
 	start := time.Now()
-	if w.common && !w.startAt.IsZero() && w.startAt.Before(start) {
+	if w.common && !w.startAt.IsZero() && w.startAt.Before(start) && start.Sub(w.startAt) < maxCommonLate {
 		start = w.startAt
 	}
 	origin := start
