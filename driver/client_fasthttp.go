@@ -47,6 +47,7 @@ type FastClient struct {
 	gen       uint64
 	stopWatch func() bool
 
+	netDialer *net.Dialer
 	// ready is a connection opened by Connect that the first dial
 	// takes instead of dialling.
 	ready net.Conn
@@ -98,7 +99,7 @@ func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
 		return nil, err
 	}
 	f := &FastClient{clientConfig: cfg}
-	dialer := f.dialer()
+	f.netDialer = f.dialer()
 	f.hc = &fasthttp.HostClient{
 		Addr:      target.Host,
 		Name:      userAgent,
@@ -111,10 +112,9 @@ func NewFastClient(target Target, opts ClientOptions) (*FastClient, error) {
 				f.ready = nil
 			} else {
 				var err error
-				if c, err = dialer.Dial("tcp", addr); err != nil {
+				if c, err = f.open(context.Background(), addr); err != nil {
 					return nil, err
 				}
-				c = newQuietConn(c)
 			}
 			f.conn.Store(&c)
 			f.quiet, _ = c.(*quietConn)
@@ -224,20 +224,21 @@ func (f *FastClient) Connect(ctx context.Context) error {
 	if f.ready != nil {
 		return nil
 	}
-	addr := f.hc.Addr
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		port := "80"
-		if f.hc.IsTLS {
-			port = "443"
-		}
-		addr = net.JoinHostPort(addr, port)
-	}
-	c, err := f.dialer().DialContext(ctx, "tcp", addr)
+	c, err := f.open(ctx, f.hc.Addr) // a target's Host always has its port
 	if err != nil {
 		return err
 	}
-	f.ready = newQuietConn(c)
+	f.ready = c
 	return nil
+}
+
+// open dials addr and wraps the connection for the request loop.
+func (f *FastClient) open(ctx context.Context, addr string) (net.Conn, error) {
+	c, err := f.netDialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return newQuietConn(c), nil
 }
 
 // watch arranges for ctx's cancellation to break the connection, once per

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -298,5 +300,42 @@ func TestFastClientLateCancelSparesTheNextRequest(t *testing.T) {
 	}
 	if failed > 0 {
 		t.Errorf("%d of 300 requests failed after the previous request's context was cancelled", failed)
+	}
+}
+
+// Connect opens the connection the first request then uses: the server
+// sees it before any request, and no second one.
+func TestFastClientConnectAhead(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{}`)) }))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := NewFastClient(Target{Scheme: "http", Host: srv.Listener.Addr().String()}, DefaultClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); conns.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections after Connect, want 1", n)
+	}
+	var resp Response
+	for range 3 {
+		if err := c.Do(context.Background(), &Request{Method: "GET", Path: "/"}, &resp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections after the requests, want the one Connect opened", n)
 	}
 }

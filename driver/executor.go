@@ -321,7 +321,7 @@ func RunTask(ctx context.Context, tp TaskPlan, sink func(*metrics.Delta)) (TaskR
 		}
 		sched := ScheduleFor(&task, total, requestWeight(&task, spec), seed)
 		var phase time.Duration
-		if rampDelay == 0 && task.RampUpTimePeriod <= 0 {
+		if task.RampUpTimePeriod <= 0 {
 			phase = Phase(sched, idx, total)
 		}
 		var released chan struct{}

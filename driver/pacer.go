@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -102,7 +103,7 @@ func (p *pacer) releaseDue(t time.Duration) {
 		w := p.pop()
 		select {
 		case w.ch <- struct{}{}:
-		default: // a client that gave up waiting left a release behind
+		default: // its channel holds a release already (the stop's)
 		}
 	}
 }
@@ -128,14 +129,7 @@ func (p *pacer) bind(ctx context.Context, stop <-chan struct{}) {
 		}
 		p.mu.Lock()
 		p.stopped.Store(true)
-		for _, w := range p.waits {
-			select {
-			case w.ch <- struct{}{}:
-			default:
-			}
-		}
-		clear(p.waits)
-		p.waits = p.waits[:0]
+		p.releaseDue(math.MaxInt64)
 		p.mu.Unlock()
 	}()
 }
@@ -143,20 +137,19 @@ func (p *pacer) bind(ctx context.Context, stop <-chan struct{}) {
 // until blocks the client owning ch until at; it returns false, early,
 // once the pacer is stopped (see bind). ch is the client's own, with a
 // buffer of one. It never returns true before at: a client released up to
-// spinBelow early yields the rest away, and one woken by the release of a
-// wait it gave up earlier waits again.
+// spinBelow early yields the rest away, and one released early for any
+// other reason waits again.
 func (p *pacer) until(ch chan struct{}, at time.Time) bool {
-	for time.Until(at) >= spinBelow {
+	for now := time.Now(); at.Sub(now) >= spinBelow; now = time.Now() {
 		t := at.Sub(p.base)
 		p.mu.Lock()
 		if p.stopped.Load() {
 			p.mu.Unlock()
 			return false
 		}
-		now := time.Since(p.base)
 		p.push(pacerWait{at: t, ch: ch})
 		if !p.armed || t < p.armedAt {
-			p.arm(t, now)
+			p.arm(t, now.Sub(p.base))
 		}
 		p.mu.Unlock()
 		<-ch

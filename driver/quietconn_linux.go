@@ -119,21 +119,28 @@ func (q *quietConn) Read(p []byte) (int, error) {
 	return q.rn, nil
 }
 
-func (q *quietConn) write(fd uintptr) bool {
-	for q.wn < len(q.wbuf) {
-		rest := q.wbuf[q.wn:]
-		n, e := rawWrite(fd, rest)
+// writeOut writes b[*n:], advancing *n, until all of b is out (0), the
+// socket's buffer is full (EAGAIN) or it fails (the errno).
+func writeOut(fd uintptr, b []byte, n *int) syscall.Errno {
+	for *n < len(b) {
+		k, e := rawWrite(fd, b[*n:])
 		switch e {
 		case 0:
-			q.wn += int(n)
+			*n += k
 		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return false // wait until writable
 		default:
-			q.werrno = e
-			return true
+			return e
 		}
 	}
+	return 0
+}
+
+func (q *quietConn) write(fd uintptr) bool {
+	e := writeOut(fd, q.wbuf, &q.wn)
+	if e == syscall.EAGAIN {
+		return false // wait until writable
+	}
+	q.werrno = e
 	return true
 }
 
@@ -186,27 +193,21 @@ func (q *quietConn) write1(p []byte) (int, error) {
 // sendRead is sendHeld's function for the poller's read wait: it sends
 // what is held, then reads once the poller says the socket is readable.
 func (q *quietConn) sendRead(fd uintptr) bool {
-	if len(q.held) > 0 {
-		for q.sent < len(q.held) {
-			n, e := rawWrite(fd, q.held[q.sent:])
-			switch e {
-			case 0:
-				q.sent += n
-				continue
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				// The socket's send buffer is full: the rest goes
-				// through the write wait (flushHeld).
-				return true
-			}
-			q.werrno = e
-			return true
-		}
+	if len(q.held) == 0 {
+		return q.read(fd)
+	}
+	switch e := writeOut(fd, q.held, &q.sent); e {
+	case 0:
 		q.dropHeld()
 		return false // sent: wait until the answer is readable
+	case syscall.EAGAIN:
+		// The socket's send buffer is full: the rest goes through the
+		// write wait (flushHeld).
+		return true
+	default:
+		q.werrno = e
+		return true
 	}
-	return q.read(fd)
 }
 
 // sendHeld sends what Write held back and reads into q.rbuf; its errors
@@ -249,7 +250,7 @@ func (q *quietConn) dropHeld() { q.held, q.sent = q.held[:0], 0 }
 func (q *quietConn) Close() error {
 	if len(q.held) > q.sent {
 		_ = q.rc.Write(func(fd uintptr) bool {
-			_, _ = rawWrite(fd, q.held[q.sent:])
+			writeOut(fd, q.held, &q.sent)
 			return true
 		})
 		q.dropHeld()
